@@ -1,0 +1,132 @@
+//! Chat and generation types shared by the server (which parses wire formats into them) and the
+//! backends (which serve them).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Who said a message in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    Developer,
+    User,
+    Assistant,
+    Tool,
+}
+
+impl ChatRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatRole::System => "system",
+            ChatRole::Developer => "developer",
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+            ChatRole::Tool => "tool",
+        }
+    }
+}
+
+/// One message of a conversation, its content already flattened to text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: ChatRole, content: impl Into<String>) -> Self {
+        ChatMessage { role, content: content.into() }
+    }
+}
+
+/// What the model is asked to continue: a conversation rendered through the model's chat
+/// template, or raw text passed as is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    Chat(Vec<ChatMessage>),
+    Text { text: String, system: Option<String>, raw: bool },
+}
+
+/// Sampling settings; `None` means the backend's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplingParams {
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub top_k: Option<i32>,
+    pub min_p: Option<f32>,
+    pub repeat_penalty: Option<f32>,
+    pub repeat_last_n: Option<i32>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
+    pub seed: Option<u32>,
+}
+
+/// A request for generation, independent of the wire format it arrived in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationRequest {
+    /// The model name the client asked for, resolved by the backend.
+    pub model: String,
+    pub prompt: Prompt,
+    pub sampling: SamplingParams,
+    /// Upper bound on generated tokens; `None` lets the backend use the context that is left.
+    pub max_tokens: Option<u32>,
+    /// Generation stops before any of these strings; they are not part of the output.
+    pub stop: Vec<String>,
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn or a stop string matched.
+    Stop,
+    /// `max_tokens` or the context window was reached.
+    Length,
+    /// The client went away or the server shut down.
+    Cancelled,
+}
+
+impl FinishReason {
+    /// The OpenAI and Ollama spelling (`stop` / `length`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Token counts of one generation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+impl Usage {
+    pub fn total_tokens(&self) -> u32 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// Where the time of one generation went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Waiting for the backend (queue) and loading.
+    pub queued: Duration,
+    /// Evaluating the prompt.
+    pub prompt_eval: Duration,
+    /// Generating the completion.
+    pub generation: Duration,
+}
+
+/// The end of a generation: why it stopped, what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationSummary {
+    pub finish_reason: FinishReason,
+    pub usage: Usage,
+    pub timings: Timings,
+}

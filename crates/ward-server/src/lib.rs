@@ -1,0 +1,15 @@
+//! Ward's HTTP face: the OpenAI and Ollama wire formats, parsed into `ward_core` types and served
+//! by whatever `Backend`s the binary wires in.
+//!
+//! This is the only crate that knows HTTP. `error` holds the one table from `ErrorKind` to HTTP
+//! status and body; `body` parses JSON without ever echoing request text; `openai` and `ollama`
+//! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown.
+
+mod body;
+mod call;
+pub mod error;
+mod ollama;
+mod openai;
+mod routes;
+
+pub use routes::{router, serve, AppState, ServerSettings};

@@ -1,0 +1,144 @@
+//! The router: every route, the shared state, the body limit, the 404/405 fallbacks, panic
+//! catching, and serving with a graceful shutdown that lets in-flight streams finish.
+
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use ward_core::{Backend, ErrorKind, ModelCatalog, WardError};
+
+use crate::error::{error_body, status_of, ApiError, ApiFlavor};
+use crate::{ollama, openai};
+
+/// Settings the server needs; the binary fills them from `ward.toml`.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { body_limit_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+/// What every handler can see.
+#[derive(Clone)]
+pub struct AppState {
+    /// Backends in order of preference; the first serves `model: "auto"`.
+    pub backends: Vec<Arc<dyn Backend>>,
+    /// Every model the deployment knows (the model store), loaded or not.
+    pub catalog: Arc<dyn ModelCatalog>,
+}
+
+pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/completions", post(openai::completions))
+        .route("/v1/models", get(openai::models))
+        .route("/api/chat", post(ollama::chat))
+        .route("/api/generate", post(ollama::generate))
+        .route("/api/tags", get(ollama::tags))
+        .route("/api/show", post(ollama::show))
+        .route("/api/ps", get(ollama::ps))
+        .route("/api/version", get(ollama::version))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests (streams
+/// included) up to `grace` to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stop_accepting, stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stop| *stop).await;
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {
+            tracing::info!(grace_seconds = grace.as_secs_f64(), "shutting down; finishing in-flight requests");
+            let _ = stop_accepting.send(true);
+        }
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("grace period over; closing remaining connections");
+            Ok(())
+        }
+    }
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    let models: Vec<String> = state
+        .backends
+        .iter()
+        .filter(|backend| backend.is_ready())
+        .flat_map(|backend| backend.loaded_models())
+        .map(|card| card.name)
+        .collect();
+    if models.is_empty() {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "loading", "models": models}))).into_response()
+    } else {
+        Json(json!({"status": "ready", "models": models})).into_response()
+    }
+}
+
+async fn unknown_route(request: Request) -> ApiError {
+    let path = request.uri().path().to_owned();
+    ApiError::new(ApiFlavor::of_path(&path), WardError::not_found(format!("no route {path}")))
+}
+
+async fn wrong_method(request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let error = WardError::invalid_request(format!("method {} is not allowed on {path}", request.method()));
+    (StatusCode::METHOD_NOT_ALLOWED, Json(error_body(ApiFlavor::of_path(&path), &error))).into_response()
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic payload may quote request data; it is not logged or returned.
+    tracing::error!("a request handler panicked");
+    let error = WardError::new(ErrorKind::Internal, "internal error");
+    (status_of(ErrorKind::Internal).0, Json(error_body(ApiFlavor::OpenAi, &error))).into_response()
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+pub(crate) fn rfc3339(at: SystemTime) -> String {
+    let at: time::OffsetDateTime = at.into();
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn rfc3339_unix(unix_seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

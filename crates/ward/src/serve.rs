@@ -1,0 +1,77 @@
+//! `ward serve`: make sure each backend's model is in the store, load it into the embedded
+//! engine, then serve HTTP until SIGTERM or SIGINT, letting in-flight streams finish.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use ward_core::{Backend, ModelCatalog};
+use ward_engine::{EmbeddedEngine, EngineConfig};
+use ward_server::{AppState, ServerSettings};
+use ward_store::{Manifest, ModelStore};
+
+use crate::config::{Config, EngineSettings};
+use crate::pull::ensure_model;
+
+pub fn engine_config(store: &ModelStore, manifest: &Manifest, settings: &EngineSettings) -> EngineConfig {
+    let mut engine = EngineConfig::new(store.model_path(manifest), manifest.to_card());
+    engine.threads = settings.threads;
+    engine.context_length = settings.context_length;
+    engine.batch_size = settings.batch_size;
+    engine.gpu_layers = settings.gpu_layers;
+    engine
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+pub fn serve(config: Config) -> anyhow::Result<()> {
+    // Pull before starting the runtime: pulling is blocking work with its own progress bar.
+    let mut models = Vec::new();
+    for backend in &config.backends {
+        let (store, manifest) = ensure_model(&config, &backend.model)?;
+        models.push((backend.name.clone(), store, manifest));
+    }
+    let catalog: Arc<dyn ModelCatalog> = Arc::new(crate::pull::open_store(&config)?);
+    runtime()?.block_on(async move {
+        let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
+        for (name, store, manifest) in models {
+            eprintln!("loading {} into backend {name}", manifest.name);
+            let engine = EmbeddedEngine::load(name.clone(), engine_config(&store, &manifest, &config.engine))
+                .await
+                .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
+            backends.push(Arc::new(engine));
+        }
+        let settings = ServerSettings { body_limit_bytes: config.body_limit_bytes };
+        let app = ward_server::router(AppState { backends, catalog }, &settings);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (is another server using it? set --listen)", config.listen))?;
+        let address = listener.local_addr()?;
+        eprintln!("Ward listening on http://{address}");
+        ward_server::serve(listener, app, shutdown_signal(), config.shutdown_grace)
+            .await
+            .context("the HTTP server stopped with an error")
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
