@@ -13,13 +13,18 @@ const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest"];
 const MECHANICS_MODEL: &str = "smollm2:135m";
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
-    let status = command.status().map_err(|error| format!("could not start {shown}: {error}"))?;
+    let status = command
+        .status()
+        .map_err(|error| format!("could not start {shown}: {error}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -28,7 +33,10 @@ fn run(command: &mut Command) -> Result<(), String> {
 }
 
 fn has_program(program: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|output| output.status.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|output| output.status.success())
 }
 
 /// Installs the apt packages that are missing (as root, or with sudo when available).
@@ -37,26 +45,37 @@ fn install_system_packages() -> Result<(), String> {
         .iter()
         .copied()
         .filter(|package| {
-            !Command::new("dpkg").args(["-s", package]).output().is_ok_and(|output| output.status.success())
+            !Command::new("dpkg")
+                .args(["-s", package])
+                .output()
+                .is_ok_and(|output| output.status.success())
         })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0"));
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0"));
     let prefix: Vec<&str> = if is_root {
         vec![]
     } else if has_program("sudo") {
         vec!["sudo"]
     } else {
-        return Err(format!("please install these Debian packages first: apt-get install {}", missing.join(" ")));
+        return Err(format!(
+            "please install these Debian packages first: apt-get install {}",
+            missing.join(" ")
+        ));
     };
     let apt = |arguments: &[&str]| {
         let mut all: Vec<&str> = prefix.clone();
         all.push("apt-get");
         all.extend_from_slice(arguments);
         let mut command = Command::new(all[0]);
-        command.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive");
         run(&mut command)
     };
     apt(&["update", "-qq"])?;
@@ -70,7 +89,9 @@ fn cargo() -> Command {
 }
 
 fn ward_binary(root: &Path, profile: &str) -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
     target.join(profile).join("ward")
 }
 
@@ -80,7 +101,9 @@ pub fn up(args: &[String]) -> Result<(), String> {
     let serve_args: Vec<&String> = args.iter().skip_while(|arg| *arg != "--").skip(1).collect();
     install_system_packages()?;
     let mut build = cargo();
-    build.current_dir(&root).args(["build", "--release", "--package", "ward"]);
+    build
+        .current_dir(&root)
+        .args(["build", "--release", "--package", "ward"]);
     if native {
         // Faster prompt processing on this CPU; the binary will not run on older CPUs.
         build.env("RUSTFLAGS", "-C target-cpu=native");
@@ -103,18 +126,24 @@ fn ci_cache() -> PathBuf {
 pub fn ci() -> Result<(), String> {
     let root = workspace_root();
     let cache = ci_cache();
-    std::fs::create_dir_all(&cache).map_err(|error| format!("cannot create {}: {error}", cache.display()))?;
+    std::fs::create_dir_all(&cache)
+        .map_err(|error| format!("cannot create {}: {error}", cache.display()))?;
     install_system_packages()?;
 
     run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))?;
     // The test profile keeps one llama.cpp build for the binary and the tests; llama.cpp itself
     // is always compiled optimised.
-    run(cargo().current_dir(&root).args(["build", "--package", "ward"]))?;
+    run(cargo()
+        .current_dir(&root)
+        .args(["build", "--package", "ward"]))?;
     let ward = ward_binary(&root, "debug");
     let ward_home = cache.join("ward-home");
     let ward_command = |arguments: &[&str]| {
         let mut command = Command::new(&ward);
-        command.current_dir(&root).env("WARD_HOME", &ward_home).args(arguments);
+        command
+            .current_dir(&root)
+            .env("WARD_HOME", &ward_home)
+            .args(arguments);
         command
     };
     run(&mut ward_command(&["pull", MECHANICS_MODEL]))?;
@@ -134,7 +163,9 @@ pub fn ci() -> Result<(), String> {
     if !python.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--upgrade"]).args(PYTHON_TEST_PACKAGES))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--upgrade"])
+        .args(PYTHON_TEST_PACKAGES))?;
     run(Command::new(&python)
         .current_dir(&root)
         .args(["-m", "pytest", "-q", "tests/e2e"])

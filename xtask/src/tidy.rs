@@ -7,8 +7,29 @@ use std::path::{Path, PathBuf};
 
 /// Which internal crates each crate may depend on (from docs/conventions and ARCHITECTURE.md).
 const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
-    ("ward", &["ward-core", "ward-server", "ward-router", "ward-engine", "ward-phi", "ward-audit", "ward-clinical", "ward-store"]),
-    ("ward-server", &["ward-core", "ward-phi", "ward-router", "ward-audit", "ward-clinical"]),
+    (
+        "ward",
+        &[
+            "ward-core",
+            "ward-server",
+            "ward-router",
+            "ward-engine",
+            "ward-phi",
+            "ward-audit",
+            "ward-clinical",
+            "ward-store",
+        ],
+    ),
+    (
+        "ward-server",
+        &[
+            "ward-core",
+            "ward-phi",
+            "ward-router",
+            "ward-audit",
+            "ward-clinical",
+        ],
+    ),
     ("ward-router", &["ward-core"]),
     ("ward-engine", &["ward-core"]),
     ("ward-store", &["ward-core"]),
@@ -34,14 +55,23 @@ pub fn check_workspace(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     check_dependencies(root, &mut problems);
     for file in rust_files(root) {
-        let source = fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
-        let relative = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let source =
+            fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
+        let relative = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
         check_source(&relative, &source, &mut problems);
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("tidy found {} problem(s):\n  {}", problems.len(), problems.join("\n  ")))
+        Err(format!(
+            "tidy found {} problem(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ))
     }
 }
 
@@ -49,7 +79,9 @@ fn rust_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![root.join("crates"), root.join("xtask")];
     while let Some(directory) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&directory) else { continue };
+        let Ok(entries) = fs::read_dir(&directory) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -91,21 +123,35 @@ fn check_dependencies(root: &Path, problems: &mut Vec<String>) {
     };
     for entry in entries.flatten() {
         let crate_name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(manifest) = fs::read_to_string(entry.path().join("Cargo.toml")) else { continue };
+        let Ok(manifest) = fs::read_to_string(entry.path().join("Cargo.toml")) else {
+            continue;
+        };
         if !manifest.contains(&format!("name = \"{crate_name}\"")) {
-            problems.push(format!("crates/{crate_name}: the folder must be named like its crate"));
+            problems.push(format!(
+                "crates/{crate_name}: the folder must be named like its crate"
+            ));
         }
-        let Some((_, allowed)) = ALLOWED_INTERNAL.iter().find(|(name, _)| *name == crate_name) else {
+        let Some((_, allowed)) = ALLOWED_INTERNAL
+            .iter()
+            .find(|(name, _)| *name == crate_name)
+        else {
             problems.push(format!("crates/{crate_name}: not in tidy's dependency table; add it with its allowed dependencies"));
             continue;
         };
         for dependency in dependency_names(&manifest) {
             if dependency.starts_with("ward") && !allowed.contains(&dependency.as_str()) {
-                problems.push(format!("crates/{crate_name} must not depend on {dependency}"));
+                problems.push(format!(
+                    "crates/{crate_name} must not depend on {dependency}"
+                ));
             }
-            if let Some((_, owner)) = RESERVED_EXTERNAL.iter().find(|(external, _)| *external == dependency) {
+            if let Some((_, owner)) = RESERVED_EXTERNAL
+                .iter()
+                .find(|(external, _)| *external == dependency)
+            {
                 if *owner != crate_name {
-                    problems.push(format!("crates/{crate_name} must not depend on {dependency} (reserved to {owner})"));
+                    problems.push(format!(
+                        "crates/{crate_name} must not depend on {dependency} (reserved to {owner})"
+                    ));
                 }
             }
         }
@@ -114,7 +160,9 @@ fn check_dependencies(root: &Path, problems: &mut Vec<String>) {
 
 fn check_source(relative: &str, source: &str, problems: &mut Vec<String>) {
     if !source.starts_with("//!") {
-        problems.push(format!("{relative}: must start with a `//!` line saying what the file is for"));
+        problems.push(format!(
+            "{relative}: must start with a `//!` line saying what the file is for"
+        ));
     }
     if relative.starts_with("xtask/") {
         // xtask quotes the patterns it looks for.
@@ -126,10 +174,19 @@ fn check_source(relative: &str, source: &str, problems: &mut Vec<String>) {
     for (index, line) in source.lines().enumerate() {
         let code = line.split("//").next().unwrap_or("");
         if !is_engine_ffi && contains_word(code, "unsafe") {
-            problems.push(format!("{relative}:{}: `unsafe` is allowed only in crates/ward-engine/src/ffi.rs", index + 1));
+            problems.push(format!(
+                "{relative}:{}: `unsafe` is allowed only in crates/ward-engine/src/ffi.rs",
+                index + 1
+            ));
         }
-        if !is_binary && !is_test_code && (code.contains("std::env::var") || code.contains("env::vars(")) {
-            problems.push(format!("{relative}:{}: only the ward binary reads the environment", index + 1));
+        if !is_binary
+            && !is_test_code
+            && (code.contains("std::env::var") || code.contains("env::vars("))
+        {
+            problems.push(format!(
+                "{relative}:{}: only the ward binary reads the environment",
+                index + 1
+            ));
         }
     }
     for (line_number, call) in log_calls(source) {
@@ -207,12 +264,34 @@ mod tests {
 
     #[test]
     fn catches_missing_doc_line_and_stray_unsafe() {
-        assert_eq!(problems_of("crates/ward-phi/src/lib.rs", "//! ok\nfn f() {}").len(), 0);
-        assert_eq!(problems_of("crates/ward-phi/src/lib.rs", "fn f() {}").len(), 1);
-        assert_eq!(problems_of("crates/ward-server/src/a.rs", "//! x\nunsafe fn f() {}").len(), 1);
-        assert_eq!(problems_of("crates/ward-engine/src/ffi.rs", "//! x\nunsafe fn f() {}").len(), 0);
-        assert_eq!(problems_of("crates/ward-server/src/a.rs", "//! x\nfn unsafe_name() {}").len(), 0);
-        assert_eq!(problems_of("crates/ward-router/src/a.rs", "//! x\nlet v = std::env::var(\"X\");").len(), 1);
+        assert_eq!(
+            problems_of("crates/ward-phi/src/lib.rs", "//! ok\nfn f() {}").len(),
+            0
+        );
+        assert_eq!(
+            problems_of("crates/ward-phi/src/lib.rs", "fn f() {}").len(),
+            1
+        );
+        assert_eq!(
+            problems_of("crates/ward-server/src/a.rs", "//! x\nunsafe fn f() {}").len(),
+            1
+        );
+        assert_eq!(
+            problems_of("crates/ward-engine/src/ffi.rs", "//! x\nunsafe fn f() {}").len(),
+            0
+        );
+        assert_eq!(
+            problems_of("crates/ward-server/src/a.rs", "//! x\nfn unsafe_name() {}").len(),
+            0
+        );
+        assert_eq!(
+            problems_of(
+                "crates/ward-router/src/a.rs",
+                "//! x\nlet v = std::env::var(\"X\");"
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -224,7 +303,11 @@ mod tests {
             "//! x\nerror!(body = request.body, \"x\");",
         ];
         for source in bad {
-            assert_eq!(problems_of("crates/ward-server/src/a.rs", source).len(), 1, "{source}");
+            assert_eq!(
+                problems_of("crates/ward-server/src/a.rs", source).len(),
+                1,
+                "{source}"
+            );
         }
         let good = "//! x\ninfo!(request_id = %id, tokens = 3, \"the prompt was long\");";
         assert!(problems_of("crates/ward-server/src/a.rs", good).is_empty());

@@ -37,7 +37,10 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: ChatRole, content: impl Into<String>) -> Self {
-        ChatMessage { role, content: content.into() }
+        ChatMessage {
+            role,
+            content: content.into(),
+        }
     }
 }
 
@@ -46,7 +49,11 @@ impl ChatMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prompt {
     Chat(Vec<ChatMessage>),
-    Text { text: String, system: Option<String>, raw: bool },
+    Text {
+        text: String,
+        system: Option<String>,
+        raw: bool,
+    },
 }
 
 /// Sampling settings; `None` means the backend's default.

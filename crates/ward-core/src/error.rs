@@ -49,7 +49,11 @@ pub struct WardError {
 
 impl WardError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        WardError { kind, message: message.into(), param: None }
+        WardError {
+            kind,
+            message: message.into(),
+            param: None,
+        }
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {

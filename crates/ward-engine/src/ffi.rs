@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -81,13 +81,20 @@ const MAX_DEFAULT_CONTEXT: u32 = 8192;
 const STREAM_BUFFER: usize = 256;
 
 fn llama_backend() -> Result<Arc<LlamaBackend>, EngineError> {
-    static BACKEND: OnceLock<Arc<LlamaBackend>> = OnceLock::new();
-    if let Some(backend) = BACKEND.get() {
+    // llama.cpp may be initialised once per process; engines loaded concurrently share it.
+    static BACKEND: Mutex<Option<Arc<LlamaBackend>>> = Mutex::new(None);
+    let mut slot = BACKEND
+        .lock()
+        .map_err(|_| EngineError::Backend("initialisation lock poisoned".into()))?;
+    if let Some(backend) = slot.as_ref() {
         return Ok(backend.clone());
     }
-    let mut backend = LlamaBackend::init().map_err(|error| EngineError::Backend(error.to_string()))?;
+    let mut backend =
+        LlamaBackend::init().map_err(|error| EngineError::Backend(error.to_string()))?;
     backend.void_logs();
-    Ok(BACKEND.get_or_init(|| Arc::new(backend)).clone())
+    let backend = Arc::new(backend);
+    *slot = Some(backend.clone());
+    Ok(backend)
 }
 
 /// One queued request, already tokenised.
@@ -125,7 +132,10 @@ impl EmbeddedEngine {
         })
         .await
         .map_err(|error| EngineError::Backend(error.to_string()))?
-        .map_err(|error| EngineError::Load { path: config.model_path.clone(), reason: error.to_string() })?;
+        .map_err(|error| EngineError::Load {
+            path: config.model_path.clone(),
+            reason: error.to_string(),
+        })?;
         let model = Arc::new(model);
 
         let template = chat_template_of(&model)?;
@@ -163,7 +173,11 @@ impl EmbeddedEngine {
                 };
                 worker_ready.store(true, Ordering::SeqCst);
                 let _ = started.send(Ok(()));
-                let mut worker = Worker { model: &worker_model, context, batch_size: config.batch_size };
+                let mut worker = Worker {
+                    model: &worker_model,
+                    context,
+                    batch_size: config.batch_size,
+                };
                 for job in job_queue {
                     worker_queued.fetch_sub(1, Ordering::SeqCst);
                     // A client that left while queued costs nothing.
@@ -175,7 +189,9 @@ impl EmbeddedEngine {
                 worker_ready.store(false, Ordering::SeqCst);
             })
             .map_err(|error| EngineError::Backend(error.to_string()))?;
-        started_result.await.map_err(|_| EngineError::Backend("engine thread exited".into()))??;
+        started_result
+            .await
+            .map_err(|_| EngineError::Backend("engine thread exited".into()))??;
 
         tracing::info!(
             backend_id = %backend_id,
@@ -218,17 +234,33 @@ impl EmbeddedEngine {
         };
         match prompt {
             Prompt::Chat(messages) => render(messages),
-            Prompt::Text { text, raw: true, .. } => Ok(text.clone()),
-            Prompt::Text { text, system, raw: false } if self.template.is_model_template => {
+            Prompt::Text {
+                text, raw: true, ..
+            } => Ok(text.clone()),
+            Prompt::Text {
+                text,
+                system,
+                raw: false,
+            } if self.template.is_model_template => {
                 let mut messages = Vec::new();
                 if let Some(system) = system {
-                    messages.push(ward_core::ChatMessage::new(ward_core::ChatRole::System, system.clone()));
+                    messages.push(ward_core::ChatMessage::new(
+                        ward_core::ChatRole::System,
+                        system.clone(),
+                    ));
                 }
-                messages.push(ward_core::ChatMessage::new(ward_core::ChatRole::User, text.clone()));
+                messages.push(ward_core::ChatMessage::new(
+                    ward_core::ChatRole::User,
+                    text.clone(),
+                ));
                 render(&messages)
             }
             // A base model continues text; there is no turn structure to apply.
-            Prompt::Text { text, system, raw: false } => Ok(match system {
+            Prompt::Text {
+                text,
+                system,
+                raw: false,
+            } => Ok(match system {
                 Some(system) => format!("{system}\n\n{text}"),
                 None => text.clone(),
             }),
@@ -254,7 +286,8 @@ fn chat_template_of(model: &LlamaModel) -> Result<ChatTemplate, EngineError> {
     };
     let bos = token_text(vocab.bos());
     let eos = token_text(vocab.eos());
-    ChatTemplate::new(source.as_deref(), &bos, &eos).map_err(|error| EngineError::Template(error.to_string()))
+    ChatTemplate::new(source.as_deref(), &bos, &eos)
+        .map_err(|error| EngineError::Template(error.to_string()))
 }
 
 #[async_trait::async_trait]
@@ -273,8 +306,10 @@ impl Backend for EmbeddedEngine {
 
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
         if !self.card.answers_to(&request.model) {
-            return Err(WardError::not_found(format!("model '{}' is not loaded", request.model))
-                .with_param("model"));
+            return Err(
+                WardError::not_found(format!("model '{}' is not loaded", request.model))
+                    .with_param("model"),
+            );
         }
         let prompt_text = self.render_prompt(&request.prompt)?;
         let prompt_tokens = self.tokenize(&prompt_text);
@@ -303,7 +338,10 @@ impl Backend for EmbeddedEngine {
         };
         if self.jobs.send(job).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(WardError::new(ErrorKind::BackendUnavailable, "the embedded engine has stopped"));
+            return Err(WardError::new(
+                ErrorKind::BackendUnavailable,
+                "the embedded engine has stopped",
+            ));
         }
         Ok(tokio_stream::wrappers::ReceiverStream::new(receiver).boxed())
     }
@@ -402,7 +440,10 @@ impl Worker<'_> {
         let finished = Instant::now();
         let summary = GenerationSummary {
             finish_reason,
-            usage: Usage { prompt_tokens: prompt_length as u32, completion_tokens },
+            usage: Usage {
+                prompt_tokens: prompt_length as u32,
+                completion_tokens,
+            },
             timings: Timings {
                 queued,
                 prompt_eval: prompt_evaluated - started,
@@ -422,7 +463,9 @@ fn send_delta(
     if text.is_empty() {
         return Ok(());
     }
-    events.blocking_send(Ok(GenerationEvent::Delta(text))).map_err(|_| Interrupted::ClientGone)
+    events
+        .blocking_send(Ok(GenerationEvent::Delta(text)))
+        .map_err(|_| Interrupted::ClientGone)
 }
 
 fn decode_failure(error: llama_cpp_2::DecodeError) -> Interrupted {
@@ -442,7 +485,10 @@ fn build_sampler(model: &LlamaModel, sampling: &SamplingParams) -> LlamaSampler 
     if repeat_penalty != 1.0 || frequency_penalty != 0.0 || presence_penalty != 0.0 {
         chain.push(LlamaSampler::penalties(
             model.n_vocab(),
-            sampling.repeat_last_n.unwrap_or(DEFAULT_REPEAT_LAST_N).max(0),
+            sampling
+                .repeat_last_n
+                .unwrap_or(DEFAULT_REPEAT_LAST_N)
+                .max(0),
             repeat_penalty.max(f32::MIN_POSITIVE),
             frequency_penalty,
             presence_penalty,
@@ -457,8 +503,14 @@ fn build_sampler(model: &LlamaModel, sampling: &SamplingParams) -> LlamaSampler 
     if top_k > 0 {
         chain.push(LlamaSampler::top_k(top_k));
     }
-    chain.push(LlamaSampler::top_p(sampling.top_p.unwrap_or(DEFAULT_TOP_P).clamp(0.0, 1.0), 1));
-    chain.push(LlamaSampler::min_p(sampling.min_p.unwrap_or(DEFAULT_MIN_P).clamp(0.0, 1.0), 1));
+    chain.push(LlamaSampler::top_p(
+        sampling.top_p.unwrap_or(DEFAULT_TOP_P).clamp(0.0, 1.0),
+        1,
+    ));
+    chain.push(LlamaSampler::min_p(
+        sampling.min_p.unwrap_or(DEFAULT_MIN_P).clamp(0.0, 1.0),
+        1,
+    ));
     chain.push(LlamaSampler::temp(temperature));
     let seed = sampling.seed.unwrap_or_else(random_seed);
     chain.push(LlamaSampler::dist(seed));

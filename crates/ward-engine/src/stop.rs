@@ -19,14 +19,24 @@ pub enum ScanOutcome {
 
 impl StopScanner {
     pub fn new(stop_strings: &[String]) -> Self {
-        let stop_strings = stop_strings.iter().filter(|stop| !stop.is_empty()).cloned().collect();
-        StopScanner { stop_strings, held_back: String::new() }
+        let stop_strings = stop_strings
+            .iter()
+            .filter(|stop| !stop.is_empty())
+            .cloned()
+            .collect();
+        StopScanner {
+            stop_strings,
+            held_back: String::new(),
+        }
     }
 
     pub fn push(&mut self, piece: &str) -> ScanOutcome {
         self.held_back.push_str(piece);
-        let earliest_stop =
-            self.stop_strings.iter().filter_map(|stop| self.held_back.find(stop.as_str())).min();
+        let earliest_stop = self
+            .stop_strings
+            .iter()
+            .filter_map(|stop| self.held_back.find(stop.as_str()))
+            .min();
         if let Some(stop_at) = earliest_stop {
             self.held_back.truncate(stop_at);
             return ScanOutcome::Stopped(std::mem::take(&mut self.held_back));
@@ -76,8 +86,8 @@ pub fn take_utf8_prefix(pending: &mut Vec<u8>) -> String {
                 // An incomplete sequence at the end: keep it for the next token.
                 None => {
                     let rest = pending.split_off(valid);
-                    let text = String::from_utf8(std::mem::replace(pending, rest))
-                        .unwrap_or_default();
+                    let text =
+                        String::from_utf8(std::mem::replace(pending, rest)).unwrap_or_default();
                     text
                 }
                 Some(_) => {
@@ -113,7 +123,10 @@ mod tests {
 
     #[test]
     fn stop_string_split_across_tokens_is_never_emitted() {
-        assert_eq!(run(&["END"], &["one two E", "N", "D three"]), ("one two ".into(), true));
+        assert_eq!(
+            run(&["END"], &["one two E", "N", "D three"]),
+            ("one two ".into(), true)
+        );
     }
 
     #[test]
@@ -123,7 +136,10 @@ mod tests {
 
     #[test]
     fn earliest_of_several_stops_wins() {
-        assert_eq!(run(&["\n\n", "5"], &["1 2 3 4 5\n\n6"]), ("1 2 3 4 ".into(), true));
+        assert_eq!(
+            run(&["\n\n", "5"], &["1 2 3 4 5\n\n6"]),
+            ("1 2 3 4 ".into(), true)
+        );
     }
 
     #[test]

@@ -36,12 +36,22 @@ impl ChatTemplate {
         environment.set_trim_blocks(true);
         environment.set_lstrip_blocks(true);
         minijinja_contrib::add_to_environment(&mut environment);
-        environment.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        environment.add_function("raise_exception", |message: String| -> Result<String, minijinja::Error> {
-            Err(minijinja::Error::new(JinjaErrorKind::InvalidOperation, message))
-        });
+        environment
+            .set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        environment.add_function(
+            "raise_exception",
+            |message: String| -> Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    JinjaErrorKind::InvalidOperation,
+                    message,
+                ))
+            },
+        );
         let is_model_template = source.is_some();
-        environment.add_template_owned(TEMPLATE_NAME, source.unwrap_or(TRANSCRIPT_TEMPLATE).to_owned())?;
+        environment.add_template_owned(
+            TEMPLATE_NAME,
+            source.unwrap_or(TRANSCRIPT_TEMPLATE).to_owned(),
+        )?;
         Ok(ChatTemplate {
             environment,
             bos_token: bos_token.to_owned(),
@@ -119,7 +129,9 @@ mod tests {
     #[test]
     fn python_string_methods_and_default_system_prompt_work() {
         let template = ChatTemplate::new(Some(QWEN_LIKE), "", "").unwrap();
-        let text = template.render(&[ChatMessage::new(ChatRole::User, " Hi ")], true).unwrap();
+        let text = template
+            .render(&[ChatMessage::new(ChatRole::User, " Hi ")], true)
+            .unwrap();
         assert_eq!(
             text,
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"

@@ -10,7 +10,10 @@ use ward_core::{ErrorKind, WardError};
 /// Turns axum's body rejection (too large, unreadable) into a `WardError`.
 pub fn body_rejection(rejection: BytesRejection) -> WardError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        WardError::new(ErrorKind::PayloadTooLarge, "request body is larger than the server's limit (server.body_limit)")
+        WardError::new(
+            ErrorKind::PayloadTooLarge,
+            "request body is larger than the server's limit (server.body_limit)",
+        )
     } else {
         WardError::invalid_request("the request body could not be read")
     }
@@ -19,7 +22,9 @@ pub fn body_rejection(rejection: BytesRejection) -> WardError {
 /// Parses a JSON body; the error names the field path and the kind of problem only.
 pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, WardError> {
     if body.is_empty() {
-        return Err(WardError::invalid_request("the request body is empty; send a JSON object"));
+        return Err(WardError::invalid_request(
+            "the request body is empty; send a JSON object",
+        ));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -124,24 +129,43 @@ mod tests {
         let cases = [
             format!(r#"{{"messages":[{{"role":"user","content":5}}],"x":"{secret}"}}"#),
             format!(r#"{{"messages":[{{"role":"{secret}","content":"a"}}]}}"#),
-            format!(r#"{{"messages":[{{"role":"user","content":"{secret}"}}],"max_tokens":"{secret}"}}"#),
+            format!(
+                r#"{{"messages":[{{"role":"user","content":"{secret}"}}],"max_tokens":"{secret}"}}"#
+            ),
             r#"{"messages":[{"role":"user","content":"a"}],"max_tokens":-123456789}"#.to_owned(),
         ];
-        let expected_params = ["messages[0].content", "messages[0].role", "max_tokens", "max_tokens"];
+        let expected_params = [
+            "messages[0].content",
+            "messages[0].role",
+            "max_tokens",
+            "max_tokens",
+        ];
         for (body, expected) in cases.iter().zip(expected_params) {
             let (message, param) = message_of(body);
             assert_eq!(param.as_deref(), Some(expected), "{message}");
             assert!(message.contains(expected), "{message}");
-            assert!(!message.contains("John") && !message.contains("6789"), "{message}");
+            assert!(
+                !message.contains("John") && !message.contains("6789"),
+                "{message}"
+            );
             assert!(!message.contains("123456789"), "{message}");
         }
     }
 
     #[test]
     fn missing_field_syntax_and_truncation() {
-        assert!(message_of(r#"{"max_tokens": 3}"#).0.contains("missing field `messages`"));
-        assert!(message_of(r#"{"messages": [}"#).0.starts_with("malformed JSON"));
-        assert!(message_of(r#"{"messages": [{"role":"user""#).0.starts_with("the JSON body ends early"));
-        assert!(parse_json::<Probe>(&Bytes::new()).unwrap_err().message.contains("empty"));
+        assert!(message_of(r#"{"max_tokens": 3}"#)
+            .0
+            .contains("missing field `messages`"));
+        assert!(message_of(r#"{"messages": [}"#)
+            .0
+            .starts_with("malformed JSON"));
+        assert!(message_of(r#"{"messages": [{"role":"user""#)
+            .0
+            .starts_with("the JSON body ends early"));
+        assert!(parse_json::<Probe>(&Bytes::new())
+            .unwrap_err()
+            .message
+            .contains("empty"));
     }
 }

@@ -52,7 +52,10 @@ impl StartedCall {
                 GenerationEvent::Done(summary) => return Ok((text, summary)),
             }
         }
-        Err(WardError::new(ErrorKind::BackendUnavailable, "the backend ended the generation without finishing it"))
+        Err(WardError::new(
+            ErrorKind::BackendUnavailable,
+            "the backend ended the generation without finishing it",
+        ))
     }
 }
 
@@ -68,11 +71,19 @@ fn find_backend(state: &AppState, model: &str) -> Result<(Arc<dyn Backend>, Stri
         }
     }
     for backend in &state.backends {
-        if let Some(card) = backend.loaded_models().into_iter().find(|card| card.answers_to(model)) {
+        if let Some(card) = backend
+            .loaded_models()
+            .into_iter()
+            .find(|card| card.answers_to(model))
+        {
             return Ok((backend.clone(), card.name));
         }
     }
-    let in_store = state.catalog.list().into_iter().any(|card| card.answers_to(model));
+    let in_store = state
+        .catalog
+        .list()
+        .into_iter()
+        .any(|card| card.answers_to(model));
     let message = if in_store {
         format!("model '{model}' is in the model store but not loaded; start `ward serve --model {model}` to serve it")
     } else {
@@ -82,14 +93,25 @@ fn find_backend(state: &AppState, model: &str) -> Result<(Arc<dyn Backend>, Stri
 }
 
 /// Resolves the backend and starts generating.
-pub async fn start(state: &AppState, mut request: GenerationRequest) -> Result<StartedCall, WardError> {
+pub async fn start(
+    state: &AppState,
+    mut request: GenerationRequest,
+) -> Result<StartedCall, WardError> {
     let (backend, model) = find_backend(state, &request.model)?;
     if !backend.is_ready() {
-        return Err(WardError::new(ErrorKind::BackendUnavailable, format!("backend '{}' is not ready", backend.backend_id())));
+        return Err(WardError::new(
+            ErrorKind::BackendUnavailable,
+            format!("backend '{}' is not ready", backend.backend_id()),
+        ));
     }
     request.model = model.clone();
     let request_id = uuid::Uuid::now_v7().to_string();
     let stream = backend.generate(request).await?;
     tracing::info!(request_id = %request_id, backend_id = backend.backend_id(), model = %model, "model call started");
-    Ok(StartedCall { request_id, model, backend_id: backend.backend_id().to_owned(), stream })
+    Ok(StartedCall {
+        request_id,
+        model,
+        backend_id: backend.backend_id().to_owned(),
+        stream,
+    })
 }

@@ -102,7 +102,10 @@ mod tests {
         let mut codes = std::collections::HashSet::new();
         for kind in kinds {
             let (status, _) = status_of(kind);
-            assert!(status.is_client_error() || status.is_server_error(), "{kind:?}");
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{kind:?}"
+            );
             assert!(codes.insert(kind.code()), "duplicate code for {kind:?}");
         }
     }
@@ -114,8 +117,14 @@ mod tests {
             error_body(ApiFlavor::OpenAi, &error),
             json!({"error": {"message": "model 'x' not found", "type": "not_found_error", "param": "model", "code": "not_found"}})
         );
-        assert_eq!(error_body(ApiFlavor::Ollama, &error), json!({"error": "model 'x' not found"}));
+        assert_eq!(
+            error_body(ApiFlavor::Ollama, &error),
+            json!({"error": "model 'x' not found"})
+        );
         assert_eq!(ApiFlavor::of_path("/api/chat"), ApiFlavor::Ollama);
-        assert_eq!(ApiFlavor::of_path("/v1/chat/completions"), ApiFlavor::OpenAi);
+        assert_eq!(
+            ApiFlavor::of_path("/v1/chat/completions"),
+            ApiFlavor::OpenAi
+        );
     }
 }

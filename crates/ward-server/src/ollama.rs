@@ -93,7 +93,10 @@ impl OllamaOptions {
             frequency_penalty: self.frequency_penalty,
             seed: self.seed.map(|seed| seed as u32),
         };
-        let max_tokens = self.num_predict.filter(|limit| *limit > 0).map(|limit| limit.min(u32::MAX as i64) as u32);
+        let max_tokens = self
+            .num_predict
+            .filter(|limit| *limit > 0)
+            .map(|limit| limit.min(u32::MAX as i64) as u32);
         (sampling, max_tokens, self.stop.unwrap_or_default())
     }
 }
@@ -107,7 +110,8 @@ fn refuse_format(format: &Option<Value>) -> Result<(), ApiError> {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(text)) if text.is_empty() => Ok(()),
         Some(_) => Err(ollama_error(
-            WardError::invalid_request("structured output (format) is not supported yet; omit it").with_param("format"),
+            WardError::invalid_request("structured output (format) is not supported yet; omit it")
+                .with_param("format"),
         )),
     }
 }
@@ -129,7 +133,13 @@ impl Endpoint {
         body
     }
 
-    fn final_body(self, model: &str, text: &str, summary: &GenerationSummary, started: Instant) -> Value {
+    fn final_body(
+        self,
+        model: &str,
+        text: &str,
+        summary: &GenerationSummary,
+        started: Instant,
+    ) -> Value {
         let nanos = |duration: Duration| duration.as_nanos() as u64;
         let mut body = self.body(model, text, true);
         body["done_reason"] = json!(summary.finish_reason.as_str());
@@ -143,40 +153,86 @@ impl Endpoint {
     }
 }
 
-pub async fn chat(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub async fn chat(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
     let request: ChatRequest = parse_json(&body).map_err(ollama_error)?;
     refuse_format(&request.format)?;
     if request.messages.is_empty() {
-        return Err(ollama_error(WardError::invalid_request("messages must hold at least one message").with_param("messages")));
+        return Err(ollama_error(
+            WardError::invalid_request("messages must hold at least one message")
+                .with_param("messages"),
+        ));
     }
-    if request.messages.iter().any(|message| message.images.as_ref().is_some_and(|images| !images.is_empty())) {
-        return Err(ollama_error(WardError::invalid_request("images are not supported").with_param("messages")));
+    if request.messages.iter().any(|message| {
+        message
+            .images
+            .as_ref()
+            .is_some_and(|images| !images.is_empty())
+    }) {
+        return Err(ollama_error(
+            WardError::invalid_request("images are not supported").with_param("messages"),
+        ));
     }
-    let messages = request.messages.into_iter().map(|message| ChatMessage::new(message.role, message.content)).collect();
+    let messages = request
+        .messages
+        .into_iter()
+        .map(|message| ChatMessage::new(message.role, message.content))
+        .collect();
     let (sampling, max_tokens, stop) = request.options.into_parts();
-    let generation = GenerationRequest { model: request.model, prompt: Prompt::Chat(messages), sampling, max_tokens, stop };
-    respond(&state, generation, Endpoint::Chat, request.stream.unwrap_or(true), started).await
+    let generation = GenerationRequest {
+        model: request.model,
+        prompt: Prompt::Chat(messages),
+        sampling,
+        max_tokens,
+        stop,
+    };
+    respond(
+        &state,
+        generation,
+        Endpoint::Chat,
+        request.stream.unwrap_or(true),
+        started,
+    )
+    .await
 }
 
-pub async fn generate(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub async fn generate(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
     let request: GenerateRequest = parse_json(&body).map_err(ollama_error)?;
     refuse_format(&request.format)?;
     if request.prompt.is_empty() {
-        return Err(ollama_error(WardError::invalid_request("prompt is empty").with_param("prompt")));
+        return Err(ollama_error(
+            WardError::invalid_request("prompt is empty").with_param("prompt"),
+        ));
     }
     let (sampling, max_tokens, stop) = request.options.into_parts();
     let generation = GenerationRequest {
         model: request.model,
-        prompt: Prompt::Text { text: request.prompt, system: request.system, raw: request.raw },
+        prompt: Prompt::Text {
+            text: request.prompt,
+            system: request.system,
+            raw: request.raw,
+        },
         sampling,
         max_tokens,
         stop,
     };
-    respond(&state, generation, Endpoint::Generate, request.stream.unwrap_or(true), started).await
+    respond(
+        &state,
+        generation,
+        Endpoint::Generate,
+        request.stream.unwrap_or(true),
+        started,
+    )
+    .await
 }
 
 async fn respond(
@@ -190,11 +246,20 @@ async fn respond(
     let headers = call.headers();
     if streaming {
         let body = Body::from_stream(ndjson_lines(call, endpoint, started));
-        return Ok((headers, [(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response());
+        return Ok((
+            headers,
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            body,
+        )
+            .into_response());
     }
     let model = call.model.clone();
     let (text, summary) = call.collect().await.map_err(ollama_error)?;
-    Ok((headers, Json(endpoint.final_body(&model, &text, &summary, started))).into_response())
+    Ok((
+        headers,
+        Json(endpoint.final_body(&model, &text, &summary, started)),
+    )
+        .into_response())
 }
 
 fn ndjson_lines(
@@ -270,11 +335,16 @@ pub async fn ps(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"models": models}))
 }
 
-pub async fn show(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
     let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
     let request: ShowRequest = parse_json(&body).map_err(ollama_error)?;
     let Some(requested) = request.model.or(request.name) else {
-        return Err(ollama_error(WardError::invalid_request("`model` is required").with_param("model")));
+        return Err(ollama_error(
+            WardError::invalid_request("`model` is required").with_param("model"),
+        ));
     };
     let card = state
         .backends
@@ -282,10 +352,17 @@ pub async fn show(State(state): State<AppState>, body: Result<Bytes, BytesReject
         .flat_map(|backend| backend.loaded_models())
         .chain(state.catalog.list())
         .find(|card| card.answers_to(&requested))
-        .ok_or_else(|| ollama_error(WardError::not_found(format!("model '{requested}' not found")).with_param("model")))?;
+        .ok_or_else(|| {
+            ollama_error(
+                WardError::not_found(format!("model '{requested}' not found")).with_param("model"),
+            )
+        })?;
     let mut model_info = serde_json::Map::new();
     model_info.insert("general.architecture".into(), json!(card.architecture));
-    model_info.insert(format!("{}.context_length", card.architecture), json!(card.context_length));
+    model_info.insert(
+        format!("{}.context_length", card.architecture),
+        json!(card.context_length),
+    );
     Ok(Json(json!({
         "license": "",
         "modelfile": "",

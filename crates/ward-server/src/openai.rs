@@ -114,7 +114,10 @@ struct ContentPart {
 }
 
 impl WireSampling {
-    fn into_parts(self, default_max_tokens: Option<u32>) -> Result<(SamplingParams, Option<u32>, Vec<String>), WardError> {
+    fn into_parts(
+        self,
+        default_max_tokens: Option<u32>,
+    ) -> Result<(SamplingParams, Option<u32>, Vec<String>), WardError> {
         if self.n.unwrap_or(1) != 1 {
             return Err(WardError::invalid_request("only n = 1 is supported").with_param("n"));
         }
@@ -131,9 +134,13 @@ impl WireSampling {
         check_range("min_p", self.min_p, 0.0, 1.0)?;
         check_range("presence_penalty", self.presence_penalty, -2.0, 2.0)?;
         check_range("frequency_penalty", self.frequency_penalty, -2.0, 2.0)?;
-        let max_tokens = self.max_completion_tokens.or(self.max_tokens).or(default_max_tokens);
+        let max_tokens = self
+            .max_completion_tokens
+            .or(self.max_tokens)
+            .or(default_max_tokens);
         if max_tokens == Some(0) {
-            return Err(WardError::invalid_request("max_tokens must be at least 1").with_param("max_tokens"));
+            return Err(WardError::invalid_request("max_tokens must be at least 1")
+                .with_param("max_tokens"));
         }
         let stop = match self.stop {
             None => Vec::new(),
@@ -168,7 +175,10 @@ fn check_range(field: &str, value: Option<f32>, low: f32, high: f32) -> Result<(
 
 fn flatten_messages(messages: Vec<WireMessage>) -> Result<Vec<ChatMessage>, WardError> {
     if messages.is_empty() {
-        return Err(WardError::invalid_request("messages must hold at least one message").with_param("messages"));
+        return Err(
+            WardError::invalid_request("messages must hold at least one message")
+                .with_param("messages"),
+        );
     }
     messages
         .into_iter()
@@ -235,12 +245,20 @@ impl Endpoint {
 
     fn choice(self, text: Value, finish_reason: Value, streaming: bool) -> Value {
         match (self, streaming) {
-            (Endpoint::Chat, false) => json!({"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": null, "finish_reason": finish_reason}),
+            (Endpoint::Chat, false) => {
+                json!({"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": null, "finish_reason": finish_reason})
+            }
             (Endpoint::Chat, true) => {
-                let delta = if text.is_null() { json!({}) } else { json!({"content": text}) };
+                let delta = if text.is_null() {
+                    json!({})
+                } else {
+                    json!({"content": text})
+                };
                 json!({"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason})
             }
-            (Endpoint::Completion, _) => json!({"index": 0, "text": if text.is_null() { json!("") } else { text }, "logprobs": null, "finish_reason": finish_reason}),
+            (Endpoint::Completion, _) => {
+                json!({"index": 0, "text": if text.is_null() { json!("") } else { text }, "logprobs": null, "finish_reason": finish_reason})
+            }
         }
     }
 }
@@ -253,9 +271,24 @@ pub async fn chat_completions(
     let request: ChatCompletionRequest = parse_json(&body).map_err(openai_error)?;
     let messages = flatten_messages(request.messages).map_err(openai_error)?;
     let (sampling, max_tokens, stop) = request.sampling.into_parts(None).map_err(openai_error)?;
-    let generation = GenerationRequest { model: request.model, prompt: Prompt::Chat(messages), sampling, max_tokens, stop };
-    let include_usage = request.stream_options.is_some_and(|options| options.include_usage);
-    respond(&state, generation, Endpoint::Chat, request.stream, include_usage).await
+    let generation = GenerationRequest {
+        model: request.model,
+        prompt: Prompt::Chat(messages),
+        sampling,
+        max_tokens,
+        stop,
+    };
+    let include_usage = request
+        .stream_options
+        .is_some_and(|options| options.include_usage);
+    respond(
+        &state,
+        generation,
+        Endpoint::Chat,
+        request.stream,
+        include_usage,
+    )
+    .await
 }
 
 pub async fn completions(
@@ -268,20 +301,37 @@ pub async fn completions(
         PromptField::One(prompt) => prompt,
         PromptField::Many(mut prompts) if prompts.len() == 1 => prompts.remove(0),
         PromptField::Many(_) => {
-            return Err(openai_error(WardError::invalid_request("prompt must be one string").with_param("prompt")))
+            return Err(openai_error(
+                WardError::invalid_request("prompt must be one string").with_param("prompt"),
+            ))
         }
     };
-    let (sampling, max_tokens, stop) =
-        request.sampling.into_parts(Some(LEGACY_COMPLETION_MAX_TOKENS)).map_err(openai_error)?;
+    let (sampling, max_tokens, stop) = request
+        .sampling
+        .into_parts(Some(LEGACY_COMPLETION_MAX_TOKENS))
+        .map_err(openai_error)?;
     let generation = GenerationRequest {
         model: request.model,
-        prompt: Prompt::Text { text: prompt, system: None, raw: true },
+        prompt: Prompt::Text {
+            text: prompt,
+            system: None,
+            raw: true,
+        },
         sampling,
         max_tokens,
         stop,
     };
-    let include_usage = request.stream_options.is_some_and(|options| options.include_usage);
-    respond(&state, generation, Endpoint::Completion, request.stream, include_usage).await
+    let include_usage = request
+        .stream_options
+        .is_some_and(|options| options.include_usage);
+    respond(
+        &state,
+        generation,
+        Endpoint::Completion,
+        request.stream,
+        include_usage,
+    )
+    .await
 }
 
 async fn respond(

@@ -27,7 +27,9 @@ pub struct ServerSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { body_limit_bytes: 4 * 1024 * 1024 }
+        ServerSettings {
+            body_limit_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 
@@ -103,7 +105,11 @@ async fn ready(State(state): State<AppState>) -> Response {
         .map(|card| card.name)
         .collect();
     if models.is_empty() {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "loading", "models": models}))).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "loading", "models": models})),
+        )
+            .into_response()
     } else {
         Json(json!({"status": "ready", "models": models})).into_response()
     }
@@ -111,34 +117,54 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 async fn unknown_route(request: Request) -> ApiError {
     let path = request.uri().path().to_owned();
-    ApiError::new(ApiFlavor::of_path(&path), WardError::not_found(format!("no route {path}")))
+    ApiError::new(
+        ApiFlavor::of_path(&path),
+        WardError::not_found(format!("no route {path}")),
+    )
 }
 
 async fn wrong_method(request: Request) -> Response {
     let path = request.uri().path().to_owned();
-    let error = WardError::invalid_request(format!("method {} is not allowed on {path}", request.method()));
-    (StatusCode::METHOD_NOT_ALLOWED, Json(error_body(ApiFlavor::of_path(&path), &error))).into_response()
+    let error = WardError::invalid_request(format!(
+        "method {} is not allowed on {path}",
+        request.method()
+    ));
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(error_body(ApiFlavor::of_path(&path), &error)),
+    )
+        .into_response()
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     // The panic payload may quote request data; it is not logged or returned.
     tracing::error!("a request handler panicked");
     let error = WardError::new(ErrorKind::Internal, "internal error");
-    (status_of(ErrorKind::Internal).0, Json(error_body(ApiFlavor::OpenAi, &error))).into_response()
+    (
+        status_of(ErrorKind::Internal).0,
+        Json(error_body(ApiFlavor::OpenAi, &error)),
+    )
+        .into_response()
 }
 
 pub(crate) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 pub(crate) fn rfc3339(at: SystemTime) -> String {
     let at: time::OffsetDateTime = at.into();
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 pub(crate) fn rfc3339_unix(unix_seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix_seconds)
         .ok()
-        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }

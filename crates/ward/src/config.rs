@@ -114,30 +114,48 @@ fn default_store_root(env: &HashMap<String, String>) -> PathBuf {
     if let Some(data) = env.get("XDG_DATA_HOME") {
         return PathBuf::from(data).join("ward").join("models");
     }
-    let home = env.get("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".local").join("share").join("ward").join("models")
+    let home = env
+        .get("HOME")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local")
+        .join("share")
+        .join("ward")
+        .join("models")
 }
 
 impl Config {
     /// Reads `path` (if given) and applies the environment and flags.
-    pub fn load(path: Option<&Path>, env: &HashMap<String, String>, overrides: &Overrides) -> anyhow::Result<Config> {
+    pub fn load(
+        path: Option<&Path>,
+        env: &HashMap<String, String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Config> {
         let raw = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str::<RawConfig>(&text)
-                    .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?
+                toml::from_str::<RawConfig>(&text).map_err(|error| {
+                    anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end())
+                })?
             }
             None => RawConfig::default(),
         };
         Config::validate(raw, env, overrides)
     }
 
-    fn validate(raw: RawConfig, env: &HashMap<String, String>, overrides: &Overrides) -> anyhow::Result<Config> {
+    fn validate(
+        raw: RawConfig,
+        env: &HashMap<String, String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Config> {
         let env_value = |key: &str| env.get(key).filter(|value| !value.is_empty()).cloned();
         let parse_env = |key: &str| -> anyhow::Result<Option<u64>> {
             env_value(key)
-                .map(|value| value.parse::<u64>().with_context(|| format!("{key} must be a whole number")))
+                .map(|value| {
+                    value
+                        .parse::<u64>()
+                        .with_context(|| format!("{key} must be a whole number"))
+                })
                 .transpose()
         };
 
@@ -168,7 +186,10 @@ impl Config {
             .unwrap_or_else(|| ward_store::DEFAULT_MODEL.to_owned());
         let pip_command = match env_value("WARD_PIP") {
             Some(command) => command.split_whitespace().map(str::to_owned).collect(),
-            None => raw.models.pip_command.unwrap_or_else(|| vec!["python3".into(), "-m".into(), "pip".into()]),
+            None => raw
+                .models
+                .pip_command
+                .unwrap_or_else(|| vec!["python3".into(), "-m".into(), "pip".into()]),
         };
         if pip_command.is_empty() {
             bail!("models.pip_command: must name a program, e.g. [\"python3\", \"-m\", \"pip\"]");
@@ -182,11 +203,15 @@ impl Config {
             bail!("models.hf_endpoint: '{hf_endpoint}' must start with http:// or https://");
         }
 
-        let threads = parse_env("WARD_THREADS")?.map(|threads| threads as usize).or(raw.engine.threads);
+        let threads = parse_env("WARD_THREADS")?
+            .map(|threads| threads as usize)
+            .or(raw.engine.threads);
         if threads == Some(0) {
             bail!("engine.threads: must be at least 1 (leave it out to use every physical core)");
         }
-        let context_length = parse_env("WARD_CONTEXT_LENGTH")?.map(|length| length as u32).or(raw.engine.context_length);
+        let context_length = parse_env("WARD_CONTEXT_LENGTH")?
+            .map(|length| length as u32)
+            .or(raw.engine.context_length);
         if context_length.is_some_and(|length| length < 256) {
             bail!("engine.context_length: must be at least 256 tokens");
         }
@@ -194,7 +219,12 @@ impl Config {
         if batch_size == 0 {
             bail!("engine.batch_size: must be at least 1");
         }
-        let engine = EngineSettings { threads, context_length, batch_size, gpu_layers: raw.engine.gpu_layers.unwrap_or(0) };
+        let engine = EngineSettings {
+            threads,
+            context_length,
+            batch_size,
+            gpu_layers: raw.engine.gpu_layers.unwrap_or(0),
+        };
 
         let mut backends = Vec::new();
         for (index, backend) in raw.backends.into_iter().enumerate() {
@@ -208,10 +238,16 @@ impl Config {
             if !backend.urls.is_empty() || backend.api_key_env.is_some() {
                 bail!("{key}: urls and api_key_env apply to remote kinds, not \"embedded\"");
             }
-            if backends.iter().any(|existing: &BackendSettings| existing.name == backend.name) {
+            if backends
+                .iter()
+                .any(|existing: &BackendSettings| existing.name == backend.name)
+            {
                 bail!("{key}.name: '{}' is used twice", backend.name);
             }
-            backends.push(BackendSettings { name: backend.name, model: backend.model });
+            backends.push(BackendSettings {
+                name: backend.name,
+                model: backend.model,
+            });
         }
         // `--model` / WARD_MODEL choose the model of a config without backends, and replace the
         // model of the first backend otherwise.
@@ -221,7 +257,10 @@ impl Config {
             }
         }
         if backends.is_empty() {
-            backends.push(BackendSettings { name: "embedded".into(), model: default_model.clone() });
+            backends.push(BackendSettings {
+                name: "embedded".into(),
+                model: default_model.clone(),
+            });
         }
 
         Ok(Config {
@@ -244,10 +283,17 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
     }
 
-    fn parse(text: &str, env_pairs: &[(&str, &str)], overrides: &Overrides) -> anyhow::Result<Config> {
+    fn parse(
+        text: &str,
+        env_pairs: &[(&str, &str)],
+        overrides: &Overrides,
+    ) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text).map_err(|error| anyhow::anyhow!("{error}"))?;
         Config::validate(raw, &env(env_pairs), overrides)
     }
@@ -256,8 +302,17 @@ mod tests {
     fn defaults_need_no_file() {
         let config = parse("", &[("HOME", "/home/ana")], &Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
-        assert_eq!(config.store_root, PathBuf::from("/home/ana/.local/share/ward/models"));
-        assert_eq!(config.backends, vec![BackendSettings { name: "embedded".into(), model: ward_store::DEFAULT_MODEL.into() }]);
+        assert_eq!(
+            config.store_root,
+            PathBuf::from("/home/ana/.local/share/ward/models")
+        );
+        assert_eq!(
+            config.backends,
+            vec![BackendSettings {
+                name: "embedded".into(),
+                model: ward_store::DEFAULT_MODEL.into()
+            }]
+        );
     }
 
     #[test]
@@ -266,10 +321,21 @@ mod tests {
         let from_file = parse(file, &[], &Overrides::default()).unwrap();
         assert_eq!(from_file.listen.port(), 9000);
         assert_eq!(from_file.backends[0].model, "gemma3:270m");
-        let from_env = parse(file, &[("WARD_LISTEN", "127.0.0.1:9100"), ("WARD_MODEL", "smollm2:135m")], &Overrides::default()).unwrap();
+        let from_env = parse(
+            file,
+            &[
+                ("WARD_LISTEN", "127.0.0.1:9100"),
+                ("WARD_MODEL", "smollm2:135m"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap();
         assert_eq!(from_env.listen.port(), 9100);
         assert_eq!(from_env.backends[0].model, "smollm2:135m");
-        let flags = Overrides { listen: Some("127.0.0.1:9200".into()), model: Some("qwen".into()) };
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9200".into()),
+            model: Some("qwen".into()),
+        };
         let from_flags = parse(file, &[("WARD_LISTEN", "127.0.0.1:9100")], &flags).unwrap();
         assert_eq!(from_flags.listen.port(), 9200);
         assert_eq!(from_flags.backends[0].model, "qwen");
@@ -286,17 +352,22 @@ mod tests {
             ("[models]\nhf_endpoint = \"ftp://x\"", "models.hf_endpoint"),
         ];
         for (text, expected) in cases {
-            let error = parse(text, &[], &Overrides::default()).unwrap_err().to_string();
+            let error = parse(text, &[], &Overrides::default())
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(expected), "{text:?} gave {error}");
         }
-        let error = parse("", &[("WARD_THREADS", "many")], &Overrides::default()).unwrap_err().to_string();
+        let error = parse("", &[("WARD_THREADS", "many")], &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("WARD_THREADS"), "{error}");
     }
 
     #[test]
     fn the_example_config_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/ward.example.toml");
-        let config = Config::load(Some(&path), &env(&[("HOME", "/h")]), &Overrides::default()).unwrap();
+        let config =
+            Config::load(Some(&path), &env(&[("HOME", "/h")]), &Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert!(!config.backends.is_empty());
     }

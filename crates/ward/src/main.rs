@@ -99,10 +99,19 @@ fn init_logging(env: &HashMap<String, String>) {
         .unwrap_or_else(|| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
-fn load_config(cli_config: Option<PathBuf>, env: &HashMap<String, String>, overrides: &Overrides) -> anyhow::Result<Config> {
+fn load_config(
+    cli_config: Option<PathBuf>,
+    env: &HashMap<String, String>,
+    overrides: &Overrides,
+) -> anyhow::Result<Config> {
     let path = cli_config.or_else(|| {
         let local = PathBuf::from("ward.toml");
         local.exists().then_some(local)
@@ -112,7 +121,11 @@ fn load_config(cli_config: Option<PathBuf>, env: &HashMap<String, String>, overr
 
 fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, model, check_config } => {
+        Command::Serve {
+            listen,
+            model,
+            check_config,
+        } => {
             let overrides = Overrides { listen, model };
             let config = load_config(cli.config, env, &overrides)?;
             if check_config {
@@ -120,25 +133,52 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
                 println!("listen: {}", config.listen);
                 println!("model store: {}", config.store_root.display());
                 for backend in &config.backends {
-                    println!("backend {}: embedded, model {}", backend.name, backend.model);
+                    println!(
+                        "backend {}: embedded, model {}",
+                        backend.name, backend.model
+                    );
                 }
                 return Ok(());
             }
             serve::serve(config)
         }
-        Command::Pull { reference, name, sha256 } => {
+        Command::Pull {
+            reference,
+            name,
+            sha256,
+        } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
             let manifest = pull::pull(&config, &reference, name, sha256)?;
-            println!("pulled {} ({}, sha256 {})", manifest.name, pull::human_size(manifest.size_bytes), manifest.sha256);
+            println!(
+                "pulled {} ({}, sha256 {})",
+                manifest.name,
+                pull::human_size(manifest.size_bytes),
+                manifest.sha256
+            );
             Ok(())
         }
         Command::Models { available } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
             pull::list_models(&config, available)
         }
-        Command::Run { model, prompt, max_tokens, temperature, system } => {
+        Command::Run {
+            model,
+            prompt,
+            max_tokens,
+            temperature,
+            system,
+        } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
-            run::run(&config, run::RunOptions { model, prompt, max_tokens, temperature, system })
+            run::run(
+                &config,
+                run::RunOptions {
+                    model,
+                    prompt,
+                    max_tokens,
+                    temperature,
+                    system,
+                },
+            )
         }
     }
 }

@@ -17,7 +17,9 @@ struct TerminalProgress {
 
 impl TerminalProgress {
     fn new() -> Self {
-        TerminalProgress { bar: Mutex::new(None) }
+        TerminalProgress {
+            bar: Mutex::new(None),
+        }
     }
 }
 
@@ -29,9 +31,11 @@ impl PullProgress for TerminalProgress {
     fn start(&self, label: &str, total_bytes: Option<u64>) {
         let bar = match total_bytes {
             Some(total) => ProgressBar::new(total).with_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             ),
             None => ProgressBar::new_spinner().with_style(
                 ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
@@ -63,8 +67,12 @@ impl PullProgress for TerminalProgress {
 }
 
 pub fn open_store(config: &Config) -> anyhow::Result<ModelStore> {
-    ModelStore::open(&config.store_root)
-        .with_context(|| format!("cannot open the model store at {}", config.store_root.display()))
+    ModelStore::open(&config.store_root).with_context(|| {
+        format!(
+            "cannot open the model store at {}",
+            config.store_root.display()
+        )
+    })
 }
 
 fn pull_options(config: &Config, name: Option<String>, sha256: Option<String>) -> PullOptions {
@@ -78,11 +86,20 @@ fn pull_options(config: &Config, name: Option<String>, sha256: Option<String>) -
     }
 }
 
-pub fn pull(config: &Config, reference: &str, name: Option<String>, sha256: Option<String>) -> anyhow::Result<Manifest> {
+pub fn pull(
+    config: &Config,
+    reference: &str,
+    name: Option<String>,
+    sha256: Option<String>,
+) -> anyhow::Result<Manifest> {
     let store = open_store(config)?;
     let (model_ref, _) = ward_store::resolve_reference(reference)?;
     let manifest = store
-        .pull(&model_ref, &pull_options(config, name, sha256), &TerminalProgress::new())
+        .pull(
+            &model_ref,
+            &pull_options(config, name, sha256),
+            &TerminalProgress::new(),
+        )
         .with_context(|| format!("could not pull {reference}"))?;
     Ok(manifest)
 }
@@ -93,7 +110,9 @@ pub fn ensure_model(config: &Config, model: &str) -> anyhow::Result<(ModelStore,
     if let Some(manifest) = store.resolve(model)? {
         return Ok((store, manifest));
     }
-    let known = CATALOGUE.iter().any(|entry| entry.name == model || entry.aliases.contains(&model));
+    let known = CATALOGUE
+        .iter()
+        .any(|entry| entry.name == model || entry.aliases.contains(&model));
     if !known {
         anyhow::bail!(
             "model '{model}' is not in the store at {}; run `ward pull <ref>` first (`ward models --available` lists short names)",
@@ -113,9 +132,16 @@ pub fn list_models(config: &Config, available: bool) -> anyhow::Result<()> {
     let store = open_store(config)?;
     let models = store.list()?;
     if models.is_empty() {
-        println!("no models in {}; `ward pull {}` fetches the default one", store.root().display(), ward_store::DEFAULT_MODEL);
+        println!(
+            "no models in {}; `ward pull {}` fetches the default one",
+            store.root().display(),
+            ward_store::DEFAULT_MODEL
+        );
     } else {
-        println!("{:<24} {:>10} {:<10} {:>8} {:<9} SOURCE", "NAME", "SIZE", "ARCH", "CONTEXT", "TEMPLATE");
+        println!(
+            "{:<24} {:>10} {:<10} {:>8} {:<9} SOURCE",
+            "NAME", "SIZE", "ARCH", "CONTEXT", "TEMPLATE"
+        );
         for model in &models {
             println!(
                 "{:<24} {:>10} {:<10} {:>8} {:<9} {}",
@@ -132,7 +158,10 @@ pub fn list_models(config: &Config, available: bool) -> anyhow::Result<()> {
         println!();
         println!("{:<24} {:<40} DESCRIPTION", "SHORT NAME", "SOURCE");
         for entry in CATALOGUE {
-            println!("{:<24} {:<40} {}", entry.name, entry.source, entry.description);
+            println!(
+                "{:<24} {:<40} {}",
+                entry.name, entry.source, entry.description
+            );
         }
     }
     Ok(())

@@ -5,7 +5,9 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use futures::StreamExt;
-use ward_core::{Backend, ChatMessage, ChatRole, GenerationEvent, GenerationRequest, Prompt, SamplingParams};
+use ward_core::{
+    Backend, ChatMessage, ChatRole, GenerationEvent, GenerationRequest, Prompt, SamplingParams,
+};
 use ward_engine::EmbeddedEngine;
 
 use crate::config::Config;
@@ -23,9 +25,12 @@ pub struct RunOptions {
 pub fn run(config: &Config, options: RunOptions) -> anyhow::Result<()> {
     let (store, manifest) = ensure_model(config, &options.model)?;
     runtime()?.block_on(async {
-        let engine = EmbeddedEngine::load("run".into(), engine_config(&store, &manifest, &config.engine))
-            .await
-            .with_context(|| format!("could not load model {}", manifest.name))?;
+        let engine = EmbeddedEngine::load(
+            "run".into(),
+            engine_config(&store, &manifest, &config.engine),
+        )
+        .await
+        .with_context(|| format!("could not load model {}", manifest.name))?;
         let mut conversation = Vec::new();
         if let Some(system) = &options.system {
             conversation.push(ChatMessage::new(ChatRole::System, system.clone()));
@@ -35,7 +40,10 @@ pub fn run(config: &Config, options: RunOptions) -> anyhow::Result<()> {
             answer(&engine, &manifest.name, &options, &conversation).await?;
             return Ok(());
         }
-        eprintln!("chatting with {} — type /bye or press Ctrl-D to leave", manifest.name);
+        eprintln!(
+            "chatting with {} — type /bye or press Ctrl-D to leave",
+            manifest.name
+        );
         let stdin = std::io::stdin();
         loop {
             eprint!(">>> ");
@@ -59,11 +67,19 @@ pub fn run(config: &Config, options: RunOptions) -> anyhow::Result<()> {
 }
 
 /// Streams one answer to stdout and returns it.
-async fn answer(engine: &EmbeddedEngine, model: &str, options: &RunOptions, conversation: &[ChatMessage]) -> anyhow::Result<String> {
+async fn answer(
+    engine: &EmbeddedEngine,
+    model: &str,
+    options: &RunOptions,
+    conversation: &[ChatMessage],
+) -> anyhow::Result<String> {
     let request = GenerationRequest {
         model: model.to_owned(),
         prompt: Prompt::Chat(conversation.to_vec()),
-        sampling: SamplingParams { temperature: options.temperature, ..SamplingParams::default() },
+        sampling: SamplingParams {
+            temperature: options.temperature,
+            ..SamplingParams::default()
+        },
         max_tokens: Some(options.max_tokens),
         stop: Vec::new(),
     };

@@ -12,7 +12,11 @@ use ward_store::{Manifest, ModelStore};
 use crate::config::{Config, EngineSettings};
 use crate::pull::ensure_model;
 
-pub fn engine_config(store: &ModelStore, manifest: &Manifest, settings: &EngineSettings) -> EngineConfig {
+pub fn engine_config(
+    store: &ModelStore,
+    manifest: &Manifest,
+    settings: &EngineSettings,
+) -> EngineConfig {
     let mut engine = EngineConfig::new(store.model_path(manifest), manifest.to_card());
     engine.threads = settings.threads;
     engine.context_length = settings.context_length;
@@ -22,7 +26,10 @@ pub fn engine_config(store: &ModelStore, manifest: &Manifest, settings: &EngineS
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 pub fn serve(config: Config) -> anyhow::Result<()> {
@@ -37,16 +44,26 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
         for (name, store, manifest) in models {
             eprintln!("loading {} into backend {name}", manifest.name);
-            let engine = EmbeddedEngine::load(name.clone(), engine_config(&store, &manifest, &config.engine))
-                .await
-                .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
+            let engine = EmbeddedEngine::load(
+                name.clone(),
+                engine_config(&store, &manifest, &config.engine),
+            )
+            .await
+            .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
             backends.push(Arc::new(engine));
         }
-        let settings = ServerSettings { body_limit_bytes: config.body_limit_bytes };
+        let settings = ServerSettings {
+            body_limit_bytes: config.body_limit_bytes,
+        };
         let app = ward_server::router(AppState { backends, catalog }, &settings);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .with_context(|| format!("cannot listen on {} (is another server using it? set --listen)", config.listen))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another server using it? set --listen)",
+                    config.listen
+                )
+            })?;
         let address = listener.local_addr()?;
         eprintln!("Ward listening on http://{address}");
         ward_server::serve(listener, app, shutdown_signal(), config.shutdown_grace)

@@ -15,8 +15,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use ward_core::{
-    Backend, FinishReason, GenerationEvent, GenerationRequest, GenerationStream,
-    GenerationSummary, ModelCard, ModelCatalog, Timings, Usage, WardError,
+    Backend, FinishReason, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
+    ModelCard, ModelCatalog, Timings, Usage, WardError,
 };
 use ward_server::{router, AppState, ServerSettings};
 
@@ -87,8 +87,17 @@ impl Backend for ScriptedBackend {
         self.requests.fetch_add(1, Ordering::SeqCst);
         let max = request.max_tokens.unwrap_or(u32::MAX) as usize;
         *self.last_request.lock().unwrap() = Some(request);
-        let pieces: Vec<String> = self.pieces.iter().take(max).map(|piece| piece.to_string()).collect();
-        let finish_reason = if max < self.pieces.len() { FinishReason::Length } else { FinishReason::Stop };
+        let pieces: Vec<String> = self
+            .pieces
+            .iter()
+            .take(max)
+            .map(|piece| piece.to_string())
+            .collect();
+        let finish_reason = if max < self.pieces.len() {
+            FinishReason::Length
+        } else {
+            FinishReason::Stop
+        };
         let delay = self.delay;
         let flag = self.abandoned.clone();
         let stream = async_stream::stream! {
@@ -118,15 +127,29 @@ impl ModelCatalog for StoreCatalog {
 }
 
 fn app_with(backend: Arc<ScriptedBackend>, settings: ServerSettings) -> Router {
-    router(AppState { backends: vec![backend], catalog: Arc::new(StoreCatalog) }, &settings)
+    router(
+        AppState {
+            backends: vec![backend],
+            catalog: Arc::new(StoreCatalog),
+        },
+        &settings,
+    )
 }
 
 fn app() -> (Router, Arc<ScriptedBackend>) {
     let backend = ScriptedBackend::new(vec!["Hello", ",", " world"], Duration::ZERO);
-    (app_with(backend.clone(), ServerSettings::default()), backend)
+    (
+        app_with(backend.clone(), ServerSettings::default()),
+        backend,
+    )
 }
 
-async fn send(app: &Router, method: &str, path: &str, body: Option<&str>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let request = Request::builder()
         .method(method)
         .uri(path)
@@ -153,9 +176,15 @@ async fn openai_chat_non_streaming_shape_and_headers() {
     let value = json_of(&text);
     assert_eq!(value["object"], "chat.completion");
     assert_eq!(value["model"], "test-model:1b");
-    assert_eq!(value["choices"][0]["message"], json!({"role": "assistant", "content": "Hello, world"}));
+    assert_eq!(
+        value["choices"][0]["message"],
+        json!({"role": "assistant", "content": "Hello, world"})
+    );
     assert_eq!(value["choices"][0]["finish_reason"], "stop");
-    assert_eq!(value["usage"], json!({"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}));
+    assert_eq!(
+        value["usage"],
+        json!({"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10})
+    );
     assert!(value["id"].as_str().unwrap().starts_with("chatcmpl-"));
     assert_eq!(headers["x-ward-backend"], "scripted-backend");
     assert_eq!(headers["x-ward-tier"], "local");
@@ -173,37 +202,76 @@ async fn openai_chat_streaming_with_usage() {
     let body = r#"{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":2}"#;
     let (status, headers, text) = send(&app, "POST", "/v1/chat/completions", Some(body)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    let events: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("data: ")).collect();
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let events: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .collect();
     assert_eq!(*events.last().unwrap(), "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1].iter().map(|event| json_of(event)).collect();
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|event| json_of(event))
+        .collect();
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
-    let content: String = chunks.iter().filter_map(|chunk| chunk["choices"][0]["delta"]["content"].as_str()).collect();
+    let content: String = chunks
+        .iter()
+        .filter_map(|chunk| chunk["choices"][0]["delta"]["content"].as_str())
+        .collect();
     assert_eq!(content, "Hello,");
     let finish = &chunks[chunks.len() - 2];
     assert_eq!(finish["choices"][0]["finish_reason"], "length");
     let usage_chunk = chunks.last().unwrap();
     assert_eq!(usage_chunk["choices"], json!([]));
     assert_eq!(usage_chunk["usage"]["completion_tokens"], 2);
-    assert!(chunks.iter().all(|chunk| chunk["object"] == "chat.completion.chunk" && chunk["model"] == "test-model:1b"));
+    assert!(chunks.iter().all(
+        |chunk| chunk["object"] == "chat.completion.chunk" && chunk["model"] == "test-model:1b"
+    ));
 }
 
 #[tokio::test]
 async fn openai_completions_and_models() {
     let (app, backend) = app();
-    let (status, _, text) = send(&app, "POST", "/v1/completions", Some(r#"{"model":"test-model:1b","prompt":"Once"}"#)).await;
+    let (status, _, text) = send(
+        &app,
+        "POST",
+        "/v1/completions",
+        Some(r#"{"model":"test-model:1b","prompt":"Once"}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let value = json_of(&text);
     assert_eq!(value["object"], "text_completion");
     assert_eq!(value["choices"][0]["text"], "Hello, world");
     // OpenAI's legacy default.
-    assert_eq!(backend.last_request.lock().unwrap().as_ref().unwrap().max_tokens, Some(16));
-    let (_, _, text) = send(&app, "POST", "/v1/completions", Some(r#"{"model":"test-model:1b","prompt":["Once"],"stream":true}"#)).await;
+    assert_eq!(
+        backend
+            .last_request
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .max_tokens,
+        Some(16)
+    );
+    let (_, _, text) = send(
+        &app,
+        "POST",
+        "/v1/completions",
+        Some(r#"{"model":"test-model:1b","prompt":["Once"],"stream":true}"#),
+    )
+    .await;
     let texts: String = text
         .lines()
         .filter_map(|line| line.strip_prefix("data: "))
         .filter(|event| *event != "[DONE]")
-        .filter_map(|event| json_of(event)["choices"][0]["text"].as_str().map(str::to_owned))
+        .filter_map(|event| {
+            json_of(event)["choices"][0]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(texts, "Hello, world");
     let (status, _, text) = send(&app, "GET", "/v1/models", None).await;
@@ -222,7 +290,10 @@ async fn ollama_chat_and_generate_stream_ndjson_by_default() {
     assert_eq!(headers["content-type"], "application/x-ndjson");
     let lines: Vec<Value> = text.lines().map(json_of).collect();
     assert_eq!(lines.len(), 4);
-    assert_eq!(lines[0]["message"], json!({"role": "assistant", "content": "Hello"}));
+    assert_eq!(
+        lines[0]["message"],
+        json!({"role": "assistant", "content": "Hello"})
+    );
     assert_eq!(lines[0]["done"], false);
     let last = lines.last().unwrap();
     assert_eq!(last["done"], true);
@@ -231,9 +302,22 @@ async fn ollama_chat_and_generate_stream_ndjson_by_default() {
     assert_eq!(last["prompt_eval_count"], 7);
     assert!(last["total_duration"].as_u64().unwrap() > 0);
     let request = backend.last_request.lock().unwrap().clone().unwrap();
-    assert_eq!((request.max_tokens, request.sampling.seed, request.sampling.top_k), (Some(10), Some(3), Some(5)));
+    assert_eq!(
+        (
+            request.max_tokens,
+            request.sampling.seed,
+            request.sampling.top_k
+        ),
+        (Some(10), Some(3), Some(5))
+    );
 
-    let (status, _, text) = send(&app, "POST", "/api/generate", Some(r#"{"model":"scripted","prompt":"Hi","stream":false,"system":"S"}"#)).await;
+    let (status, _, text) = send(
+        &app,
+        "POST",
+        "/api/generate",
+        Some(r#"{"model":"scripted","prompt":"Hi","stream":false,"system":"S"}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let value = json_of(&text);
     assert_eq!(value["response"], "Hello, world");
@@ -249,10 +333,19 @@ async fn ollama_listing_routes() {
     assert_eq!(tags["models"].as_array().unwrap().len(), 2);
     assert_eq!(tags["models"][1]["name"], "stored-only:7b");
     assert_eq!(tags["models"][0]["details"]["quantization_level"], "Q4_K_M");
-    assert!(tags["models"][0]["modified_at"].as_str().unwrap().starts_with("2023-11-14T"));
+    assert!(tags["models"][0]["modified_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2023-11-14T"));
     let (_, _, text) = send(&app, "GET", "/api/ps", None).await;
     assert_eq!(json_of(&text)["models"][0]["name"], "test-model:1b");
-    let (status, _, text) = send(&app, "POST", "/api/show", Some(r#"{"model":"stored-only:7b"}"#)).await;
+    let (status, _, text) = send(
+        &app,
+        "POST",
+        "/api/show",
+        Some(r#"{"model":"stored-only:7b"}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json_of(&text)["model_info"]["llama.context_length"], 2048);
     let (_, _, text) = send(&app, "GET", "/api/version", None).await;
@@ -268,54 +361,189 @@ async fn ollama_listing_routes() {
 #[tokio::test]
 async fn error_catalogue_then_healthy() {
     let small = ScriptedBackend::new(vec!["ok"], Duration::ZERO);
-    let app = app_with(small, ServerSettings { body_limit_bytes: 2048 });
-    let oversized = format!(r#"{{"model":"test-model:1b","messages":[{{"role":"user","content":"{}"}}]}}"#, "a".repeat(4096));
+    let app = app_with(
+        small,
+        ServerSettings {
+            body_limit_bytes: 2048,
+        },
+    );
+    let oversized = format!(
+        r#"{{"model":"test-model:1b","messages":[{{"role":"user","content":"{}"}}]}}"#,
+        "a".repeat(4096)
+    );
     let cases: Vec<(&str, &str, Option<&str>, StatusCode, &str)> = vec![
-        ("POST", "/v1/chat/completions", Some("{not json"), StatusCode::BAD_REQUEST, "malformed JSON"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[{"role":"user","#), StatusCode::BAD_REQUEST, "ends early"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b"}"#), StatusCode::BAD_REQUEST, "missing field `messages`"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[{"role":"wizard","content":"x"}]}"#), StatusCode::BAD_REQUEST, "messages[0].role"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[]}"#), StatusCode::BAD_REQUEST, "at least one message"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"temperature":9}"#), StatusCode::BAD_REQUEST, "temperature"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"n":3}"#), StatusCode::BAD_REQUEST, "n = 1"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#), StatusCode::NOT_FOUND, "model 'nope' not found"),
-        ("POST", "/v1/chat/completions", Some(r#"{"model":"stored-only:7b","messages":[{"role":"user","content":"x"}]}"#), StatusCode::NOT_FOUND, "not loaded"),
-        ("POST", "/v1/chat/completions", Some(""), StatusCode::BAD_REQUEST, "empty"),
-        ("POST", "/v1/chat/completions", Some(oversized.as_str()), StatusCode::PAYLOAD_TOO_LARGE, "limit"),
-        ("GET", "/v1/chat/completions", None, StatusCode::METHOD_NOT_ALLOWED, "method GET"),
-        ("GET", "/v1/nothing", None, StatusCode::NOT_FOUND, "no route"),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some("{not json"),
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"test-model:1b","messages":[{"role":"user","#),
+            StatusCode::BAD_REQUEST,
+            "ends early",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"test-model:1b"}"#),
+            StatusCode::BAD_REQUEST,
+            "missing field `messages`",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"test-model:1b","messages":[{"role":"wizard","content":"x"}]}"#),
+            StatusCode::BAD_REQUEST,
+            "messages[0].role",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"test-model:1b","messages":[]}"#),
+            StatusCode::BAD_REQUEST,
+            "at least one message",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(
+                r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"temperature":9}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "temperature",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"n":3}"#),
+            StatusCode::BAD_REQUEST,
+            "n = 1",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#),
+            StatusCode::NOT_FOUND,
+            "model 'nope' not found",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(r#"{"model":"stored-only:7b","messages":[{"role":"user","content":"x"}]}"#),
+            StatusCode::NOT_FOUND,
+            "not loaded",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(""),
+            StatusCode::BAD_REQUEST,
+            "empty",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            Some(oversized.as_str()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "limit",
+        ),
+        (
+            "GET",
+            "/v1/chat/completions",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method GET",
+        ),
+        (
+            "GET",
+            "/v1/nothing",
+            None,
+            StatusCode::NOT_FOUND,
+            "no route",
+        ),
     ];
     for (method, path, body, status, needle) in cases {
         let (got, _, text) = send(&app, method, path, body).await;
         assert_eq!(got, status, "{method} {path}: {text}");
         let error = &json_of(&text)["error"];
-        let message = error["message"].as_str().unwrap_or_else(|| panic!("OpenAI shape expected: {text}"));
+        let message = error["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("OpenAI shape expected: {text}"));
         assert!(message.contains(needle), "{method} {path}: {message}");
-        assert!(error["type"].is_string() && error["code"].is_string(), "{text}");
+        assert!(
+            error["type"].is_string() && error["code"].is_string(),
+            "{text}"
+        );
     }
     let ollama_cases: Vec<(&str, &str, Option<&str>, StatusCode)> = vec![
         ("POST", "/api/chat", Some("[1,2"), StatusCode::BAD_REQUEST),
-        ("POST", "/api/chat", Some(r#"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#), StatusCode::NOT_FOUND),
-        ("POST", "/api/generate", Some(r#"{"model":"test-model:1b","prompt":"x","format":"json"}"#), StatusCode::BAD_REQUEST),
-        ("POST", "/api/show", Some(r#"{"model":"nope"}"#), StatusCode::NOT_FOUND),
+        (
+            "POST",
+            "/api/chat",
+            Some(r#"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "POST",
+            "/api/generate",
+            Some(r#"{"model":"test-model:1b","prompt":"x","format":"json"}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/show",
+            Some(r#"{"model":"nope"}"#),
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/chat", None, StatusCode::METHOD_NOT_ALLOWED),
-        ("POST", "/api/generate", Some(oversized.as_str()), StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            "POST",
+            "/api/generate",
+            Some(oversized.as_str()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ];
     for (method, path, body, status) in ollama_cases {
         let (got, _, text) = send(&app, method, path, body).await;
         assert_eq!(got, status, "{method} {path}: {text}");
-        assert!(json_of(&text)["error"].is_string(), "Ollama shape expected: {text}");
+        assert!(
+            json_of(&text)["error"].is_string(),
+            "Ollama shape expected: {text}"
+        );
     }
-    let (status, _, _) = send(&app, "POST", "/v1/chat/completions", Some(r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}]}"#)).await;
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/v1/chat/completions",
+        Some(r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}]}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 }
 
-async fn spawn_server(backend: Arc<ScriptedBackend>) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+async fn spawn_server(
+    backend: Arc<ScriptedBackend>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = app_with(backend, ServerSettings::default());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ward_server::serve(listener, app, async move { let _ = stopped.await; }, Duration::from_secs(10)));
+    let server = tokio::spawn(ward_server::serve(
+        listener,
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(10),
+    ));
     (address, stop, server)
 }
 
@@ -327,7 +555,8 @@ async fn raw_request(address: std::net::SocketAddr, body: &str) -> tokio::net::T
     socket
 }
 
-const STREAM_BODY: &str = r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"stream":true}"#;
+const STREAM_BODY: &str =
+    r#"{"model":"test-model:1b","messages":[{"role":"user","content":"x"}],"stream":true}"#;
 
 #[tokio::test]
 async fn a_client_leaving_mid_stream_cancels_the_generation() {
@@ -341,7 +570,10 @@ async fn a_client_leaving_mid_stream_cancels_the_generation() {
     drop(socket);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !backend.abandoned.load(Ordering::SeqCst) {
-        assert!(tokio::time::Instant::now() < deadline, "generation was not cancelled");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "generation was not cancelled"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop.send(());
@@ -358,10 +590,20 @@ async fn shutdown_lets_an_in_flight_stream_finish() {
     let _ = socket.read(&mut first).await.unwrap();
     let _ = stop.send(());
     let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut rest)).await.expect("stream finished").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut rest))
+        .await
+        .expect("stream finished")
+        .unwrap();
     let text = String::from_utf8_lossy(&rest);
     assert!(text.contains("[DONE]"), "stream was cut: {text}");
-    tokio::time::timeout(Duration::from_secs(10), server).await.expect("server stopped").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("server stopped")
+        .unwrap()
+        .unwrap();
     assert!(!backend.abandoned.load(Ordering::SeqCst));
-    assert!(tokio::net::TcpStream::connect(address).await.is_err(), "no longer accepting");
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no longer accepting"
+    );
 }
