@@ -71,3 +71,18 @@ def test_help_explains_each_command():
         result = run_cli(command, "--help")
         assert result.returncode == 0
         assert needle in result.stdout
+
+
+def test_interactive_run_keeps_the_conversation_until_bye():
+    result = subprocess.run(
+        [WARD_BIN, "run", SMALL_MODEL, "--max-tokens", "6", "--temperature", "0"],
+        input="Hello there.\nAnd again.\n/bye\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(">>> ") == 3
+    # Each answer ends with a newline; both turns were answered.
+    assert result.stdout.count("\n") >= 2 and result.stdout.strip()
