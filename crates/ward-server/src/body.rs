@@ -7,8 +7,19 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use ward_core::{ErrorKind, WardError};
 
+use crate::error::{ApiError, ApiFlavor};
+
+/// A handler's body: read within the size limit, then parsed; errors in the route's API shape.
+pub fn parse_request<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    flavor: ApiFlavor,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| ApiError::new(flavor, body_rejection(rejection)))?;
+    parse_json(&body).map_err(|error| ApiError::new(flavor, error))
+}
+
 /// Turns axum's body rejection (too large, unreadable) into a `WardError`.
-pub fn body_rejection(rejection: BytesRejection) -> WardError {
+fn body_rejection(rejection: BytesRejection) -> WardError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         WardError::new(
             ErrorKind::PayloadTooLarge,

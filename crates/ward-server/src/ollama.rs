@@ -19,7 +19,7 @@ use ward_core::{
     Prompt, SamplingParams, WardError,
 };
 
-use crate::body::{body_rejection, parse_json};
+use crate::body::parse_request;
 use crate::call::{self, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{rfc3339, rfc3339_unix, AppState};
@@ -158,8 +158,7 @@ pub async fn chat(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
-    let request: ChatRequest = parse_json(&body).map_err(ollama_error)?;
+    let request: ChatRequest = parse_request(body, ApiFlavor::Ollama)?;
     refuse_format(&request.format)?;
     if request.messages.is_empty() {
         return Err(ollama_error(
@@ -205,8 +204,7 @@ pub async fn generate(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
-    let request: GenerateRequest = parse_json(&body).map_err(ollama_error)?;
+    let request: GenerateRequest = parse_request(body, ApiFlavor::Ollama)?;
     refuse_format(&request.format)?;
     if request.prompt.is_empty() {
         return Err(ollama_error(
@@ -339,8 +337,7 @@ pub async fn show(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body.map_err(|rejection| ollama_error(body_rejection(rejection)))?;
-    let request: ShowRequest = parse_json(&body).map_err(ollama_error)?;
+    let request: ShowRequest = parse_request(body, ApiFlavor::Ollama)?;
     let Some(requested) = request.model.or(request.name) else {
         return Err(ollama_error(
             WardError::invalid_request("`model` is required").with_param("model"),

@@ -17,7 +17,7 @@ use ward_core::{
     WardError,
 };
 
-use crate::body::{body_rejection, parse_json};
+use crate::body::parse_request;
 use crate::call::{self, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{unix_now, AppState};
@@ -267,8 +267,7 @@ pub async fn chat_completions(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| openai_error(body_rejection(rejection)))?;
-    let request: ChatCompletionRequest = parse_json(&body).map_err(openai_error)?;
+    let request: ChatCompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
     let messages = flatten_messages(request.messages).map_err(openai_error)?;
     let (sampling, max_tokens, stop) = request.sampling.into_parts(None).map_err(openai_error)?;
     let generation = GenerationRequest {
@@ -295,8 +294,7 @@ pub async fn completions(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| openai_error(body_rejection(rejection)))?;
-    let request: CompletionRequest = parse_json(&body).map_err(openai_error)?;
+    let request: CompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
     let prompt = match request.prompt {
         PromptField::One(prompt) => prompt,
         PromptField::Many(mut prompts) if prompts.len() == 1 => prompts.remove(0),
