@@ -45,6 +45,7 @@ const RESERVED_EXTERNAL: &[(&str, &str)] = &[
     ("clap", "ward"),
     ("indicatif", "ward"),
     ("llama-cpp-2", "ward-engine"),
+    ("llama-cpp-sys-2", "ward-engine"),
     ("axum", "ward-server"),
 ];
 

@@ -43,6 +43,8 @@ pub struct EngineConfig {
     pub batch_size: u32,
     /// Layers offloaded to a GPU (only with the `cuda` feature).
     pub gpu_layers: u32,
+    /// Flash attention: `None` lets llama.cpp decide per device.
+    pub flash_attention: Option<bool>,
 }
 
 impl EngineConfig {
@@ -54,6 +56,7 @@ impl EngineConfig {
             context_length: None,
             batch_size: 512,
             gpu_layers: 0,
+            flash_attention: None,
         }
     }
 }
@@ -144,7 +147,13 @@ impl EmbeddedEngine {
             .unwrap_or_else(|| model.n_ctx_train().min(MAX_DEFAULT_CONTEXT))
             .max(64);
         let threads = config.threads.unwrap_or_else(num_cpus::get_physical).max(1) as i32;
+        let flash_attention = match config.flash_attention {
+            None => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+            Some(true) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            Some(false) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        };
         let context_params = LlamaContextParams::default()
+            .with_flash_attention_policy(flash_attention)
             .with_n_ctx(NonZeroU32::new(context_length))
             .with_n_batch(config.batch_size)
             .with_n_ubatch(config.batch_size)
@@ -184,7 +193,16 @@ impl EmbeddedEngine {
                     if job.events.is_closed() {
                         continue;
                     }
-                    worker.run(job);
+                    // A bug on one request must not take the model down for every later one.
+                    let events = job.events.clone();
+                    let outcome =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
+                    if outcome.is_err() {
+                        tracing::error!("embedded generation panicked");
+                        let _ = events.blocking_send(Err(WardError::internal(
+                            "the engine failed on this request",
+                        )));
+                    }
                 }
                 worker_ready.store(false, Ordering::SeqCst);
             })
@@ -375,7 +393,11 @@ impl Worker<'_> {
     fn generate(&mut self, job: Job) -> Result<(), Interrupted> {
         let started = Instant::now();
         let queued = started - job.enqueued_at;
-        self.context.clear_kv_cache();
+        // Forget every cached position; zeroing the cache's memory as well would cost a pass over
+        // hundreds of megabytes per request for nothing.
+        self.context
+            .clear_kv_cache_seq(None, None, None)
+            .map_err(|error| Interrupted::Failed(WardError::internal(error.to_string())))?;
         let n_context = self.context.n_ctx() as usize;
         let batch_capacity = (self.batch_size as usize).max(1);
         let mut batch = LlamaBatch::new(batch_capacity, 1);

@@ -49,6 +49,7 @@ struct RawEngine {
     context_length: Option<u32>,
     batch_size: Option<u32>,
     gpu_layers: Option<u32>,
+    flash_attention: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +90,8 @@ pub struct EngineSettings {
     pub context_length: Option<u32>,
     pub batch_size: u32,
     pub gpu_layers: u32,
+    /// `None`: llama.cpp decides per device.
+    pub flash_attention: Option<bool>,
 }
 
 /// One backend; only `embedded` exists so far.
@@ -219,11 +222,18 @@ impl Config {
         if batch_size == 0 {
             bail!("engine.batch_size: must be at least 1");
         }
+        let flash_attention = match env_value("WARD_FLASH_ATTENTION").as_deref() {
+            None => raw.engine.flash_attention,
+            Some("1" | "true" | "on") => Some(true),
+            Some("0" | "false" | "off") => Some(false),
+            Some(_) => bail!("WARD_FLASH_ATTENTION must be on or off"),
+        };
         let engine = EngineSettings {
             threads,
             context_length,
             batch_size,
             gpu_layers: raw.engine.gpu_layers.unwrap_or(0),
+            flash_attention,
         };
 
         let mut backends = Vec::new();

@@ -22,6 +22,7 @@ pub fn engine_config(
     engine.context_length = settings.context_length;
     engine.batch_size = settings.batch_size;
     engine.gpu_layers = settings.gpu_layers;
+    engine.flash_attention = settings.flash_attention;
     engine
 }
 
