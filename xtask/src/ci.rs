@@ -131,6 +131,14 @@ pub fn ci() -> Result<(), String> {
     install_system_packages()?;
 
     run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))?;
+    run(cargo().current_dir(&root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "--deny",
+        "warnings",
+    ]))?;
     // The test profile keeps one llama.cpp build for the binary and the tests; llama.cpp itself
     // is always compiled optimised.
     run(cargo()

@@ -13,7 +13,7 @@ commands:
   up [--native] [-- SERVE ARGS]   install system packages, build Ward in release mode, pull the
                                   default model and serve it on 127.0.0.1:8080
                                   (--native: build with -C target-cpu=native, for this machine only)
-  ci                              run everything CI runs: format check, Rust tests, the real-model
+  ci                              run everything CI runs: format and clippy checks, Rust tests, the real-model
                                   tests and the end-to-end tests with the official Python clients
   tidy                            check the workspace conventions (also part of `cargo test`)";
 

@@ -86,9 +86,7 @@ pub fn take_utf8_prefix(pending: &mut Vec<u8>) -> String {
                 // An incomplete sequence at the end: keep it for the next token.
                 None => {
                     let rest = pending.split_off(valid);
-                    let text =
-                        String::from_utf8(std::mem::replace(pending, rest)).unwrap_or_default();
-                    text
+                    String::from_utf8(std::mem::replace(pending, rest)).unwrap_or_default()
                 }
                 Some(_) => {
                     let text = String::from_utf8_lossy(pending).into_owned();
