@@ -101,6 +101,7 @@ impl ModelStore {
                     .collect()
             })
             .unwrap_or_default();
+        self.refuse_shared_manifest_file(&name)?;
         let expected_sha256 = options
             .expected_sha256
             .as_deref()
@@ -204,12 +205,32 @@ impl ModelStore {
         Ok(paths)
     }
 
+    /// `a:b` and `a_b` would share a manifest file; the second is refused before any download.
+    fn refuse_shared_manifest_file(&self, name: &str) -> Result<(), StoreError> {
+        let path = self.manifest_path(name);
+        if !path.exists() {
+            return Ok(());
+        }
+        let existing = read_manifest(&path)?;
+        if existing.name == name {
+            return Ok(());
+        }
+        Err(StoreError::InvalidName {
+            name: name.to_string(),
+            reason: format!(
+                "it would share a manifest file with model '{}'; choose another name with --name",
+                existing.name
+            ),
+        })
+    }
+
     fn resolve_exact(&self, name: &str) -> Result<Option<Manifest>, StoreError> {
         let path = self.manifest_path(name);
         if !path.exists() {
             return Ok(None);
         }
-        read_manifest(&path).map(Some)
+        // `a:b` and `a_b` share a file name; the manifest says which one it is.
+        read_manifest(&path).map(|manifest| (manifest.name == name).then_some(manifest))
     }
 
     /// Checks a finished download and moves it into `blobs/`; a download that fails a check is

@@ -176,3 +176,36 @@ fn a_missing_file_is_an_error_naming_it() {
     );
     assert_store_empty(store.root());
 }
+
+#[test]
+fn names_that_would_share_a_manifest_file_are_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ModelStore::open(store_root(&dir)).unwrap();
+    let source = dir.path().join("model.gguf");
+    write_model(&source, 0);
+    let reference: ward_store::ModelRef = format!("file:{}", source.display()).parse().unwrap();
+    let named = |name: &str| PullOptions {
+        name: Some(name.to_string()),
+        ..PullOptions::default()
+    };
+    store
+        .pull(
+            &reference,
+            &named("clinic:small"),
+            &RecordingProgress::default(),
+        )
+        .unwrap();
+    let error = store
+        .pull(
+            &reference,
+            &named("clinic_small"),
+            &RecordingProgress::default(),
+        )
+        .unwrap_err();
+    assert!(error.to_string().contains("clinic:small"), "{error}");
+    assert_eq!(store.resolve("clinic_small").unwrap(), None);
+    assert_eq!(
+        store.resolve("clinic:small").unwrap().unwrap().name,
+        "clinic:small"
+    );
+}
