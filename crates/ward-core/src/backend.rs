@@ -25,8 +25,9 @@ pub trait Backend: Send + Sync {
     /// Stable identifier, reported in `x-ward-backend` and logs.
     fn backend_id(&self) -> &str;
 
-    /// The models this backend serves right now (loaded, ready to answer).
-    fn loaded_models(&self) -> Vec<ModelCard>;
+    /// The models this backend serves right now (loaded, ready to answer). Borrowed: the
+    /// server consults it on every request.
+    fn loaded_models(&self) -> &[ModelCard];
 
     /// Whether the backend can take requests.
     fn is_ready(&self) -> bool;

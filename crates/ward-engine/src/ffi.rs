@@ -185,7 +185,6 @@ impl EmbeddedEngine {
                 let mut worker = Worker {
                     model: &worker_model,
                     context,
-                    batch_size: config.batch_size,
                 };
                 for job in job_queue {
                     worker_queued.fetch_sub(1, Ordering::SeqCst);
@@ -193,16 +192,7 @@ impl EmbeddedEngine {
                     if job.events.is_closed() {
                         continue;
                     }
-                    // A bug on one request must not take the model down for every later one.
-                    let events = job.events.clone();
-                    let outcome =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
-                    if outcome.is_err() {
-                        tracing::error!("embedded generation panicked");
-                        let _ = events.blocking_send(Err(WardError::internal(
-                            "the engine failed on this request",
-                        )));
-                    }
+                    worker.run(job);
                 }
                 worker_ready.store(false, Ordering::SeqCst);
             })
@@ -314,8 +304,8 @@ impl Backend for EmbeddedEngine {
         &self.backend_id
     }
 
-    fn loaded_models(&self) -> Vec<ModelCard> {
-        vec![self.card.clone()]
+    fn loaded_models(&self) -> &[ModelCard] {
+        std::slice::from_ref(&self.card)
     }
 
     fn is_ready(&self) -> bool {
@@ -369,7 +359,6 @@ impl Backend for EmbeddedEngine {
 struct Worker<'model> {
     model: &'model LlamaModel,
     context: LlamaContext<'model>,
-    batch_size: u32,
 }
 
 /// Why the worker stopped a job early.
@@ -379,15 +368,17 @@ enum Interrupted {
 }
 
 impl Worker<'_> {
+    /// Serves one job; a failure, even a panic, ends that job only, never the worker.
     fn run(&mut self, job: Job) {
         let events = job.events.clone();
-        match self.generate(job) {
-            Ok(()) | Err(Interrupted::ClientGone) => {}
-            Err(Interrupted::Failed(error)) => {
-                tracing::warn!(error = %error, "embedded generation failed");
-                let _ = events.blocking_send(Err(error));
-            }
-        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.generate(job)));
+        let error = match outcome {
+            Ok(Ok(()) | Err(Interrupted::ClientGone)) => return,
+            Ok(Err(Interrupted::Failed(error))) => error,
+            Err(_) => WardError::internal("the engine failed on this request"),
+        };
+        tracing::warn!(error = %error, "embedded generation failed");
+        let _ = events.blocking_send(Err(error));
     }
 
     fn generate(&mut self, job: Job) -> Result<(), Interrupted> {
@@ -397,9 +388,9 @@ impl Worker<'_> {
         // hundreds of megabytes per request for nothing.
         self.context
             .clear_kv_cache_seq(None, None, None)
-            .map_err(|error| Interrupted::Failed(WardError::internal(error.to_string())))?;
+            .map_err(internal_failure)?;
         let n_context = self.context.n_ctx() as usize;
-        let batch_capacity = (self.batch_size as usize).max(1);
+        let batch_capacity = self.context.n_batch() as usize;
         let mut batch = LlamaBatch::new(batch_capacity, 1);
 
         // Prompt evaluation in batch-sized chunks; logits only for the last prompt token.
@@ -410,7 +401,7 @@ impl Worker<'_> {
                 let position = chunk_index * batch_capacity + offset;
                 batch
                     .add(*token, position as i32, &[0], position + 1 == prompt_length)
-                    .map_err(|error| Interrupted::Failed(WardError::internal(error.to_string())))?;
+                    .map_err(internal_failure)?;
             }
             self.context.decode(&mut batch).map_err(decode_failure)?;
             if job.events.is_closed() {
@@ -426,7 +417,6 @@ impl Worker<'_> {
         let mut pending_bytes = Vec::new();
         let mut completion_tokens = 0u32;
         let mut position = prompt_length;
-        let mut stopped_by_string = false;
         let finish_reason = loop {
             let token = sampler.sample(&self.context, batch.n_tokens() - 1);
             if vocab.is_eog(token) {
@@ -439,7 +429,8 @@ impl Worker<'_> {
                 ScanOutcome::Continue(text) => send_delta(&job.events, text)?,
                 ScanOutcome::Stopped(text) => {
                     send_delta(&job.events, text)?;
-                    stopped_by_string = true;
+                    // Whatever follows the stop string is not output.
+                    pending_bytes.clear();
                     break FinishReason::Stop;
                 }
             }
@@ -449,16 +440,15 @@ impl Worker<'_> {
             batch.clear();
             batch
                 .add(token, position as i32, &[0], true)
-                .map_err(|error| Interrupted::Failed(WardError::internal(error.to_string())))?;
+                .map_err(internal_failure)?;
             position += 1;
             self.context.decode(&mut batch).map_err(decode_failure)?;
         };
-        if !stopped_by_string {
-            // Text held back as a possible stop string, and any incomplete UTF-8, is real output.
-            let mut rest = scanner.finish();
-            rest.push_str(&String::from_utf8_lossy(&pending_bytes));
-            send_delta(&job.events, rest)?;
-        }
+        // Text held back as a possible stop string, and any incomplete UTF-8, is real output
+        // when generation ended for another reason (after a stop string both are empty).
+        let mut rest = scanner.finish();
+        rest.push_str(&String::from_utf8_lossy(&pending_bytes));
+        send_delta(&job.events, rest)?;
         let finished = Instant::now();
         let summary = GenerationSummary {
             finish_reason,
@@ -488,6 +478,10 @@ fn send_delta(
     events
         .blocking_send(Ok(GenerationEvent::Delta(text)))
         .map_err(|_| Interrupted::ClientGone)
+}
+
+fn internal_failure(error: impl std::fmt::Display) -> Interrupted {
+    Interrupted::Failed(WardError::internal(error.to_string()))
 }
 
 fn decode_failure(error: llama_cpp_2::DecodeError) -> Interrupted {

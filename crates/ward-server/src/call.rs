@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use futures::StreamExt;
 use ward_core::{
     Backend, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
-    WardError,
+    ModelCard, WardError,
 };
 
 use crate::routes::AppState;
@@ -63,20 +63,10 @@ fn find_backend(state: &AppState, model: &str) -> Result<(Arc<dyn Backend>, Stri
     if model.trim().is_empty() {
         return Err(WardError::invalid_request("`model` is required").with_param("model"));
     }
-    if model == AUTO_MODEL {
-        if let Some(backend) = state.backends.first() {
-            if let Some(card) = backend.loaded_models().into_iter().next() {
-                return Ok((backend.clone(), card.name));
-            }
-        }
-    }
     for backend in &state.backends {
-        if let Some(card) = backend
-            .loaded_models()
-            .into_iter()
-            .find(|card| card.answers_to(model))
-        {
-            return Ok((backend.clone(), card.name));
+        let serves = |card: &&ModelCard| model == AUTO_MODEL || card.answers_to(model);
+        if let Some(card) = backend.loaded_models().iter().find(serves) {
+            return Ok((backend.clone(), card.name.clone()));
         }
     }
     let in_store = state

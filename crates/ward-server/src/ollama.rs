@@ -81,7 +81,8 @@ struct ShowRequest {
 }
 
 impl OllamaOptions {
-    fn into_parts(self) -> (SamplingParams, Option<u32>, Vec<String>) {
+    /// Builds the engine-neutral request; `num_predict` of -1 or -2 means no limit.
+    fn into_request(self, model: String, prompt: Prompt) -> GenerationRequest {
         let sampling = SamplingParams {
             temperature: self.temperature,
             top_p: self.top_p,
@@ -97,7 +98,13 @@ impl OllamaOptions {
             .num_predict
             .filter(|limit| *limit > 0)
             .map(|limit| limit.min(u32::MAX as i64) as u32);
-        (sampling, max_tokens, self.stop.unwrap_or_default())
+        GenerationRequest {
+            model,
+            prompt,
+            sampling,
+            max_tokens,
+            stop: self.stop.unwrap_or_default(),
+        }
     }
 }
 
@@ -181,14 +188,9 @@ pub async fn chat(
         .into_iter()
         .map(|message| ChatMessage::new(message.role, message.content))
         .collect();
-    let (sampling, max_tokens, stop) = request.options.into_parts();
-    let generation = GenerationRequest {
-        model: request.model,
-        prompt: Prompt::Chat(messages),
-        sampling,
-        max_tokens,
-        stop,
-    };
+    let generation = request
+        .options
+        .into_request(request.model, Prompt::Chat(messages));
     respond(
         &state,
         generation,
@@ -211,18 +213,12 @@ pub async fn generate(
             WardError::invalid_request("prompt is empty").with_param("prompt"),
         ));
     }
-    let (sampling, max_tokens, stop) = request.options.into_parts();
-    let generation = GenerationRequest {
-        model: request.model,
-        prompt: Prompt::Text {
-            text: request.prompt,
-            system: request.system,
-            raw: request.raw,
-        },
-        sampling,
-        max_tokens,
-        stop,
+    let prompt = Prompt::Text {
+        text: request.prompt,
+        system: request.system,
+        raw: request.raw,
     };
+    let generation = request.options.into_request(request.model, prompt);
     respond(
         &state,
         generation,
@@ -322,7 +318,7 @@ pub async fn ps(State(state): State<AppState>) -> Json<Value> {
         .iter()
         .flat_map(|backend| backend.loaded_models())
         .map(|card| {
-            let mut entry = tag_entry(&card);
+            let mut entry = tag_entry(card);
             // Ward keeps its models loaded for the life of the process.
             entry["expires_at"] = json!("9999-12-31T23:59:59Z");
             entry["size_vram"] = json!(0);
@@ -347,8 +343,12 @@ pub async fn show(
         .backends
         .iter()
         .flat_map(|backend| backend.loaded_models())
-        .chain(state.catalog.list())
         .find(|card| card.answers_to(&requested))
+        .cloned()
+        .or_else(|| {
+            let stored = state.catalog.list();
+            stored.into_iter().find(|card| card.answers_to(&requested))
+        })
         .ok_or_else(|| {
             ollama_error(
                 WardError::not_found(format!("model '{requested}' not found")).with_param("model"),

@@ -29,9 +29,8 @@ const LEGACY_COMPLETION_MAX_TOKENS: u32 = 16;
 struct ChatCompletionRequest {
     model: String,
     messages: Vec<WireMessage>,
-    #[serde(default)]
-    stream: bool,
-    stream_options: Option<StreamOptions>,
+    #[serde(flatten)]
+    streaming: WireStreaming,
     #[serde(flatten)]
     sampling: WireSampling,
 }
@@ -40,9 +39,8 @@ struct ChatCompletionRequest {
 struct CompletionRequest {
     model: String,
     prompt: PromptField,
-    #[serde(default)]
-    stream: bool,
-    stream_options: Option<StreamOptions>,
+    #[serde(flatten)]
+    streaming: WireStreaming,
     #[serde(flatten)]
     sampling: WireSampling,
 }
@@ -70,6 +68,22 @@ struct WireSampling {
 struct ResponseFormat {
     #[serde(rename = "type")]
     format_type: String,
+}
+
+/// `stream` and `stream_options`, the same on both endpoints.
+#[derive(Debug, Deserialize)]
+struct WireStreaming {
+    #[serde(default)]
+    stream: bool,
+    stream_options: Option<StreamOptions>,
+}
+
+impl WireStreaming {
+    fn include_usage(&self) -> bool {
+        self.stream_options
+            .as_ref()
+            .is_some_and(|options| options.include_usage)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,10 +128,13 @@ struct ContentPart {
 }
 
 impl WireSampling {
-    fn into_parts(
+    /// Validates the fields and builds the engine-neutral request.
+    fn into_request(
         self,
+        model: String,
+        prompt: Prompt,
         default_max_tokens: Option<u32>,
-    ) -> Result<(SamplingParams, Option<u32>, Vec<String>), WardError> {
+    ) -> Result<GenerationRequest, WardError> {
         if self.n.unwrap_or(1) != 1 {
             return Err(WardError::invalid_request("only n = 1 is supported").with_param("n"));
         }
@@ -159,7 +176,13 @@ impl WireSampling {
             // OpenAI seeds are any integer; the engine takes 32 bits.
             seed: self.seed.map(|seed| seed as u32),
         };
-        Ok((sampling, max_tokens, stop))
+        Ok(GenerationRequest {
+            model,
+            prompt,
+            sampling,
+            max_tokens,
+            stop,
+        })
     }
 }
 
@@ -269,25 +292,11 @@ pub async fn chat_completions(
 ) -> Result<Response, ApiError> {
     let request: ChatCompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
     let messages = flatten_messages(request.messages).map_err(openai_error)?;
-    let (sampling, max_tokens, stop) = request.sampling.into_parts(None).map_err(openai_error)?;
-    let generation = GenerationRequest {
-        model: request.model,
-        prompt: Prompt::Chat(messages),
-        sampling,
-        max_tokens,
-        stop,
-    };
-    let include_usage = request
-        .stream_options
-        .is_some_and(|options| options.include_usage);
-    respond(
-        &state,
-        generation,
-        Endpoint::Chat,
-        request.stream,
-        include_usage,
-    )
-    .await
+    let generation = request
+        .sampling
+        .into_request(request.model, Prompt::Chat(messages), None)
+        .map_err(openai_error)?;
+    respond(&state, generation, Endpoint::Chat, &request.streaming).await
 }
 
 pub async fn completions(
@@ -295,7 +304,7 @@ pub async fn completions(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: CompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
-    let prompt = match request.prompt {
+    let text = match request.prompt {
         PromptField::One(prompt) => prompt,
         PromptField::Many(mut prompts) if prompts.len() == 1 => prompts.remove(0),
         PromptField::Many(_) => {
@@ -304,45 +313,29 @@ pub async fn completions(
             ))
         }
     };
-    let (sampling, max_tokens, stop) = request
-        .sampling
-        .into_parts(Some(LEGACY_COMPLETION_MAX_TOKENS))
-        .map_err(openai_error)?;
-    let generation = GenerationRequest {
-        model: request.model,
-        prompt: Prompt::Text {
-            text: prompt,
-            system: None,
-            raw: true,
-        },
-        sampling,
-        max_tokens,
-        stop,
+    let prompt = Prompt::Text {
+        text,
+        system: None,
+        raw: true,
     };
-    let include_usage = request
-        .stream_options
-        .is_some_and(|options| options.include_usage);
-    respond(
-        &state,
-        generation,
-        Endpoint::Completion,
-        request.stream,
-        include_usage,
-    )
-    .await
+    let generation = request
+        .sampling
+        .into_request(request.model, prompt, Some(LEGACY_COMPLETION_MAX_TOKENS))
+        .map_err(openai_error)?;
+    respond(&state, generation, Endpoint::Completion, &request.streaming).await
 }
 
 async fn respond(
     state: &AppState,
     generation: GenerationRequest,
     endpoint: Endpoint,
-    streaming: bool,
-    include_usage: bool,
+    streaming: &WireStreaming,
 ) -> Result<Response, ApiError> {
     let call = call::start(state, generation).await.map_err(openai_error)?;
     let headers = call.headers();
-    if streaming {
-        return Ok((headers, Sse::new(sse_events(call, endpoint, include_usage))).into_response());
+    if streaming.stream {
+        let events = sse_events(call, endpoint, streaming.include_usage());
+        return Ok((headers, Sse::new(events)).into_response());
     }
     let id = format!("{}{}", endpoint.id_prefix(), call.request_id);
     let model = call.model.clone();
@@ -404,12 +397,11 @@ fn sse_events(
 }
 
 pub async fn models(State(state): State<AppState>) -> Json<Value> {
-    let created = unix_now();
     let data: Vec<Value> = state
         .backends
         .iter()
         .flat_map(|backend| backend.loaded_models())
-        .map(|card| json!({"id": card.name, "object": "model", "created": card.created_unix.max(0).min(created), "owned_by": "ward"}))
+        .map(|card| json!({"id": card.name, "object": "model", "created": card.created_unix, "owned_by": "ward"}))
         .collect();
     Json(json!({"object": "list", "data": data}))
 }

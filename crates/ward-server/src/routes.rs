@@ -102,7 +102,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         .iter()
         .filter(|backend| backend.is_ready())
         .flat_map(|backend| backend.loaded_models())
-        .map(|card| card.name)
+        .map(|card| card.name.clone())
         .collect();
     if models.is_empty() {
         (

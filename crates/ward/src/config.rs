@@ -76,7 +76,6 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
     pub store_root: PathBuf,
-    pub default_model: String,
     pub pip_command: Vec<String>,
     pub hf_endpoint: String,
     pub hf_token: Option<String>,
@@ -181,12 +180,9 @@ impl Config {
             .map(PathBuf::from)
             .or(raw.models.store)
             .unwrap_or_else(|| default_store_root(env));
-        let default_model = overrides
-            .model
-            .clone()
-            .or_else(|| env_value("WARD_MODEL"))
-            .or(raw.models.default)
-            .unwrap_or_else(|| ward_store::DEFAULT_MODEL.to_owned());
+        // `--model` / WARD_MODEL choose the model of a config without backends, and replace the
+        // model of the first backend otherwise.
+        let requested_model = overrides.model.clone().or_else(|| env_value("WARD_MODEL"));
         let pip_command = match env_value("WARD_PIP") {
             Some(command) => command.split_whitespace().map(str::to_owned).collect(),
             None => raw
@@ -259,18 +255,15 @@ impl Config {
                 model: backend.model,
             });
         }
-        // `--model` / WARD_MODEL choose the model of a config without backends, and replace the
-        // model of the first backend otherwise.
-        if let Some(model) = overrides.model.clone().or_else(|| env_value("WARD_MODEL")) {
-            if let Some(first) = backends.first_mut() {
-                first.model = model;
-            }
-        }
-        if backends.is_empty() {
-            backends.push(BackendSettings {
+        match (backends.first_mut(), requested_model) {
+            (Some(first), Some(model)) => first.model = model,
+            (Some(_), None) => {}
+            (None, model) => backends.push(BackendSettings {
                 name: "embedded".into(),
-                model: default_model.clone(),
-            });
+                model: model
+                    .or(raw.models.default)
+                    .unwrap_or_else(|| ward_store::DEFAULT_MODEL.to_owned()),
+            }),
         }
 
         Ok(Config {
@@ -278,7 +271,6 @@ impl Config {
             body_limit_bytes,
             shutdown_grace,
             store_root,
-            default_model,
             pip_command,
             hf_endpoint,
             hf_token: env_value("HF_TOKEN"),

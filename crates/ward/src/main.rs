@@ -148,7 +148,8 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
             sha256,
         } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
-            let manifest = pull::pull(&config, &reference, name, sha256)?;
+            let store = pull::open_store(&config)?;
+            let manifest = pull::pull(&config, &store, &reference, name, sha256)?;
             println!(
                 "pulled {} ({}, sha256 {})",
                 manifest.name,

@@ -88,11 +88,11 @@ fn pull_options(config: &Config, name: Option<String>, sha256: Option<String>) -
 
 pub fn pull(
     config: &Config,
+    store: &ModelStore,
     reference: &str,
     name: Option<String>,
     sha256: Option<String>,
 ) -> anyhow::Result<Manifest> {
-    let store = open_store(config)?;
     let (model_ref, _) = ward_store::resolve_reference(reference)?;
     let manifest = store
         .pull(
@@ -105,23 +105,18 @@ pub fn pull(
 }
 
 /// Finds `model` in the store, pulling it first when it is one of the built-in short names.
-pub fn ensure_model(config: &Config, model: &str) -> anyhow::Result<(ModelStore, Manifest)> {
-    let store = open_store(config)?;
+pub fn ensure_model(config: &Config, store: &ModelStore, model: &str) -> anyhow::Result<Manifest> {
     if let Some(manifest) = store.resolve(model)? {
-        return Ok((store, manifest));
+        return Ok(manifest);
     }
-    let known = CATALOGUE
-        .iter()
-        .any(|entry| entry.name == model || entry.aliases.contains(&model));
-    if !known {
+    if !matches!(ward_store::resolve_reference(model), Ok((_, Some(_)))) {
         anyhow::bail!(
             "model '{model}' is not in the store at {}; run `ward pull <ref>` first (`ward models --available` lists short names)",
-            config.store_root.display()
+            store.root().display()
         );
     }
     eprintln!("model '{model}' is not in the store yet; pulling it now (first run only)");
-    let manifest = pull(config, model, None, None)?;
-    Ok((store, manifest))
+    pull(config, store, model, None, None)
 }
 
 pub fn human_size(bytes: u64) -> String {

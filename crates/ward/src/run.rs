@@ -11,7 +11,7 @@ use ward_core::{
 use ward_engine::EmbeddedEngine;
 
 use crate::config::Config;
-use crate::pull::ensure_model;
+use crate::pull::{ensure_model, open_store};
 use crate::serve::{engine_config, runtime};
 
 pub struct RunOptions {
@@ -23,7 +23,8 @@ pub struct RunOptions {
 }
 
 pub fn run(config: &Config, options: RunOptions) -> anyhow::Result<()> {
-    let (store, manifest) = ensure_model(config, &options.model)?;
+    let store = open_store(config)?;
+    let manifest = ensure_model(config, &store, &options.model)?;
     runtime()?.block_on(async {
         let engine = EmbeddedEngine::load(
             "run".into(),

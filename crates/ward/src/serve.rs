@@ -10,7 +10,7 @@ use ward_server::{AppState, ServerSettings};
 use ward_store::{Manifest, ModelStore};
 
 use crate::config::{Config, EngineSettings};
-use crate::pull::ensure_model;
+use crate::pull::{ensure_model, open_store};
 
 pub fn engine_config(
     store: &ModelStore,
@@ -35,15 +35,15 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn serve(config: Config) -> anyhow::Result<()> {
     // Pull before starting the runtime: pulling is blocking work with its own progress bar.
+    let store = open_store(&config)?;
     let mut models = Vec::new();
     for backend in &config.backends {
-        let (store, manifest) = ensure_model(&config, &backend.model)?;
-        models.push((backend.name.clone(), store, manifest));
+        let manifest = ensure_model(&config, &store, &backend.model)?;
+        models.push((backend.name.clone(), manifest));
     }
-    let catalog: Arc<dyn ModelCatalog> = Arc::new(crate::pull::open_store(&config)?);
     runtime()?.block_on(async move {
         let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
-        for (name, store, manifest) in models {
+        for (name, manifest) in models {
             eprintln!("loading {} into backend {name}", manifest.name);
             let engine = EmbeddedEngine::load(
                 name.clone(),
@@ -56,6 +56,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let settings = ServerSettings {
             body_limit_bytes: config.body_limit_bytes,
         };
+        let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
         let app = ward_server::router(AppState { backends, catalog }, &settings);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

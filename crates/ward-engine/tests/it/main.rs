@@ -113,37 +113,19 @@ async fn greedy_is_deterministic_and_seeds_repeat() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stop_strings_end_generation_and_are_not_emitted() {
     let Some(engine) = engine().await else { return };
-    let (full, _) = complete(
-        &engine,
-        chat(
-            &engine,
-            "Write the numbers 1 to 10 separated by commas.",
-            40,
-            greedy(),
-            &[],
-        ),
-    )
-    .await;
+    let counting = |stop: &[&str]| {
+        let prompt = "Write the numbers 1 to 10 separated by commas.";
+        chat(&engine, prompt, 40, greedy(), stop)
+    };
+    let (full, _) = complete(&engine, counting(&[])).await;
     // Stop at the first character the unconstrained answer contains after its start.
-    let Some(stop) = full
+    let stop = full
         .chars()
         .skip(2)
         .find(|c| !c.is_whitespace())
         .map(String::from)
-    else {
-        return;
-    };
-    let (stopped, summary) = complete(
-        &engine,
-        chat(
-            &engine,
-            "Write the numbers 1 to 10 separated by commas.",
-            40,
-            greedy(),
-            &[&stop],
-        ),
-    )
-    .await;
+        .unwrap_or_else(|| panic!("the answer {full:?} is too short to test stop strings"));
+    let (stopped, summary) = complete(&engine, counting(&[&stop])).await;
     assert_eq!(summary.finish_reason, FinishReason::Stop);
     assert!(!stopped.contains(&stop), "{stopped:?} contains {stop:?}");
     assert!(full.starts_with(&stopped), "{full:?} / {stopped:?}");

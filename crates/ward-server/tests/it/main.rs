@@ -3,7 +3,7 @@
 //! that leaves mid-stream), then a healthy server afterwards. In-process through `oneshot`, and
 //! on a real socket for disconnects and graceful shutdown.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use ward_server::{router, AppState, ServerSettings};
 struct ScriptedBackend {
     pieces: Vec<&'static str>,
     delay: Duration,
-    requests: AtomicUsize,
+    cards: Vec<ModelCard>,
     /// Set when a stream was dropped before it finished (the client left).
     abandoned: Arc<AtomicBool>,
     last_request: std::sync::Mutex<Option<GenerationRequest>>,
@@ -35,7 +35,7 @@ impl ScriptedBackend {
         Arc::new(ScriptedBackend {
             pieces,
             delay,
-            requests: AtomicUsize::new(0),
+            cards: vec![card("test-model:1b")],
             abandoned: Arc::new(AtomicBool::new(false)),
             last_request: std::sync::Mutex::new(None),
         })
@@ -75,8 +75,8 @@ impl Backend for ScriptedBackend {
         "scripted-backend"
     }
 
-    fn loaded_models(&self) -> Vec<ModelCard> {
-        vec![card("test-model:1b")]
+    fn loaded_models(&self) -> &[ModelCard] {
+        &self.cards
     }
 
     fn is_ready(&self) -> bool {
@@ -84,7 +84,6 @@ impl Backend for ScriptedBackend {
     }
 
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
         let max = request.max_tokens.unwrap_or(u32::MAX) as usize;
         *self.last_request.lock().unwrap() = Some(request);
         let pieces: Vec<String> = self

