@@ -1,0 +1,70 @@
+//! Ages over 89 ("92-year-old", "94 yo", "age 91", "nonagenarian"); ages up to 89 are not PHI.
+
+use regex::Regex;
+
+use crate::finding::Recogniser;
+use crate::scan::Scan;
+use crate::PhiLabel;
+
+pub(crate) struct AgeRecogniser {
+    pattern: Regex,
+}
+
+impl AgeRecogniser {
+    pub fn new() -> Self {
+        let over_89 = r"(?:9[0-9]|1[0-1][0-9]|120)";
+        let alternatives = [
+            // 92-year-old, 92 years old, 92 yrs, 92 y/o, 92yo, 92 yoF, 92-yr-old
+            format!(r"(?-u:\b){over_89}(?:[\s-]*(?:y/o[mf]?|y\.o\.|yo[mf]?|y/o)|[\s-]*(?:years?|yrs?|y)(?:[\s-]*(?:old|of age))?|\s?(?:male|female|m|f))"),
+            // age 91, aged 95, age: 101
+            format!(r"(?-u:\b)(?:age|aged|ages|age of)\s*:?\s*({over_89})(?-u:\b)"),
+            // in her 90s, nineties
+            r"(?-u:\b)(?:in\s+(?:his|her|their)\s+)(?:90s|nineties|100s)(?-u:\b)".to_string(),
+            r"(?-u:\b)(?:nonagenarian|centenarian|supercentenarian)(?-u:\b)".to_string(),
+            r"(?-u:\b)(?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-](?:year|yr)s?[\s-]old(?-u:\b)".to_string(),
+        ];
+        AgeRecogniser { pattern: Regex::new(&alternatives.join("|")).expect("valid pattern") }
+    }
+
+    pub fn scan(&self, scan: &mut Scan<'_>) {
+        let mut found = Vec::new();
+        for captures in self.pattern.captures_iter(&scan.lower) {
+            let span = captures.get(1).unwrap_or_else(|| captures.get(0).expect("group 0"));
+            let end = span.start() + span.as_str().trim_end().len();
+            // "92 mg" or "93 ml" go on past the match: a dose, not an age.
+            if scan.lower[end..].starts_with(|c: char| c.is_alphanumeric() || c == '%') {
+                continue;
+            }
+            // "T 99 F" is a temperature.
+            if scan.cue_before(span.start(), 14, &["t", "temp", "tmax", "temperature", "fever", "febrile"]) {
+                continue;
+            }
+            found.push((span.start(), end));
+        }
+        for (start, end) in found {
+            scan.push(start, end, PhiLabel::Age, Recogniser::Age, 0.9);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    #[test]
+    fn ages_over_89() {
+        check("a 92-year-old woman", &[("92-year-old", PhiLabel::Age)]);
+        check("94 yo M", &[("94 yo", PhiLabel::Age)]);
+        check("age 91, lives alone", &[("91", PhiLabel::Age)]);
+        check("pt 97F with", &[("97F", PhiLabel::Age)]);
+        check("a nonagenarian", &[("nonagenarian", PhiLabel::Age)]);
+    }
+
+    #[test]
+    fn ages_up_to_89_and_other_numbers_are_not_ages() {
+        for text in ["a 67-year-old man", "age 89", "SpO2 95% on RA", "90 mg daily", "HR 98, 99.1 F", "Temp 99 F"] {
+            assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Dates in clinical forms: numeric, ISO, written and abbreviated months, ordinals, partial dates
+//! ("March 5th", "3/5", "Feb 2023") and relative dates that pin a day ("last Friday", "yesterday").
+//! A bare year is not PHI.
+
+use regex::Regex;
+
+use crate::finding::Recogniser;
+use crate::scan::{contains_word, Scan};
+use crate::PhiLabel;
+
+pub(crate) struct DateRecogniser {
+    pattern: Regex,
+    month_alone: Regex,
+}
+
+const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+const ORDINAL_WORD: &str = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|thirty[- ]first)";
+const WEEKDAY: &str = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?";
+
+/// Words before "7/10" or "5/5" that make it a score, not a date.
+const SCORE_CUES: &[&str] = &[
+    "pain", "strength", "power", "motor", "score", "scale", "rated", "rates", "grade", "murmur", "bp", "reflexes",
+    "ratio", "vision", "acuity", "apgar", "gcs", "mmse", "moca", "phq", "gad", "x", "sbp", "dbp", "blood pressure",
+    "severity", "level", "intensity",
+];
+/// Words after "2/6" that make it a score or a dose.
+const SCORE_FOLLOWERS: &[&str] = &[
+    "strength", "power", "murmur", "pain", "scale", "score", "reflexes", "motor", "sem", "holosystolic", "systolic",
+    "diastolic", "tabs", "tab", "tablets", "pills", "dose", "doses", "times", "days", "of", "mmhg", "bilaterally",
+    "ratio", "split", "cup", "cups", "inch", "inches", "tsp", "tbsp",
+];
+/// Words before "3/5" that make it a date.
+const DATE_CUES: &[&str] = &[
+    "on", "since", "from", "until", "till", "through", "dated", "date", "dob", "dos", "seen", "admitted", "discharged",
+    "visit", "appt", "appointment", "surgery", "born", "due", "starting", "started", "effective", "last", "next",
+    "before", "after", "by", "of", "expires", "exp", "collected", "received", "scheduled",
+];
+
+impl DateRecogniser {
+    pub fn new() -> Self {
+        let alternatives = [
+            // 03/05/2023, 3-5-23, 03.05.2023 (same separator twice)
+            r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{4}|[0-9]{2})(?-u:\b)".to_string(),
+            r"(?-u:\b)[0-9]{1,2}-[0-9]{1,2}-(?:[0-9]{4}|[0-9]{2})(?-u:\b)".to_string(),
+            r"(?-u:\b)[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}(?-u:\b)".to_string(),
+            // 2023-03-05, 2023/3/5, 20230305 is left to the long-number rule
+            r"(?-u:\b)(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:t[0-9]{2}(?::[0-9]{2}){0,2}z?)?(?-u:\b)".to_string(),
+            // 05-Mar-2023, 5 Mar 2023, 05mar2023, 5th of March 2023, 5 March
+            format!(r"(?-u:\b)(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}(?:[\s,-]*(?:[0-9]{{4}}|'?[0-9]{{2}}))?(?-u:\b)"),
+            // March 5th, 2023 / Mar. 5 '23 / March the 5th / March 5
+            format!(r"(?-u:\b){MONTH}\s*(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:[0-9]{{4}}|'[0-9]{{2}}))?(?-u:\b)"),
+            // the fifth of March / March fifth
+            format!(r"(?-u:\b)(?:the\s+)?{ORDINAL_WORD}\s+of\s+{MONTH}(?-u:\b)"),
+            format!(r"(?-u:\b){MONTH}\s+(?:the\s+)?{ORDINAL_WORD}(?-u:\b)"),
+            // Feb 2023, March of 2023, 03/2023
+            format!(r"(?-u:\b){MONTH},?\s*(?:of\s+)?(?:19|20)[0-9]{{2}}(?-u:\b)"),
+            r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{2}(?-u:\b)".to_string(),
+            // partial numeric 3/5 (screened below)
+            r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}(?-u:\b)".to_string(),
+            // relative dates that pin a day
+            format!(r"(?-u:\b)(?:last|this|next|past|previous|coming|(?:early|late)(?: on)?)\s+{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?-u:\b)"),
+            format!(r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"),
+            format!(r"(?-u:\b){WEEKDAY}\s+(?:morning|afternoon|evening|night)(?-u:\b)"),
+            r"(?-u:\b)(?:the\s+day\s+before\s+yesterday|yesterday|tomorrow|day\s+before\s+yesterday)(?-u:\b)".to_string(),
+            r"(?-u:\b)(?:[0-9]{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a)\s+days?\s+ago(?-u:\b)".to_string(),
+        ];
+        DateRecogniser {
+            pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
+            month_alone: Regex::new(r"(?-u:\b)(?:in|since|during|early|late|mid|until|till|through|last|next|this|of|by|before|after)[\s-]+(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec)(?-u:\b)")
+                .expect("valid pattern"),
+        }
+    }
+
+    pub fn scan(&self, scan: &mut Scan<'_>) {
+        let mut found = Vec::new();
+        for captures in self.pattern.captures_iter(&scan.lower) {
+            let whole = captures.get(0).expect("group 0");
+            // "on Monday": the weekday alone is the date.
+            let span = captures.get(1).unwrap_or(whole);
+            let (start, end) = (span.start(), span.end());
+            let text = span.as_str();
+            if continues_number(scan, start, end) || !plausible(scan, text, start, end) {
+                continue;
+            }
+            if contains_word(text, "may") && !text.bytes().any(|b| b.is_ascii_digit()) && !scan.text[start..end].contains('M') {
+                continue;
+            }
+            found.push((start, end, 0.9));
+        }
+        for captures in self.month_alone.captures_iter(&scan.lower) {
+            let month = captures.get(1).expect("month group");
+            // A month on its own must be written as a name ("in March"), not a verb ("march in").
+            if scan.text[month.start()..].starts_with(|c: char| c.is_ascii_uppercase()) {
+                found.push((month.start(), month.end(), 0.7));
+            }
+        }
+        for (start, end, confidence) in found {
+            scan.push(start, end, PhiLabel::Date, Recogniser::Date, confidence);
+        }
+    }
+}
+
+/// "1.2.3.2023" or "555-12-31-4" continue past the match: not a date.
+fn continues_number(scan: &Scan<'_>, start: usize, end: usize) -> bool {
+    let bytes = scan.lower.as_bytes();
+    let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+    let before = start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-' | b':') && digit_at(start - 2);
+    let after = matches!(bytes.get(end), Some(b'.' | b'/' | b'-' | b':')) && digit_at(end + 1);
+    before || after
+}
+
+fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {
+    let numbers: Vec<u32> = text.split(|c: char| !c.is_ascii_digit()).filter_map(|part| part.parse().ok()).collect();
+    let all_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'));
+    if !all_numeric {
+        // Written months: a day, if any, must be 1-31.
+        return numbers.iter().all(|n| *n <= 31 || (1900..=2100).contains(n));
+    }
+    match numbers.as_slice() {
+        [year, month, day, ..] if *year >= 1000 => (1..=12).contains(month) && (1..=31).contains(day),
+        [first, second, _year] => {
+            let (first, second) = (*first, *second);
+            ((1..=12).contains(&first) && (1..=31).contains(&second)) || ((1..=31).contains(&first) && (1..=12).contains(&second))
+        }
+        [month, year] if *year >= 1900 => (1..=12).contains(month),
+        [month, day] => partial_date(scan, *month, *day, start, end),
+        _ => false,
+    }
+}
+
+/// "3/5" is a date unless it reads as a score ("pain 7/10", "5/5 strength"), a fraction or "24/7".
+fn partial_date(scan: &Scan<'_>, month: u32, day: u32, start: usize, end: usize) -> bool {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return false;
+    }
+    let before = scan.lower_before(start, 24);
+    let last_word = before.split(|c: char| !c.is_ascii_alphanumeric()).rfind(|w| !w.is_empty()).unwrap_or("");
+    if DATE_CUES.contains(&last_word) {
+        return true;
+    }
+    let after = &scan.lower[end..];
+    let next_word = after.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+    let fraction = day <= 4 && month < day;
+    let score = day == 10 || day == 5 && month <= 5 || day == 6 && month <= 6 || (month == day && month <= 5);
+    let cued_score = SCORE_CUES.iter().any(|cue| contains_word(before, cue)) || SCORE_FOLLOWERS.contains(&next_word);
+    !(fraction || score || cued_score)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    #[test]
+    fn numeric_and_iso_dates() {
+        check("DOB 04/12/1961.", &[("04/12/1961", PhiLabel::Date)]);
+        check("seen 4-12-61 and", &[("4-12-61", PhiLabel::Date)]);
+        check("on 2023-03-05T10:30 z", &[("2023-03-05T10:30", PhiLabel::Date)]);
+        check("12.05.2023", &[("12.05.2023", PhiLabel::Date)]);
+    }
+
+    #[test]
+    fn written_and_partial_dates() {
+        check("admitted March 5th, 2023", &[("March 5th, 2023", PhiLabel::Date)]);
+        check("on the 5th of March", &[("the 5th of March", PhiLabel::Date)]);
+        check("due 12 Jan 2024", &[("12 Jan 2024", PhiLabel::Date)]);
+        check("since Feb 2023", &[("Feb 2023", PhiLabel::Date)]);
+        check("f/u on 3/5", &[("3/5", PhiLabel::Date)]);
+        check("started in June", &[("June", PhiLabel::Date)]);
+        check("Sept. 9", &[("Sept. 9", PhiLabel::Date)]);
+        check("on May 3", &[("May 3", PhiLabel::Date)]);
+    }
+
+    #[test]
+    fn relative_dates_that_pin_a_day() {
+        check("fell last Friday", &[("last Friday", PhiLabel::Date)]);
+        check("worse since yesterday", &[("yesterday", PhiLabel::Date)]);
+        check("seen on Monday morning", &[("Monday", PhiLabel::Date)]);
+        check("started 3 days ago", &[("3 days ago", PhiLabel::Date)]);
+    }
+
+    #[test]
+    fn years_scores_fractions_and_verbs_are_not_dates() {
+        for text in [
+            "diagnosed in 2015",
+            "pain 7/10",
+            "strength 5/5 throughout",
+            "2/6 systolic murmur",
+            "take 1/2 tab",
+            "available 24/7",
+            "you may want to march",
+            "BP 128/82",
+            "every 4-6 hours",
+        ] {
+            assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Record, plan, account, licence, vehicle, device and other identifiers: by cue word, by check
+//! digit (NPI, DEA, VIN) and, last, any long number or long letter-digit code.
+
+use regex::Regex;
+
+use crate::finding::Recogniser;
+use crate::scan::{contains_word, Scan};
+use crate::PhiLabel;
+
+pub(crate) struct IdentifierRecogniser {
+    cued: Regex,
+    code: Regex,
+}
+
+/// Cue words, longest first within a family, each with the label its value gets.
+const CUES: &[(&str, PhiLabel)] = &[
+    ("medical record number", PhiLabel::Mrn),
+    ("medical record no", PhiLabel::Mrn),
+    ("medical record", PhiLabel::Mrn),
+    ("med rec", PhiLabel::Mrn),
+    ("mrn", PhiLabel::Mrn),
+    ("mr#", PhiLabel::Mrn),
+    ("mr #", PhiLabel::Mrn),
+    ("chart", PhiLabel::Mrn),
+    ("record", PhiLabel::Mrn),
+    ("patient id", PhiLabel::Mrn),
+    ("patient identifier", PhiLabel::Mrn),
+    ("pt id", PhiLabel::Mrn),
+    ("hospital number", PhiLabel::Mrn),
+    ("unit number", PhiLabel::Mrn),
+    ("member id", PhiLabel::HealthPlanId),
+    ("member number", PhiLabel::HealthPlanId),
+    ("member", PhiLabel::HealthPlanId),
+    ("subscriber id", PhiLabel::HealthPlanId),
+    ("subscriber", PhiLabel::HealthPlanId),
+    ("policy number", PhiLabel::HealthPlanId),
+    ("policy", PhiLabel::HealthPlanId),
+    ("insurance id", PhiLabel::HealthPlanId),
+    ("insurance", PhiLabel::HealthPlanId),
+    ("health plan", PhiLabel::HealthPlanId),
+    ("plan id", PhiLabel::HealthPlanId),
+    ("group number", PhiLabel::HealthPlanId),
+    ("group", PhiLabel::HealthPlanId),
+    ("medicare", PhiLabel::HealthPlanId),
+    ("medicaid", PhiLabel::HealthPlanId),
+    ("mbi", PhiLabel::HealthPlanId),
+    ("hicn", PhiLabel::HealthPlanId),
+    ("beneficiary", PhiLabel::HealthPlanId),
+    ("account number", PhiLabel::AccountNumber),
+    ("account", PhiLabel::AccountNumber),
+    ("acct", PhiLabel::AccountNumber),
+    ("billing", PhiLabel::AccountNumber),
+    ("invoice", PhiLabel::AccountNumber),
+    ("claim", PhiLabel::AccountNumber),
+    ("encounter", PhiLabel::AccountNumber),
+    ("visit", PhiLabel::AccountNumber),
+    ("dea", PhiLabel::LicenseNumber),
+    ("npi", PhiLabel::LicenseNumber),
+    ("license", PhiLabel::LicenseNumber),
+    ("licence", PhiLabel::LicenseNumber),
+    ("lic", PhiLabel::LicenseNumber),
+    ("driver's license", PhiLabel::LicenseNumber),
+    ("dl", PhiLabel::LicenseNumber),
+    ("certificate", PhiLabel::LicenseNumber),
+    ("registration", PhiLabel::LicenseNumber),
+    ("vin", PhiLabel::VehicleId),
+    ("vehicle", PhiLabel::VehicleId),
+    ("license plate", PhiLabel::VehicleId),
+    ("plate", PhiLabel::VehicleId),
+    ("tag", PhiLabel::VehicleId),
+    ("serial number", PhiLabel::DeviceId),
+    ("serial", PhiLabel::DeviceId),
+    ("s/n", PhiLabel::DeviceId),
+    ("sn", PhiLabel::DeviceId),
+    ("device id", PhiLabel::DeviceId),
+    ("device", PhiLabel::DeviceId),
+    ("udi", PhiLabel::DeviceId),
+    ("imei", PhiLabel::DeviceId),
+    ("model", PhiLabel::DeviceId),
+    ("lot", PhiLabel::DeviceId),
+    ("implant", PhiLabel::DeviceId),
+    ("pacemaker", PhiLabel::DeviceId),
+    ("fingerprint", PhiLabel::BiometricId),
+    ("biometric", PhiLabel::BiometricId),
+    ("retina", PhiLabel::BiometricId),
+    ("retinal", PhiLabel::BiometricId),
+    ("voiceprint", PhiLabel::BiometricId),
+    ("iris", PhiLabel::BiometricId),
+    ("palm", PhiLabel::BiometricId),
+    ("passport", PhiLabel::OtherId),
+    ("case", PhiLabel::OtherId),
+    ("reference", PhiLabel::OtherId),
+    ("ref", PhiLabel::OtherId),
+    ("confirmation", PhiLabel::OtherId),
+    ("ticket", PhiLabel::OtherId),
+    ("employee", PhiLabel::OtherId),
+    ("badge", PhiLabel::OtherId),
+    ("student", PhiLabel::OtherId),
+    ("accession", PhiLabel::OtherId),
+    ("specimen", PhiLabel::OtherId),
+    ("order", PhiLabel::OtherId),
+    ("id", PhiLabel::OtherId),
+    ("identifier", PhiLabel::OtherId),
+    ("no", PhiLabel::OtherId),
+    ("number", PhiLabel::OtherId),
+    ("#", PhiLabel::OtherId),
+];
+
+impl IdentifierRecogniser {
+    pub fn new() -> Self {
+        let mut cues: Vec<&str> = CUES.iter().map(|(cue, _)| *cue).collect();
+        cues.sort_by_key(|cue| std::cmp::Reverse(cue.len()));
+        let alternation = cues.iter().map(|cue| regex::escape(cue)).collect::<Vec<_>>().join("|");
+        // cue, then connective noise ("#", "no.", "number:", "is"), then a value with a digit in it.
+        let cued = format!(
+            r"(?:^|[^a-z0-9])((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*([a-z0-9][a-z0-9]*(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{{2,}})*)"
+        );
+        IdentifierRecogniser {
+            cued: Regex::new(&cued).expect("valid pattern"),
+            code: Regex::new(r"[a-z0-9]+(?:-[a-z0-9]+)*").expect("valid pattern"),
+        }
+    }
+
+    pub fn scan(&self, scan: &mut Scan<'_>) {
+        let mut found = Vec::new();
+        for captures in self.cued.captures_iter(&scan.lower) {
+            let (cue, value) = (captures.get(1).expect("cue group"), captures.get(2).expect("value group"));
+            // "pacemaker serial number": the most specific cue in the run names the label.
+            let label = CUES
+                .iter()
+                .filter(|(text, _)| contains_word(cue.as_str(), text))
+                .map(|(_, label)| *label)
+                .find(|label| *label != PhiLabel::OtherId)
+                .unwrap_or(PhiLabel::OtherId);
+            let value_text = value.as_str();
+            let digits = value_text.bytes().filter(u8::is_ascii_digit).count();
+            let weak_cue = matches!(cue.as_str().trim(), "no" | "number" | "#" | "order" | "case" | "model" | "group" | "record");
+            let enough = if weak_cue { digits >= 4 } else { digits >= 2 || (digits >= 1 && value_text.len() >= 4) };
+            if !enough || looks_like_a_measurement(scan, value.end()) {
+                continue;
+            }
+            found.push((value.start(), value.end(), label, Recogniser::CuedIdentifier, if weak_cue { 0.7 } else { 0.9 }));
+        }
+        for code in self.code.find_iter(&scan.lower) {
+            let (start, end) = (code.start(), code.end());
+            let text = code.as_str();
+            if !scan.isolated(start, end) {
+                continue;
+            }
+            if let Some(label) = checked_identifier(text) {
+                found.push((start, end, label, Recogniser::CheckedIdentifier, 0.9));
+                continue;
+            }
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            let letters = text.bytes().filter(u8::is_ascii_alphabetic).count();
+            let decimal_before = start >= 2 && scan.lower.as_bytes()[start - 1] == b'.' && scan.lower.as_bytes()[start - 2].is_ascii_digit();
+            let decimal_after = scan.lower[end..].starts_with('.') && scan.lower[end + 1..].starts_with(|c: char| c.is_ascii_digit());
+            let long_number = letters == 0 && digits >= 7 && !decimal_before && !decimal_after;
+            let long_code = letters > 0 && digits >= 5 && text.len() >= 6 && !looks_like_a_measurement(scan, end);
+            if long_number || long_code {
+                found.push((start, end, PhiLabel::OtherId, Recogniser::LongNumber, 0.6));
+            }
+        }
+        for (start, end, label, recogniser, confidence) in found {
+            scan.push(start, end, label, recogniser, confidence);
+        }
+    }
+}
+
+/// "policy 2 mg", "group 3 x 10" or "id 40 units": a number followed by a unit is not an identifier.
+fn looks_like_a_measurement(scan: &Scan<'_>, end: usize) -> bool {
+    const UNITS: &[&str] = &["mg", "mcg", "ml", "units", "kg", "lb", "lbs", "cm", "mm", "%", "days", "weeks", "years", "hours", "times", "x"];
+    let after = scan.lower[end..].trim_start();
+    UNITS.iter().any(|unit| after.starts_with(unit) && !after[unit.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// A code whose own check digit proves what it is: NPI (Luhn), DEA number, VIN.
+fn checked_identifier(code: &str) -> Option<PhiLabel> {
+    let bytes = code.as_bytes();
+    if bytes.len() == 10 && bytes.iter().all(u8::is_ascii_digit) && matches!(bytes[0], b'1' | b'2') && npi_check(bytes) {
+        return Some(PhiLabel::LicenseNumber);
+    }
+    if bytes.len() == 9 && bytes[..2].iter().all(u8::is_ascii_alphabetic) && bytes[2..].iter().all(u8::is_ascii_digit) && dea_check(bytes) {
+        return Some(PhiLabel::LicenseNumber);
+    }
+    if bytes.len() == 17 && vin_check(bytes) {
+        return Some(PhiLabel::VehicleId);
+    }
+    None
+}
+
+/// NPI: Luhn over the prefix 80840 followed by the ten digits.
+pub(crate) fn npi_check(digits: &[u8]) -> bool {
+    let mut sum = 24; // the Luhn contribution of the 80840 prefix
+    for (position, digit) in digits.iter().rev().map(|b| u32::from(b - b'0')).enumerate() {
+        sum += if position % 2 == 1 {
+            let doubled = digit * 2;
+            doubled / 10 + doubled % 10
+        } else {
+            digit
+        };
+    }
+    sum % 10 == 0
+}
+
+/// DEA: two letters, six digits and a check digit = (d1+d3+d5 + 2(d2+d4+d6)) mod 10.
+fn dea_check(code: &[u8]) -> bool {
+    let digit = |i: usize| u32::from(code[2 + i] - b'0');
+    let sum = digit(0) + digit(2) + digit(4) + 2 * (digit(1) + digit(3) + digit(5));
+    sum % 10 == digit(6)
+}
+
+/// VIN: 17 characters without I, O or Q, whose ninth is the weighted check digit (or X).
+pub(crate) fn vin_check(code: &[u8]) -> bool {
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let value = |b: u8| -> Option<u32> {
+        match b.to_ascii_uppercase() {
+            d @ b'0'..=b'9' => Some(u32::from(d - b'0')),
+            b'A' | b'J' => Some(1),
+            b'B' | b'K' | b'S' => Some(2),
+            b'C' | b'L' | b'T' => Some(3),
+            b'D' | b'M' | b'U' => Some(4),
+            b'E' | b'N' | b'V' => Some(5),
+            b'F' | b'W' => Some(6),
+            b'G' | b'P' | b'X' => Some(7),
+            b'H' | b'Y' => Some(8),
+            b'R' | b'Z' => Some(9),
+            _ => None,
+        }
+    };
+    let mut sum = 0;
+    for (byte, weight) in code.iter().zip(WEIGHTS) {
+        match value(*byte) {
+            Some(v) => sum += v * weight,
+            None => return false,
+        }
+    }
+    let check = sum % 11;
+    let expected = if check == 10 { b'X' } else { b'0' + check as u8 };
+    code[8].to_ascii_uppercase() == expected && code.iter().any(u8::is_ascii_alphabetic)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    #[test]
+    fn identifiers_after_cue_words() {
+        check("MRN: 4827193", &[("4827193", PhiLabel::Mrn)]);
+        check("Med Rec # A-00482719", &[("A-00482719", PhiLabel::Mrn)]);
+        check("member ID XGH448229101", &[("XGH448229101", PhiLabel::HealthPlanId)]);
+        check("policy #: 99-8812-7", &[("99-8812-7", PhiLabel::HealthPlanId)]);
+        check("acct 000938271", &[("000938271", PhiLabel::AccountNumber)]);
+        check("pacemaker serial number PM2231987X", &[("PM2231987X", PhiLabel::DeviceId)]);
+        check("plate 7ABC123 seen", &[("7ABC123", PhiLabel::VehicleId)]);
+        check("fingerprint id FP-88213", &[("FP-88213", PhiLabel::BiometricId)]);
+    }
+
+    #[test]
+    fn check_digits_identify_npi_dea_and_vin_without_cues() {
+        check("prescriber 1245319599 signed", &[("1245319599", PhiLabel::LicenseNumber)]);
+        check("reg AB1234563 ok", &[("AB1234563", PhiLabel::LicenseNumber)]);
+        check("car 1M8GDM9AXKP042788 parked", &[("1M8GDM9AXKP042788", PhiLabel::VehicleId)]);
+    }
+
+    #[test]
+    fn long_numbers_are_identifiers_but_doses_and_lab_values_are_not() {
+        check("ref 20230419887 attached", &[("20230419887", PhiLabel::OtherId)]);
+        assert!(labels("policy change: take 2 tabs; group 3 had 40 units; WBC 11.3; plt 250000").is_empty());
+        assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
+    }
+}

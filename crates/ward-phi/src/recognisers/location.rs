@@ -1,0 +1,200 @@
+//! Places smaller than a state: cities and towns (a gazetteer of US places), counties, and ZIP
+//! codes; "City, ST 12345" anchors both. State and country names are not PHI.
+
+use regex::Regex;
+
+use crate::finding::Recogniser;
+use crate::lexicon::{Lexicon, STATES};
+use crate::scan::{Case, Scan};
+use crate::PhiLabel;
+
+pub(crate) struct LocationRecogniser {
+    state_anchor: Regex,
+    zip_by_cue: Regex,
+    zip_plus_four: Regex,
+    county: Regex,
+}
+
+/// Words right before a lowercase place that make it a place ("lives in boston").
+const PLACE_CUES: &[&str] = &[
+    "in", "from", "to", "near", "at", "lives", "living", "resides", "residing", "moved", "born", "visiting", "outside",
+    "around", "of", "towards", "toward", "relocated", "hometown",
+];
+/// Words after a name or place that make it an eponym ("Lyme disease", "Glasgow Coma Scale").
+pub(crate) const HEAD_NOUNS: &[&str] = &[
+    "disease", "syndrome", "sign", "signs", "test", "scale", "score", "criteria", "rule", "rules", "palsy", "fracture",
+    "cyst", "lymphoma", "sarcoma", "tumor", "tumour", "procedure", "maneuver", "manoeuvre", "operation", "protocol",
+    "classification", "stage", "reflex", "phenomenon", "triad", "murmur", "node", "nodes", "diverticulum", "ulcer",
+    "shunt", "catheter", "position", "method", "index", "formula", "equation", "solution", "chromosome", "virus",
+    "fever", "disorder", "dystrophy", "anomaly", "malformation", "coma", "ankle", "knee", "encephalopathy",
+    "ataxia", "chorea", "aneurysm", "body", "bodies", "cell", "cells", "granules", "spots", "nodules", "lines", "law",
+    "effect", "incision", "retractor", "forceps", "tube", "tubes", "bag", "stockings", "hose", "splint", "dressing",
+    "deformity", "contracture", "esophagus", "block", "space", "canal", "duct", "gland", "glands", "angle", "point",
+    "sinus", "scheme", "staging", "system", "approach", "repair", "graft", "filter",
+];
+
+impl LocationRecogniser {
+    pub fn new() -> Self {
+        let state_names = STATES.iter().map(|(name, _)| name.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
+        LocationRecogniser {
+            state_anchor: Regex::new(&format!(
+                r"(,\s*|\s+)({state_names}|[a-z]{{2}})(?-u:\b)\.?(?:,?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)(?-u:\b))?"
+            ))
+            .expect("valid pattern"),
+            zip_by_cue: Regex::new(r"(?-u:\b)(?:zip|zipcode|zip code|postal code)\s*(?:code)?\s*:?\s*#?\s*([0-9]{5}(?:-[0-9]{4})?)(?-u:\b)")
+                .expect("valid pattern"),
+            zip_plus_four: Regex::new(r"(?-u:\b)[0-9]{5}-[0-9]{4}(?-u:\b)").expect("valid pattern"),
+            county: Regex::new(r"(?-u:\b)(county|parish|borough)(?-u:\b)").expect("valid pattern"),
+        }
+    }
+
+    pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
+        let mut found: Vec<(usize, usize, f32)> = Vec::new();
+        self.city_state_zip(scan, lexicon, &mut found);
+        for captures in self.zip_by_cue.captures_iter(&scan.lower) {
+            let zip = captures.get(1).expect("zip group");
+            found.push((zip.start(), zip.end(), 0.95));
+        }
+        for zip in self.zip_plus_four.find_iter(&scan.lower) {
+            found.push((zip.start(), zip.end(), 0.8));
+        }
+        for county in self.county.find_iter(&scan.lower) {
+            let index = scan.token_at_or_after(county.start());
+            let words = capitalised_run_before(scan, lexicon, index, 3);
+            if words > 0 {
+                found.push((scan.tokens[index - words].start, county.end(), 0.9));
+            }
+        }
+        gazetteer(scan, lexicon, &mut found);
+        for (start, end, confidence) in found {
+            scan.push(start, end, PhiLabel::Location, Recogniser::Location, confidence);
+        }
+    }
+
+    /// "Springfield, IL 62704", "Austin, Texas", "Boston MA 02118": the city before the state and
+    /// the ZIP after it are PHI, the state is not.
+    fn city_state_zip(&self, scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+        for captures in self.state_anchor.captures_iter(&scan.lower) {
+            let separator = captures.get(1).expect("separator group");
+            let state = captures.get(2).expect("state group");
+            let zip = captures.get(3);
+            let code = state.as_str().len() == 2;
+            let original_state = &scan.text[state.start()..state.end()];
+            if code && !(Lexicon::is_state_code(original_state) || zip.is_some() && Lexicon::is_state_code(&original_state.to_ascii_uppercase())) {
+                continue;
+            }
+            if !code && !original_state.starts_with(|c: char| c.is_ascii_uppercase()) && zip.is_none() {
+                continue;
+            }
+            let comma = separator.as_str().contains(',');
+            if !comma && zip.is_none() {
+                continue;
+            }
+            if let Some(zip) = zip {
+                found.push((zip.start(), zip.end(), 0.9));
+            }
+            let index = scan.token_at_or_after(separator.start());
+            let words = capitalised_run_before(scan, lexicon, index, 3);
+            if words > 0 {
+                found.push((scan.tokens[index - words].start, scan.tokens[index - 1].core_end, 0.85));
+            } else if zip.is_some() && index > 0 && !lexicon.is_clinical(scan.word(index - 1)) {
+                // lowercase "springfield, il 62704": the ZIP vouches for the word before the state.
+                found.push((scan.tokens[index - 1].start, scan.tokens[index - 1].core_end, 0.7));
+            }
+        }
+    }
+}
+
+/// How many capitalised, non-clinical words (up to `limit`) end right before token `index`.
+fn capitalised_run_before(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, limit: usize) -> usize {
+    let mut count = 0;
+    while count < limit && index > count {
+        let at = index - count - 1;
+        let token = &scan.tokens[at];
+        let capitalised = matches!(token.case, Case::Capitalised | Case::Upper);
+        if !capitalised || lexicon.is_clinical(scan.word(at)) || token.has_digit {
+            break;
+        }
+        if count > 0 && !scan.joined_by_space(at) {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
+/// Towns and cities from the gazetteer, screened for the ones that are also words or eponyms.
+fn gazetteer(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    for place in lexicon.places.find_iter(&scan.lower) {
+        let (start, end) = (place.start(), place.end());
+        let name = &scan.lower[start..end];
+        let after = scan.text[end..].strip_prefix("'s").unwrap_or(&scan.text[end..]);
+        let bounded_after = !after.starts_with(|c: char| c.is_alphanumeric());
+        let bounded_before = !scan.text[..start].ends_with(|c: char| c.is_alphanumeric());
+        if !bounded_after || !bounded_before {
+            continue;
+        }
+        if lexicon.is_state_or_country(name) {
+            continue;
+        }
+        let first = scan.token_at_or_after(start);
+        let last = scan.token_at_or_after(end).saturating_sub(1);
+        if first >= scan.tokens.len() || last < first {
+            continue;
+        }
+        let next_word = scan.tokens.get(last + 1).map(|_| scan.word(last + 1)).unwrap_or("");
+        if HEAD_NOUNS.contains(&next_word) {
+            continue;
+        }
+        let words = last - first + 1;
+        let capitalised = matches!(scan.tokens[first].case, Case::Capitalised | Case::Upper);
+        let previous_word = if first > 0 { scan.word(first - 1) } else { "" };
+        let cued = PLACE_CUES.contains(&previous_word);
+        let confidence = if words > 1 {
+            let all_english = (first..=last).all(|i| lexicon.is_english(scan.word(i)));
+            match (capitalised, all_english) {
+                (true, _) => 0.85,
+                (false, false) if cued => 0.6,
+                _ => continue,
+            }
+        } else {
+            if lexicon.is_clinical(name) || name.len() < 4 {
+                continue;
+            }
+            let english = lexicon.is_english(name);
+            match (capitalised, english) {
+                (true, false) => 0.7,
+                (true, true) if cued && !scan.starts_sentence(first) => 0.5,
+                (false, false) if cued => 0.6,
+                _ => continue,
+            }
+        };
+        found.push((start, end, confidence));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    #[test]
+    fn city_state_zip_lines() {
+        check(
+            "Springfield, IL 62704",
+            &[("Springfield", PhiLabel::Location), ("62704", PhiLabel::Location)],
+        );
+        check("from Austin, Texas", &[("Austin", PhiLabel::Location)]);
+        check("zip code: 02118", &[("02118", PhiLabel::Location)]);
+        check("lives in Cook County", &[("Cook County", PhiLabel::Location)]);
+        check("moved here from boston last year", &[("boston", PhiLabel::Location)]);
+        check("Salt Lake City is cold", &[("Salt Lake City", PhiLabel::Location)]);
+    }
+
+    #[test]
+    fn states_countries_and_eponyms_are_not_locations() {
+        for text in ["lives in Texas", "travel to Mexico", "Lyme disease", "Glasgow Coma Scale 15", "a mobile phone", "in pain"] {
+            assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Person names: first- and last-name dictionaries (US Census), titles ("Dr.", "Mrs."), initials
+//! ("J. Smith", "Anna S."), credentials ("Lee, MD"), context ("pt", "wife", "seen by", possessives),
+//! then every other mention of a name already found. A stop list of English and clinical words
+//! keeps "Parkinson's disease", "Bell's palsy" and "Wilson's disease" from being names.
+
+use rustc_hash::FxHashSet;
+
+use crate::finding::Recogniser;
+use crate::lexicon::Lexicon;
+use crate::recognisers::location::HEAD_NOUNS;
+use crate::scan::{Case, Scan};
+use crate::PhiLabel;
+
+const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev", "sister", "brother", "nurse"];
+/// Words that introduce a person: whatever capitalised words follow are a name.
+const STRONG_CUES: &[&str] = &[
+    "named", "wife", "husband", "son", "daughter", "mother", "father", "mom", "dad", "spouse", "partner", "fiance",
+    "fiancee", "girlfriend", "boyfriend", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa",
+    "aunt", "uncle", "niece", "nephew", "cousin", "sibling", "stepson", "stepdaughter", "caregiver", "guardian", "dear",
+    "hi", "hello", "hey", "thanks", "cc", "attn", "sincerely", "regards", "signed", "dictated", "cosigned", "transcribed",
+    "neighbor", "neighbour", "roommate", "friend", "pcp", "attending", "surgeon", "resident", "provider", "physician",
+    "np", "rn", "pa", "md",
+];
+/// Words that often introduce a person: dictionary names that follow are names.
+const WEAK_CUES: &[&str] = &[
+    "patient", "pt", "by", "with", "to", "for", "from", "per", "and", "contact", "call", "called", "ask", "tell", "told",
+    "spoke", "saw", "see", "seen", "visited", "visit", "met", "discussed", "notify", "notified", "informed", "page",
+    "paged", "text", "email", "emailed", "about", "re", "regarding", "of", "is", "was", "as",
+];
+/// Verbs that turn "by" or "with" into a strong cue ("seen by", "spoke with").
+const PERSON_VERBS: &[&str] = &[
+    "seen", "referred", "accompanied", "evaluated", "examined", "signed", "dictated", "reviewed", "spoke", "discussed",
+    "met", "consulted", "brought", "visited", "cosigned", "attended", "performed", "treated", "followed", "managed",
+    "covered", "talked", "lives", "married", "staying",
+];
+const CREDENTIALS: &[&str] = &[
+    "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp", "facc", "dnp",
+    "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd",
+];
+const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
+
+pub(crate) struct NameRecogniser;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// After a title or a word that introduces a person.
+    Strong,
+    /// After a word that often precedes a person.
+    Weak,
+    /// No context: the dictionaries alone.
+    None,
+}
+
+impl NameRecogniser {
+    pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
+        let mut spans: Vec<(usize, usize, f32)> = Vec::new();
+        let count = scan.tokens.len();
+        let mut index = 0;
+        while index < count {
+            if let Some((first, last, confidence)) = candidate_at(scan, lexicon, index) {
+                let (first, last) = extend(scan, lexicon, first, last);
+                if !eponym_follows(scan, last) {
+                    spans.push((first, last, confidence));
+                    index = last + 1;
+                    continue;
+                }
+            }
+            index += 1;
+        }
+        credentialed(scan, lexicon, &mut spans);
+        propagate(scan, lexicon, &mut spans);
+        for (first, last, confidence) in spans {
+            let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
+            scan.push(start, end, PhiLabel::Name, Recogniser::Name, confidence);
+        }
+    }
+}
+
+/// The name that starts at or right after token `index`, as a token range and a confidence.
+fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
+    let word = scan.word(index);
+    // Title or cue, then a run of name words.
+    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive() {
+        Context::Strong
+    } else if STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper || is_name_label(scan, index) {
+        Context::Strong
+    } else if matches!(word, "by" | "with") && index > 0 && PERSON_VERBS.contains(&scan.word(index - 1)) {
+        Context::Strong
+    } else if WEAK_CUES.contains(&word) {
+        Context::Weak
+    } else {
+        Context::None
+    };
+    if context != Context::None {
+        let mut next = index + 1;
+        if next < scan.tokens.len() && scan.word(next) == "is" && word == "name" {
+            next += 1;
+        }
+        if let Some(last) = name_run(scan, lexicon, next, context) {
+            let capitalised = scan.tokens[next].case != Case::Lower;
+            let confidence = match context {
+                Context::Strong => 0.9,
+                _ if capitalised => 0.8,
+                // "from boston": a place cue too; let a place recogniser's label win.
+                _ => 0.55,
+            };
+            return Some((next, last, confidence));
+        }
+    }
+    dictionary_name(scan, lexicon, index)
+}
+
+/// "Name:", "Patient Name:", "name is".
+fn is_name_label(scan: &Scan<'_>, index: usize) -> bool {
+    scan.word(index) == "name"
+        && (scan.gap_after(index).contains(':') || scan.tokens.get(index + 1).is_some() && scan.word(index + 1) == "is")
+}
+
+/// Up to three name words from token `first` on; the last index, or `None` if the first is not one.
+fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) -> Option<usize> {
+    let mut last = None;
+    let mut index = first;
+    while index < scan.tokens.len() && index < first + 4 {
+        if index > first && !(scan.joined_by_space(index - 1) || is_initial(scan, index - 1) && scan.gap_after(index - 1).trim() == ".") {
+            break;
+        }
+        if index > first && scan.gap_before(index).contains(',') {
+            break;
+        }
+        let after_given_name = index > first && lexicon.is_first_name(scan.word(index - 1));
+        let surname = after_given_name && lexicon.is_last_name(scan.word(index)) && !lexicon.is_clinical(scan.word(index)) && !is_function_word(scan.word(index));
+        let accepted = is_initial(scan, index) || surname || is_name_word(scan, lexicon, index, context);
+        if !accepted {
+            break;
+        }
+        last = Some(index);
+        index += 1;
+    }
+    // A lone initial is not a name.
+    last.filter(|&end| !(end == first && is_initial(scan, first)))
+}
+
+fn is_initial(scan: &Scan<'_>, index: usize) -> bool {
+    scan.tokens[index].case == Case::Letter && scan.gap_after(index).starts_with('.')
+}
+
+fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Context) -> bool {
+    let token = &scan.tokens[index];
+    if token.has_digit || !token.has_alpha {
+        return false;
+    }
+    let word = scan.word(index);
+    if word.len() < 2 || TITLES.contains(&word) || CREDENTIALS.contains(&word) {
+        return false;
+    }
+    let in_dictionary = lexicon.is_first_name(word) || lexicon.is_last_name(word);
+    let english = lexicon.is_english(word);
+    let clinical = lexicon.is_clinical(word);
+    match (token.case, context) {
+        (Case::Capitalised | Case::Upper, Context::Strong) => !is_function_word(word) && !(clinical && english),
+        (Case::Capitalised, Context::Weak) => !clinical && in_dictionary && !is_function_word(word),
+        (Case::Upper, Context::Weak) => !clinical && in_dictionary && !english && word.len() >= 4,
+        (Case::Lower, Context::Strong) => !clinical && !is_function_word(word) && (in_dictionary || !english),
+        (Case::Lower, _) => !clinical && in_dictionary && !english,
+        _ => false,
+    }
+}
+
+fn is_function_word(word: &str) -> bool {
+    matches!(
+        word,
+        "the" | "a" | "an" | "and" | "or" | "of" | "to" | "in" | "on" | "at" | "by" | "for" | "with" | "is" | "was" | "has"
+            | "had" | "he" | "she" | "they" | "his" | "her" | "their" | "we" | "i" | "you" | "it" | "this" | "that" | "who"
+            | "will" | "would" | "can" | "could" | "should" | "may" | "might" | "not" | "no" | "yes" | "as" | "be" | "are"
+            | "were" | "been" | "about" | "from" | "re" | "please" | "today" | "tomorrow" | "yesterday" | "also" | "just"
+            | "said" | "says" | "reports" | "states" | "denies" | "presents" | "present" | "here" | "there" | "all"
+    )
+}
+
+/// A name without a cue: first name + last name, "Last, First", an initial with a surname, or one
+/// distinctive dictionary surname.
+fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
+    let token = &scan.tokens[index];
+    if token.has_digit || !token.has_alpha {
+        return None;
+    }
+    let word = scan.word(index);
+    let capitalised = matches!(token.case, Case::Capitalised) || token.case == Case::Upper && word.len() >= 4;
+    let count = scan.tokens.len();
+
+    // J. Smith
+    if is_initial(scan, index) && index + 1 < count {
+        let next = index + 1;
+        let next_word = scan.word(next);
+        if scan.tokens[next].case == Case::Capitalised
+            && !lexicon.is_clinical(next_word)
+            && (lexicon.is_last_name(next_word) || !lexicon.is_english(next_word))
+            && !is_function_word(next_word)
+        {
+            return Some((index, next, 0.85));
+        }
+        return None;
+    }
+    if lexicon.is_clinical(word) || is_function_word(word) || word.len() < 2 {
+        return None;
+    }
+    let first_name = lexicon.is_first_name(word);
+    let english = lexicon.is_english(word);
+
+    // First [M.] Last
+    if first_name && index + 1 < count && (scan.joined_by_space(index)) {
+        let mut next = index + 1;
+        if is_initial(scan, next) && next + 1 < count {
+            next += 1;
+        }
+        let surname = scan.word(next);
+        let surname_token = &scan.tokens[next];
+        let surname_known = lexicon.is_last_name(surname) || lexicon.is_first_name(surname);
+        let surname_english = lexicon.is_english(surname);
+        let plausible_surname = !lexicon.is_clinical(surname) && !is_function_word(surname) && !surname_token.has_digit;
+        let both_capitalised = capitalised && matches!(surname_token.case, Case::Capitalised | Case::Upper);
+        let both_lower = token.case == Case::Lower && surname_token.case == Case::Lower;
+        if plausible_surname && both_capitalised && (surname_known || !surname_english) {
+            return Some((index, next, 0.85));
+        }
+        if plausible_surname && both_lower && surname_known && !(english && surname_english) {
+            return Some((index, next, 0.7));
+        }
+    }
+    // Last, First
+    if capitalised && lexicon.is_last_name(word) && index + 1 < count && scan.gap_after(index).trim() == "," {
+        let next = index + 1;
+        let given = scan.word(next);
+        if scan.tokens[next].case == Case::Capitalised && lexicon.is_first_name(given) && !lexicon.is_clinical(given) {
+            return Some((index, next, 0.8));
+        }
+    }
+    // Anna S.
+    if capitalised && first_name && index + 1 < count && scan.joined_by_space(index) && is_initial(scan, index + 1) {
+        return Some((index, index + 1, 0.8));
+    }
+    // One distinctive surname or given name, capitalised, that is not an English word.
+    if capitalised && (first_name || lexicon.is_last_name(word)) && !english && word.len() >= 3 {
+        return Some((index, index, 0.6));
+    }
+    // "Okafor's daughter": a capitalised possessive that is not an eponym.
+    if capitalised && token.possessive() && !english && !scan.starts_sentence(index) {
+        return Some((index, index, 0.55));
+    }
+    None
+}
+
+/// Grows a name over initials, unknown capitalised surnames and suffixes ("Maria T. Okafor-Reyes Jr").
+fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize) -> (usize, usize) {
+    let count = scan.tokens.len();
+    while last + 1 < count && last - first < 4 {
+        let next = last + 1;
+        let joined = scan.joined_by_space(last) || is_initial(scan, last) && scan.gap_after(last).trim() == ".";
+        if !joined || scan.tokens[last].possessive() {
+            break;
+        }
+        let word = scan.word(next);
+        let token = &scan.tokens[next];
+        let grows = is_initial(scan, next) && next + 1 < count
+            || NAME_SUFFIXES.contains(&word) && token.case != Case::Lower
+            || token.case == Case::Capitalised
+                && !lexicon.is_clinical(word)
+                && !is_function_word(word)
+                && (lexicon.is_last_name(word) || !lexicon.is_english(word));
+        if !grows {
+            break;
+        }
+        last = next;
+    }
+    while first > 0 && scan.joined_by_space(first - 1) && scan.tokens[first].case == Case::Capitalised {
+        let previous = first - 1;
+        let word = scan.word(previous);
+        if scan.tokens[previous].case == Case::Capitalised && lexicon.is_first_name(word) && !lexicon.is_english(word) && !lexicon.is_clinical(word) {
+            first = previous;
+        } else {
+            break;
+        }
+    }
+    (first, last)
+}
+
+/// "Wilson's disease", "Stevens Johnson syndrome": a clinical head noun after the name.
+fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
+    let next = last + 1;
+    next < scan.tokens.len() && HEAD_NOUNS.contains(&scan.word(next)) && scan.gap_after(last).trim().is_empty()
+        || scan.original(last).contains('-') && next < scan.tokens.len() && HEAD_NOUNS.contains(&scan.word(next))
+}
+
+/// "Maria Lopez, MD", "K. Osei RN": capitalised words before a credential.
+fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, f32)>) {
+    for index in 1..scan.tokens.len() {
+        let word = scan.word(index);
+        let original = scan.original(index);
+        if !CREDENTIALS.contains(&word) || original.chars().filter(|c| c.is_ascii_uppercase()).count() < 2 {
+            continue;
+        }
+        let gap = scan.gap_before(index).trim();
+        if !(gap.is_empty() || gap == ",") {
+            continue;
+        }
+        let mut first = index;
+        while first > 0 && index - first < 3 {
+            let candidate = first - 1;
+            let token = &scan.tokens[candidate];
+            let candidate_word = scan.word(candidate);
+            let name_like = matches!(token.case, Case::Capitalised) && !is_function_word(candidate_word) && !lexicon.is_clinical(candidate_word)
+                || is_initial(scan, candidate);
+            let joined = candidate + 1 == index || scan.joined_by_space(candidate) || is_initial(scan, candidate);
+            if !name_like || !joined {
+                break;
+            }
+            first = candidate;
+        }
+        if first < index && !spans.iter().any(|(a, b, _)| *a <= first && first <= *b) {
+            spans.push((first, index - 1, 0.85));
+        }
+    }
+}
+
+/// Every other mention of a distinctive word already found in a name is that name too.
+fn propagate(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, f32)>) {
+    let mut known: FxHashSet<&str> = FxHashSet::default();
+    for (first, last, _) in spans.iter() {
+        for index in *first..=*last {
+            let word = scan.word(index);
+            if word.len() >= 3 && !lexicon.is_english(word) && !lexicon.is_clinical(word) && !is_function_word(word) {
+                known.insert(word);
+            }
+        }
+    }
+    if known.is_empty() {
+        return;
+    }
+    let mut covered: Vec<bool> = vec![false; scan.tokens.len()];
+    for (first, last, _) in spans.iter() {
+        covered[*first..=*last].iter_mut().for_each(|flag| *flag = true);
+    }
+    for index in 0..scan.tokens.len() {
+        if !covered[index] && known.contains(scan.word(index)) {
+            spans.push((index, index, 0.7));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    #[test]
+    fn names_with_titles_cues_and_credentials() {
+        check("seen by Dr. Okafor today", &[("Okafor", PhiLabel::Name)]);
+        check("Mrs. Hope Brown called", &[("Hope Brown", PhiLabel::Name)]);
+        check("wife Rose is at bedside", &[("Rose", PhiLabel::Name)]);
+        check("Patient Name: Nguyen Van Thanh", &[("Nguyen Van Thanh", PhiLabel::Name)]);
+        check("Signed, Priya Raman, MD", &[("Priya Raman", PhiLabel::Name)]);
+        check("dr okafor called", &[("okafor", PhiLabel::Name)]);
+    }
+
+    #[test]
+    fn names_from_the_dictionaries() {
+        check("summarize the visit for john smith please", &[("john smith", PhiLabel::Name)]);
+        check("Maria Q. Gonzalez presented", &[("Maria Q. Gonzalez", PhiLabel::Name)]);
+        check("Gonzalez, Maria", &[("Gonzalez, Maria", PhiLabel::Name)]);
+        check("per J. Smith", &[("J. Smith", PhiLabel::Name)]);
+        check("Anna S. was here", &[("Anna S", PhiLabel::Name)]);
+        check("Mark Green has", &[("Mark Green", PhiLabel::Name)]);
+    }
+
+    #[test]
+    fn a_name_found_once_is_found_everywhere() {
+        check(
+            "Mr. Okafor is 54. Okafor reports pain; okafor's wife agrees.",
+            &[("Okafor", PhiLabel::Name), ("Okafor", PhiLabel::Name), ("okafor", PhiLabel::Name)],
+        );
+    }
+
+    #[test]
+    fn eponyms_drugs_and_common_words_are_not_names() {
+        for text in [
+            "history of Parkinson's disease",
+            "Bell's palsy on the left",
+            "Wilson's disease workup",
+            "Stevens-Johnson syndrome",
+            "started Lasix and Eliquis",
+            "will mark the chart",
+            "Hodgkin lymphoma in remission",
+            "Crohn's flare",
+            "Chief Complaint: chest pain",
+            "Patient denies fever",
+        ] {
+            assert!(!labels(text).contains(&PhiLabel::Name), "{text}");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
+
+use crate::finding::{Finding, Recogniser};
+use crate::PhiLabel;
+
+/// How a word is written; names and places are usually capitalised, but chat text often is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Case {
+    Lower,
+    /// First letter upper case, at least one lower-case letter after it.
+    Capitalised,
+    /// Every letter upper case (two letters or more).
+    Upper,
+    /// A single upper-case letter (an initial when a full stop follows).
+    Letter,
+    /// Digits, or a mix the other shapes do not describe.
+    Other,
+}
+
+/// A word: a run of letters and digits, with inner apostrophes and hyphens ("O'Brien",
+/// "Smith-Jones"). A trailing possessive "'s" is outside `core_end`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Token {
+    pub start: usize,
+    pub end: usize,
+    pub core_end: usize,
+    pub case: Case,
+    pub has_digit: bool,
+    pub has_alpha: bool,
+}
+
+impl Token {
+    pub fn possessive(&self) -> bool {
+        self.core_end != self.end
+    }
+}
+
+pub(crate) struct Scan<'t> {
+    pub text: &'t str,
+    /// `text` with ASCII letters lowercased: same length, same character boundaries.
+    pub lower: String,
+    pub tokens: Vec<Token>,
+    pub findings: Vec<Finding>,
+}
+
+impl<'t> Scan<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Scan { text, lower: text.to_ascii_lowercase(), tokens: tokenize(text), findings: Vec::new() }
+    }
+
+    pub fn push(&mut self, start: usize, end: usize, label: PhiLabel, recogniser: Recogniser, confidence: f32) {
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
+        self.findings.push(Finding::new(start, end, label, recogniser, confidence));
+    }
+
+    /// The lowercased core of token `index` (without a possessive "'s").
+    pub fn word(&self, index: usize) -> &str {
+        let token = &self.tokens[index];
+        &self.lower[token.start..token.core_end]
+    }
+
+    /// The original spelling of token `index`.
+    pub fn original(&self, index: usize) -> &str {
+        let token = &self.tokens[index];
+        &self.text[token.start..token.core_end]
+    }
+
+    /// The characters between token `index - 1` and token `index` (or the text start).
+    pub fn gap_before(&self, index: usize) -> &str {
+        let from = if index == 0 { 0 } else { self.tokens[index - 1].end };
+        &self.text[from..self.tokens[index].start]
+    }
+
+    /// The characters between token `index` and the next token (or the text end).
+    pub fn gap_after(&self, index: usize) -> &str {
+        let to = self.tokens.get(index + 1).map_or(self.text.len(), |next| next.start);
+        &self.text[self.tokens[index].end..to]
+    }
+
+    /// True when token `index` starts a sentence, a line or the text.
+    pub fn starts_sentence(&self, index: usize) -> bool {
+        let gap = self.gap_before(index);
+        if index == 0 || gap.contains('\n') {
+            return true;
+        }
+        gap.trim().chars().any(|c| matches!(c, '.' | '!' | '?' | ':' | ';' | '"' | '*' | '\u{2022}' | '('))
+    }
+
+    /// True when only spaces separate tokens `index` and `index + 1`.
+    pub fn joined_by_space(&self, index: usize) -> bool {
+        let gap = self.gap_after(index);
+        !gap.is_empty() && gap.len() <= 3 && gap.chars().all(|c| c == ' ' || c == '\t')
+    }
+
+    /// The index of the first token that starts at or after byte `offset`.
+    pub fn token_at_or_after(&self, offset: usize) -> usize {
+        self.tokens.partition_point(|token| token.start < offset)
+    }
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::with_capacity(text.len() / 5);
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, first)) = chars.next() {
+        if !first.is_alphanumeric() {
+            continue;
+        }
+        let mut end = start + first.len_utf8();
+        let (mut uppers, mut lowers, mut digits) = (0usize, 0usize, 0usize);
+        let mut first_upper = first.is_uppercase();
+        let mut count = |c: char| {
+            if c.is_uppercase() {
+                uppers += 1;
+            } else if c.is_lowercase() {
+                lowers += 1;
+            } else if c.is_numeric() {
+                digits += 1;
+            }
+        };
+        count(first);
+        while let Some(&(offset, c)) = chars.peek() {
+            if c.is_alphanumeric() {
+                count(c);
+                end = offset + c.len_utf8();
+                chars.next();
+                continue;
+            }
+            // An apostrophe or hyphen stays inside a word when a letter follows it.
+            if matches!(c, '\'' | '\u{2019}' | '-') {
+                let after = offset + c.len_utf8();
+                if text[after..].chars().next().is_some_and(char::is_alphabetic) {
+                    end = after;
+                    chars.next();
+                    continue;
+                }
+            }
+            break;
+        }
+        let word = &text[start..end];
+        let core_end = ["'s", "\u{2019}s", "'S"]
+            .iter()
+            .find(|suffix| word.len() > suffix.len() + 1 && word.ends_with(*suffix))
+            .map_or(end, |suffix| end - suffix.len());
+        if digits > 0 {
+            first_upper = false;
+        }
+        let case = match (uppers, lowers, digits) {
+            (_, _, d) if d > 0 => Case::Other,
+            (1, 0, _) => Case::Letter,
+            (0, _, _) => Case::Lower,
+            (_, 0, _) => Case::Upper,
+            _ if first_upper => Case::Capitalised,
+            _ => Case::Other,
+        };
+        tokens.push(Token { start, end, core_end, case, has_digit: digits > 0, has_alpha: uppers + lowers > 0 });
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<(String, Case)> {
+        let scan = Scan::new(text);
+        (0..scan.tokens.len()).map(|i| (scan.original(i).to_string(), scan.tokens[i].case)).collect()
+    }
+
+    #[test]
+    fn tokens_keep_inner_apostrophes_and_hyphens_and_drop_possessives() {
+        assert_eq!(
+            words("Mr. O'Brien's wife, Mary-Jane, ok 5mg"),
+            [
+                ("Mr", Case::Capitalised),
+                ("O'Brien", Case::Capitalised),
+                ("wife", Case::Lower),
+                ("Mary-Jane", Case::Capitalised),
+                ("ok", Case::Lower),
+                ("5mg", Case::Other),
+            ]
+            .map(|(word, case)| (word.to_string(), case))
+        );
+    }
+
+    #[test]
+    fn shapes_and_sentence_starts() {
+        let scan = Scan::new("NOTE by J. Smith.\nJosé arrived");
+        assert_eq!(scan.tokens[0].case, Case::Upper);
+        assert_eq!(scan.tokens[2].case, Case::Letter);
+        assert!(scan.starts_sentence(0));
+        assert!(!scan.starts_sentence(1));
+        assert!(scan.starts_sentence(4));
+        assert_eq!(scan.original(4), "José");
+    }
+}
+
+impl Scan<'_> {
+    /// True when neither side of `start..end` continues a word or number.
+    pub fn isolated(&self, start: usize, end: usize) -> bool {
+        let before = self.text[..start].chars().next_back();
+        let after = self.text[end..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    }
+
+    /// The lowercased text in the `window` bytes before `start` (rounded to a character boundary).
+    pub fn lower_before(&self, start: usize, window: usize) -> &str {
+        let mut from = start.saturating_sub(window);
+        while !self.lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        &self.lower[from..start]
+    }
+
+    /// Whether one of `cues` occurs as a whole word in the `window` bytes before `start`.
+    pub fn cue_before(&self, start: usize, window: usize, cues: &[&str]) -> bool {
+        let before = self.lower_before(start, window);
+        cues.iter().any(|cue| contains_word(before, cue))
+    }
+}
+
+/// Whether `needle` occurs in `haystack` with no letter or digit right before or after it.
+pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
+    let bytes = haystack.as_bytes();
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let after = at + needle.len();
+        let after_ok = after >= bytes.len() || !bytes[after].is_ascii_alphanumeric();
+        before_ok && after_ok
+    })
+}
