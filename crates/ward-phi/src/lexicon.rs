@@ -29,6 +29,21 @@ pub(crate) const STATES: [(&str, &str); 56] = [
     ("guam", "GU"), ("virgin islands", "VI"), ("american samoa", "AS"), ("northern mariana islands", "MP"),
 ];
 
+/// Languages and nationalities: capitalised like names, never PHI.
+const NATIONALITIES: &[&str] = &[
+    "english", "spanish", "french", "german", "italian", "portuguese", "russian", "ukrainian", "polish", "chinese",
+    "mandarin", "cantonese", "japanese", "korean", "vietnamese", "tagalog", "filipino", "hindi", "urdu", "bengali",
+    "punjabi", "arabic", "farsi", "persian", "hebrew", "turkish", "greek", "armenian", "somali", "amharic", "swahili",
+    "haitian", "creole", "american", "african", "asian", "hispanic", "latino", "latina", "caucasian", "european",
+    "mexican", "cuban", "canadian", "indian", "irish", "scottish", "british", "jewish", "muslim", "christian",
+    "catholic", "baptist", "asl", "navajo", "hmong", "laotian", "cambodian", "thai", "burmese", "nepali", "dutch",
+];
+
+const COUNTRY_PHRASES: &[&str] = &[
+    "el salvador", "costa rica", "dominican republic", "south africa", "new zealand", "united states",
+    "united kingdom", "hong kong", "saudi arabia", "sri lanka", "south korea", "north korea",
+];
+
 /// Country names that are also the names of small US towns; as countries they are not PHI.
 const COUNTRIES: &[&str] = &[
     "america", "canada", "mexico", "cuba", "peru", "chile", "brazil", "china", "japan", "india",
@@ -36,6 +51,12 @@ const COUNTRIES: &[&str] = &[
     "italy", "spain", "greece", "egypt", "jordan", "lebanon", "syria", "israel", "palestine",
     "vietnam", "korea", "norway", "sweden", "denmark", "finland", "belgium", "panama", "colombia",
     "jamaica", "haiti", "nigeria", "kenya", "ghana", "ethiopia", "somalia", "morocco", "turkey",
+    "iran", "iraq", "thailand", "laos", "cambodia", "myanmar", "nepal", "afghanistan", "uzbekistan", "kazakhstan",
+    "romania", "hungary", "austria", "switzerland", "portugal", "netherlands", "croatia", "serbia", "bosnia",
+    "albania", "bulgaria", "czechia", "slovakia", "lithuania", "latvia", "estonia", "belarus", "moldova", "senegal",
+    "liberia", "sudan", "eritrea", "uganda", "tanzania", "rwanda", "congo", "cameroon", "zimbabwe", "zambia",
+    "ecuador", "bolivia", "paraguay", "uruguay", "belize", "barbados", "trinidad", "bahamas", "taiwan", "malaysia",
+    "singapore", "yemen", "oman", "qatar", "kuwait", "tunisia", "algeria", "libya", "mongolia", "fiji", "samoa",
     "iran", "iraq", "pakistan", "bangladesh", "philippines", "indonesia", "australia", "guatemala",
     "honduras", "nicaragua", "venezuela", "argentina", "ukraine", "armenia", "georgia", "usa",
 ];
@@ -46,6 +67,7 @@ pub(crate) struct Lexicon {
     english: FxHashSet<&'static str>,
     clinical: FxHashSet<&'static str>,
     not_places: FxHashSet<&'static str>,
+    nationalities: FxHashSet<&'static str>,
     /// US places over the lowercased text, longest match first.
     pub places: AhoCorasick,
     /// Well-known institutions over the lowercased text.
@@ -70,6 +92,8 @@ fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
 impl Lexicon {
     pub fn new() -> Self {
         let mut not_places: FxHashSet<&'static str> = COUNTRIES.iter().copied().collect();
+        not_places.extend(COUNTRY_PHRASES.iter().copied());
+        not_places.extend(NATIONALITIES.iter().copied());
         not_places.extend(STATES.iter().map(|(name, _)| *name));
         Lexicon {
             first_names: entries(FIRST_NAMES).collect(),
@@ -77,7 +101,9 @@ impl Lexicon {
             english: entries(ENGLISH_WORDS).collect(),
             clinical: entries(CLINICAL_TERMS).collect(),
             not_places,
-            places: automaton(lines(US_PLACES)),
+            nationalities: NATIONALITIES.iter().copied().collect(),
+            // States and countries are patterns too, so "North Dakota" is never read as the town "North".
+            places: automaton(lines(US_PLACES).chain(STATES.iter().map(|(name, _)| *name)).chain(COUNTRIES.iter().copied()).chain(COUNTRY_PHRASES.iter().copied())),
             institutions: automaton(lines(INSTITUTIONS)),
         }
     }
@@ -103,6 +129,11 @@ impl Lexicon {
     /// A state or country name: a place, but not PHI.
     pub fn is_state_or_country(&self, place: &str) -> bool {
         self.not_places.contains(place)
+    }
+
+    /// A language, nationality or religion ("Spanish-speaking"): never a name.
+    pub fn is_nationality(&self, word: &str) -> bool {
+        self.nationalities.contains(word)
     }
 
     /// The postal code of a state written as `word` (upper case, as addresses write it).

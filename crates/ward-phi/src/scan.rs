@@ -41,11 +41,13 @@ pub(crate) struct Scan<'t> {
     pub lower: String,
     pub tokens: Vec<Token>,
     pub findings: Vec<Finding>,
+    /// Byte ranges known not to be PHI (state and country names): no name may overlap them.
+    pub not_phi: Vec<(usize, usize)>,
 }
 
 impl<'t> Scan<'t> {
     pub fn new(text: &'t str) -> Self {
-        Scan { text, lower: text.to_ascii_lowercase(), tokens: tokenize(text), findings: Vec::new() }
+        Scan { text, lower: text.to_ascii_lowercase(), tokens: tokenize(text), findings: Vec::new(), not_phi: Vec::new() }
     }
 
     pub fn push(&mut self, start: usize, end: usize, label: PhiLabel, recogniser: Recogniser, confidence: f32) {
@@ -149,7 +151,8 @@ fn tokenize(text: &str) -> Vec<Token> {
             (1, 0, _) => Case::Letter,
             (0, _, _) => Case::Lower,
             (_, 0, _) => Case::Upper,
-            _ if first_upper => Case::Capitalised,
+            // "McDonald", "O'Brien" are capitalised; "ADLs" is an abbreviation.
+            _ if first_upper && word.chars().nth(1).is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}') => Case::Capitalised,
             _ => Case::Other,
         };
         tokens.push(Token { start, end, core_end, case, has_digit: digits > 0, has_alpha: uppers + lowers > 0 });

@@ -3,6 +3,7 @@
 //! uses `anyhow`.
 
 mod config;
+mod phi;
 mod pull;
 mod run;
 mod serve;
@@ -61,6 +62,11 @@ enum Command {
         #[arg(long)]
         available: bool,
     },
+    /// Find, redact or evaluate PHI in text (JSONL `{"id", "text"}` lines, or plain text with --text).
+    Phi {
+        #[command(subcommand)]
+        action: PhiCommand,
+    },
     /// Chat with a model in the terminal; with a PROMPT, answer once and exit.
     Run {
         /// A store name or alias, e.g. qwen2.5-coder:1.5b.
@@ -76,6 +82,48 @@ enum Command {
         /// System prompt for the conversation.
         #[arg(long)]
         system: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PhiCommand {
+    /// Print the PHI spans of each input line: `{"id", "spans": [{"start", "end", "label"}]}`, byte offsets.
+    Detect {
+        /// Input file (default: stdin).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Treat the whole input as one plain-text document.
+        #[arg(long)]
+        text: bool,
+    },
+    /// Print each input with its PHI replaced: `{"id", "text"}` lines, or plain text with --text.
+    Redact {
+        /// Input file (default: stdin).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Treat the whole input as one plain-text document.
+        #[arg(long)]
+        text: bool,
+        #[arg(long, value_enum, default_value = "mask")]
+        mode: phi::Mode,
+        /// Pseudonymise: the key that fixes surrogates and the date shift (default: random).
+        #[arg(long, value_name = "N")]
+        key: Option<u64>,
+        /// Pseudonymise: write the surrogate mapping (it re-identifies the output) to FILE.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+    },
+    /// Score the detector on a gold file: `{"id", "text", "spans": [{"start", "end", "label"}]}` lines.
+    Eval {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also print up to N missed spans and N flagged PHI-free documents, with their text
+        /// (for synthetic evaluation sets only).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        show_errors: usize,
     },
 }
 
@@ -162,6 +210,13 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
             let config = load_config(cli.config, env, &Overrides::default())?;
             pull::list_models(&config, available)
         }
+        Command::Phi { action } => match action {
+            PhiCommand::Detect { input, text } => phi::detect(&phi::Input { path: input, plain_text: text }),
+            PhiCommand::Redact { input, text, mode, key, mapping } => {
+                phi::redact_command(&phi::Input { path: input, plain_text: text }, mode, key, mapping.as_deref())
+            }
+            PhiCommand::Eval { input, json, show_errors } => phi::eval(&input, json, show_errors),
+        },
         Command::Run {
             model,
             prompt,

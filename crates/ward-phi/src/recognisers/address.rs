@@ -28,11 +28,11 @@ const FUNCTION_WORDS: &[&str] = &[
 impl AddressRecogniser {
     pub fn new() -> Self {
         let street = format!(
-            r"(?-u:\b)[0-9]{{1,6}}[a-z]?(?:-[0-9]{{1,4}})?\s+((?:[a-z0-9.'-]+\s+){{0,4}}?)({SUFFIXES})(?-u:\b)\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*)?"
+            r"(?-u:\b)[0-9]{{1,6}}[a-z]?(?:-[0-9]{{1,4}})?[ \t]+((?:[a-z0-9.'-]+[ \t]+){{0,4}})({SUFFIXES})(?-u:\b)\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*)?"
         );
         AddressRecogniser {
             street: Regex::new(&street).expect("valid pattern"),
-            post_box: Regex::new(r"(?-u:\b)(?:p\.?\s?o\.?\s*box|post\s+office\s+box|pob)\s*#?\s*[0-9]+(?-u:\b)").expect("valid pattern"),
+            post_box: Regex::new(r"(?-u:\b)(?:(?:rr|rural\s+route|hc|star\s+route)\s*[0-9]+,?\s*)?(?:p\.?\s?o\.?\s*box|post\s+office\s+box|pob|box)\s*#?\s*[0-9]+(?-u:\b)").expect("valid pattern"),
         }
     }
 
@@ -46,11 +46,67 @@ impl AddressRecogniser {
             }
         }
         for post_box in self.post_box.find_iter(&scan.lower) {
-            found.push((post_box.start(), post_box.end(), 0.95));
+            let plain_box = scan.lower[post_box.start()..].starts_with("box");
+            if !plain_box || scan.cue_before(post_box.start(), 24, ADDRESS_CUES) {
+                found.push((post_box.start(), post_box.end(), 0.95));
+            }
         }
+        cued_street_lines(scan, lexicon, &mut found);
         for (start, end, confidence) in found {
             scan.push(start, end, PhiLabel::Address, Recogniser::Address, confidence);
         }
+    }
+}
+
+/// Words before a house number that make what follows an address ("lives at 42 Perry Field").
+const ADDRESS_CUES: &[&str] = &[
+    "lives at", "living at", "resides at", "residing at", "address", "addr", "located at", "moved to", "mail to",
+    "send to", "ship to", "deliver to", "home at", "staying at", "lives", "at", "to",
+];
+const UNITS: &[&str] = &["apt", "apartment", "suite", "ste", "unit", "bldg", "building", "fl", "floor", "rm", "room", "lot", "space", "trlr"];
+
+/// "lives at 8651 Arthur Lodge", "Address: 97993 W Carolyn Tunnel, Apartment 10": a house number and
+/// capitalised words after an address cue, or alone on a line above a "City, ST" line.
+fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    for index in 0..scan.tokens.len() {
+        let token = &scan.tokens[index];
+        let number = scan.word(index);
+        let house_number = token.has_digit && number.len() <= 6 && number.bytes().take_while(u8::is_ascii_digit).count() >= 1
+            && number.bytes().skip_while(u8::is_ascii_digit).count() <= 1;
+        if !house_number || !scan.joined_by_space(index) {
+            continue;
+        }
+        let line_start = scan.starts_sentence(index) && scan.gap_before(index).contains('\n') || index == 0;
+        let cued = index > 0 && {
+            let before = scan.lower_before(token.start, 20);
+            ADDRESS_CUES.iter().any(|cue| before.trim_end().trim_end_matches(':').trim_end().ends_with(cue))
+        };
+        let mut last = index;
+        let mut words = 0;
+        while last + 1 < scan.tokens.len() && words < 5 && scan.joined_by_space(last) {
+            let next = &scan.tokens[last + 1];
+            let word = scan.word(last + 1);
+            let directional = matches!(word, "n" | "s" | "e" | "w" | "ne" | "nw" | "se" | "sw");
+            let ordinal = next.has_digit && ["st", "nd", "rd", "th"].iter().any(|end| word.ends_with(end));
+            if !(matches!(next.case, Case::Capitalised | Case::Upper) || directional || ordinal) || lexicon.is_clinical(word) && !directional {
+                break;
+            }
+            last += 1;
+            words += 1;
+        }
+        let named = words >= 1 && !(words == 1 && matches!(scan.word(last), "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west"));
+        let line_ends = scan.gap_after(last).contains('\n') || last + 1 == scan.tokens.len() || scan.gap_after(last).trim() == ",";
+        if !named || !(cued || line_start && line_ends && words >= 2) {
+            continue;
+        }
+        // ", Apt 4B" / " #12"
+        let mut end = scan.tokens[last].end;
+        if last + 2 < scan.tokens.len() && UNITS.contains(&scan.word(last + 1)) && !scan.gap_after(last).contains('\n') {
+            end = scan.tokens[last + 2].end;
+        } else if scan.gap_after(last).trim() == "#" && last + 1 < scan.tokens.len() {
+            end = scan.tokens[last + 1].end;
+        }
+        found.push((token.start, end, if cued { 0.9 } else { 0.65 }));
     }
 }
 
@@ -88,11 +144,14 @@ mod tests {
         check("moved to 77 west elm avenue", &[("77 west elm avenue", PhiLabel::Address)]);
         check("send to PO Box 4411", &[("PO Box 4411", PhiLabel::Address)]);
         check("at 9 Martin Luther King Jr Blvd", &[("9 Martin Luther King Jr Blvd", PhiLabel::Address)]);
+        check("lives at 8651 Arthur Lodge in", &[("8651 Arthur Lodge", PhiLabel::Address)]);
+        check("Address: 33 Hill Ln, Apartment 29", &[("33 Hill Ln, Apartment 29", PhiLabel::Address)]);
+        check("Lives at RR 4 Box 339", &[("RR 4 Box 339", PhiLabel::Address)]);
     }
 
     #[test]
     fn doses_and_walks_are_not_addresses() {
-        for text in ["take 2 tabs per dr smith", "walked 2 blocks down the road", "5 mg lasix dr", "3 st segment changes"] {
+        for text in ["take 2 tabs per dr smith", "walked 2 blocks down the road", "5 mg lasix dr", "3 st segment changes", "went to 2 West for", "a box of 12 gloves"] {
             assert!(!labels(text).contains(&PhiLabel::Address), "{text}");
         }
     }

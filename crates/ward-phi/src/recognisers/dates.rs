@@ -15,6 +15,7 @@ pub(crate) struct DateRecogniser {
 
 const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
 const ORDINAL_WORD: &str = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|thirty[- ]first)";
+const CARDINAL_WORD: &str = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)";
 const WEEKDAY: &str = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?";
 
 /// Words before "7/10" or "5/5" that make it a score, not a date.
@@ -38,17 +39,24 @@ const DATE_CUES: &[&str] = &[
 
 impl DateRecogniser {
     pub fn new() -> Self {
+        // "nineteen seventy seven", "two thousand nineteen", "twenty twenty four"
+        let spoken_year = format!(r"(?:(?:nineteen|twenty)\s+(?:hundred|oh\s+{CARDINAL_WORD}|{CARDINAL_WORD})|two\s+thousand(?:\s+(?:and\s+)?{CARDINAL_WORD})?)");
+        let day_word = format!(r"(?:{ORDINAL_WORD}|{CARDINAL_WORD})");
+        let weekday_prefix = format!(r"(?:{WEEKDAY},?\s+)?");
         let alternatives = [
+            // spoken dates in dictation: "september eleventh two thousand seventeen"
+            format!(r"(?-u:\b)(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+(?:the\s+)?{day_word}(?:,?\s+{spoken_year})?(?-u:\b)"),
+            format!(r"(?-u:\b)(?:the\s+)?{ORDINAL_WORD}\s+of\s+{MONTH}(?:,?\s+{spoken_year})?(?-u:\b)"),
             // 03/05/2023, 3-5-23, 03.05.2023 (same separator twice)
-            r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{4}|[0-9]{2})(?-u:\b)".to_string(),
+            format!(r"(?-u:\b){weekday_prefix}[0-9]{{1,2}}/[0-9]{{1,2}}/(?:[0-9]{{4}}|[0-9]{{2}})(?-u:\b)"),
             r"(?-u:\b)[0-9]{1,2}-[0-9]{1,2}-(?:[0-9]{4}|[0-9]{2})(?-u:\b)".to_string(),
             r"(?-u:\b)[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}(?-u:\b)".to_string(),
             // 2023-03-05, 2023/3/5, 20230305 is left to the long-number rule
             r"(?-u:\b)(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:t[0-9]{2}(?::[0-9]{2}){0,2}z?)?(?-u:\b)".to_string(),
             // 05-Mar-2023, 5 Mar 2023, 05mar2023, 5th of March 2023, 5 March
-            format!(r"(?-u:\b)(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}(?:[\s,-]*(?:[0-9]{{4}}|'?[0-9]{{2}}))?(?-u:\b)"),
+            format!(r"(?-u:\b){weekday_prefix}(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}(?:[\s,-]*(?:[0-9]{{4}}|'?[0-9]{{2}}))?(?-u:\b)"),
             // March 5th, 2023 / Mar. 5 '23 / March the 5th / March 5
-            format!(r"(?-u:\b){MONTH}\s*(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:[0-9]{{4}}|'[0-9]{{2}}))?(?-u:\b)"),
+            format!(r"(?-u:\b){weekday_prefix}{MONTH}\s*(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:[0-9]{{4}}|'[0-9]{{2}}))?(?-u:\b)"),
             // the fifth of March / March fifth
             format!(r"(?-u:\b)(?:the\s+)?{ORDINAL_WORD}\s+of\s+{MONTH}(?-u:\b)"),
             format!(r"(?-u:\b){MONTH}\s+(?:the\s+)?{ORDINAL_WORD}(?-u:\b)"),
@@ -58,11 +66,10 @@ impl DateRecogniser {
             // partial numeric 3/5 (screened below)
             r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}(?-u:\b)".to_string(),
             // relative dates that pin a day
-            format!(r"(?-u:\b)(?:last|this|next|past|previous|coming|(?:early|late)(?: on)?)\s+{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?-u:\b)"),
+            format!(r"(?-u:\b)(?:this\s+past|this\s+coming|last|this|next|past|previous|coming|(?:early|late)(?: on)?)\s+{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?-u:\b)"),
             format!(r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"),
             format!(r"(?-u:\b){WEEKDAY}\s+(?:morning|afternoon|evening|night)(?-u:\b)"),
             r"(?-u:\b)(?:the\s+day\s+before\s+yesterday|yesterday|tomorrow|day\s+before\s+yesterday)(?-u:\b)".to_string(),
-            r"(?-u:\b)(?:[0-9]{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a)\s+days?\s+ago(?-u:\b)".to_string(),
         ];
         DateRecogniser {
             pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
@@ -82,7 +89,7 @@ impl DateRecogniser {
             if continues_number(scan, start, end) || !plausible(scan, text, start, end) {
                 continue;
             }
-            if contains_word(text, "may") && !text.bytes().any(|b| b.is_ascii_digit()) && !scan.text[start..end].contains('M') {
+            if contains_word(text, "may") && text.split_whitespace().count() <= 2 && !text.bytes().any(|b| b.is_ascii_digit()) && !scan.text[start..end].contains('M') {
                 continue;
             }
             found.push((start, end, 0.9));
@@ -138,6 +145,10 @@ fn partial_date(scan: &Scan<'_>, month: u32, day: u32, start: usize, end: usize)
     if DATE_CUES.contains(&last_word) {
         return true;
     }
+    // Scores are never zero-padded: "03/05" is a date.
+    if scan.lower[start..end].starts_with('0') || scan.lower[start..end].contains("/0") {
+        return true;
+    }
     let after = &scan.lower[end..];
     let next_word = after.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
     let fraction = day <= 4 && month < day;
@@ -168,15 +179,20 @@ mod tests {
         check("f/u on 3/5", &[("3/5", PhiLabel::Date)]);
         check("started in June", &[("June", PhiLabel::Date)]);
         check("Sept. 9", &[("Sept. 9", PhiLabel::Date)]);
+        check("Thursday, July 21, 2016", &[("Thursday, July 21, 2016", PhiLabel::Date)]);
+        check("labs (03/05): pH 7.40", &[("03/05", PhiLabel::Date)]);
         check("on May 3", &[("May 3", PhiLabel::Date)]);
     }
 
     #[test]
     fn relative_dates_that_pin_a_day() {
         check("fell last Friday", &[("last Friday", PhiLabel::Date)]);
+        check("fell this past Sunday", &[("this past Sunday", PhiLabel::Date)]);
+        check("dob september eleventh two thousand seventeen ok", &[("september eleventh two thousand seventeen", PhiLabel::Date)]);
+        check("on june fifteen twenty twenty for", &[("june fifteen twenty twenty", PhiLabel::Date)]);
+        check("the fourteenth of may nineteen twenty six", &[("the fourteenth of may nineteen twenty six", PhiLabel::Date)]);
         check("worse since yesterday", &[("yesterday", PhiLabel::Date)]);
         check("seen on Monday morning", &[("Monday", PhiLabel::Date)]);
-        check("started 3 days ago", &[("3 days ago", PhiLabel::Date)]);
     }
 
     #[test]

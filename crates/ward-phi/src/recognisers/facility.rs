@@ -14,20 +14,33 @@ pub(crate) struct FacilityRecogniser {
 }
 
 /// Facility words that are too common to stand for a facility unless capitalised.
-const WEAK_KEYWORDS: &[&str] = &["health", "associates", "practice", "pharmacy", "memorial", "laboratories", "group", "physicians", "partners"];
+const WEAK_KEYWORDS: &[&str] = &[
+    "health", "associates", "practice", "pharmacy", "memorial", "laboratories", "group", "physicians", "partners", "center",
+    "centre", "centers", "institute", "primary care", "urgent care", "cardiology", "dermatology", "endocrinology",
+    "orthopedics", "orthopaedics", "neurology", "oncology", "urology", "pulmonary", "pulmonology", "gastroenterology",
+    "rheumatology", "nephrology", "ophthalmology", "optometry", "radiology", "imaging", "pediatrics", "surgery",
+    "surgical", "dialysis", "rehabilitation", "podiatry", "allergy", "obstetrics", "gynecology", "mental health",
+    "behavioral health", "physical therapy", "family medicine", "internal medicine",
+];
+/// Words before a lowercase facility name that end it ("seen at lutheran heart institute").
+const BOUNDARIES: &[&str] = &["at", "from", "to", "in", "the", "with", "by", "for", "a", "an", "our", "his", "her", "their", "your", "my", "this", "that", "and"];
 /// Capitalised words that belong in a facility name but do not identify one on their own.
 const GENERIC: &[&str] = &[
     "the", "a", "an", "our", "my", "his", "her", "their", "your", "this", "that", "local", "nearby", "community",
     "general", "regional", "university", "memorial", "county", "city", "state", "national", "children's", "childrens",
     "women's", "veterans", "va", "medical", "health", "family", "primary", "care", "urgent", "emergency", "new", "main",
     "central", "north", "south", "east", "west", "outpatient", "inpatient", "walk-in", "same-day", "teaching", "private",
-    "public", "rural", "specialty", "other", "another", "previous", "prior", "same", "his", "any", "which",
+    "public", "rural", "specialty", "other", "another", "previous", "prior", "same", "his", "any", "which", "sleep",
+    "eye", "heart", "kidney", "cancer", "women", "children", "pain", "wound", "vein", "spine", "skin", "foot",
+    "breast", "lung", "liver", "brain", "vascular", "dental", "diabetes", "weight", "wellness", "surgery", "surgical",
+    "diagnostic", "diagnostics", "specialists", "poison", "control", "crisis", "help", "call", "service", "support",
+    "disease", "prevention", "trauma", "burn", "stroke", "transplant", "infusion", "student", "employee", "consultants", "clinic", "hospital", "institute", "center", "centre",
 ];
-const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for", "at"];
+const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for"];
 
 impl FacilityRecogniser {
     pub fn new() -> Self {
-        let keyword = r"(?-u:\b)(medical cent(?:er|re)s?|health cent(?:er|re)|health system|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
+        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine)(?: (?:associates|group|partners|clinic|center|specialists|consultants))?|medical cent(?:er|re)s?|health cent(?:er|re)|health system|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
         FacilityRecogniser { keyword: Regex::new(keyword).expect("valid pattern") }
     }
 
@@ -40,8 +53,8 @@ impl FacilityRecogniser {
                 continue;
             }
             let keyword_capitalised = matches!(scan.tokens[first_keyword_token].case, Case::Capitalised | Case::Upper);
-            let weak = WEAK_KEYWORDS.contains(&keyword.as_str());
-            if weak && !keyword_capitalised {
+            let weak = WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.iter().any(|w| keyword.as_str().starts_with(w) && keyword.as_str().contains(' '));
+            if weak && !keyword_capitalised && !keyword.as_str().ends_with("center") && !keyword.as_str().ends_with("institute") {
                 continue;
             }
             let end_token = name_continuation(scan, last_keyword_token);
@@ -51,7 +64,7 @@ impl FacilityRecogniser {
                 None if end_token > last_keyword_token && keyword_capitalised => first_keyword_token,
                 None => continue,
             };
-            found.push((scan.tokens[start_token].start, scan.tokens[end_token].end, if weak { 0.7 } else { 0.85 }));
+            found.push((scan.tokens[start_token].start, scan.tokens[end_token].end, if weak { 0.88 } else { 0.9 }));
         }
         for institution in lexicon.institutions.find_iter(&scan.lower) {
             if scan.isolated(institution.start(), institution.end()) {
@@ -71,28 +84,35 @@ fn name_start(scan: &Scan<'_>, lexicon: &Lexicon, keyword_token: usize, keyword_
     let mut index = keyword_token;
     while index > 0 && keyword_token - index < 6 {
         let candidate = index - 1;
-        if !scan.joined_by_space(candidate) && !scan.gap_after(candidate).trim().is_empty() && scan.gap_after(candidate).trim() != "." {
+        let gap = scan.gap_after(candidate).trim();
+        let abbreviation = matches!(scan.word(candidate), "st" | "mt" | "ft");
+        if !scan.joined_by_space(candidate) && !gap.is_empty() && !(gap == "." && abbreviation) && gap != "&" || scan.gap_after(candidate).contains('\n') {
             break;
         }
         let word = scan.word(candidate);
         let token = &scan.tokens[candidate];
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
+        let connector = CONNECTORS.contains(&word) || scan.gap_after(candidate).trim() == "&";
         if CONNECTORS.contains(&word) && candidate > 0 && start == candidate + 1 && index != keyword_token {
             // "Brigham and Women's": a connector is only kept when a name word comes before it.
-            if matches!(scan.tokens[candidate - 1].case, Case::Capitalised | Case::Upper) {
+            let before = &scan.tokens[candidate - 1];
+            if matches!(before.case, Case::Capitalised | Case::Upper) || !keyword_capitalised && before.case == Case::Lower && !BOUNDARIES.contains(&scan.word(candidate - 1)) {
                 index -= 1;
                 continue;
             }
             break;
         }
-        let lowercase_name = !keyword_capitalised
-            && token.case == Case::Lower
-            && !lexicon.is_english(word)
-            && (lexicon.is_last_name(word) || lexicon.is_first_name(word) || word.ends_with("view") || word.ends_with("side"));
-        if !(capitalised || lowercase_name) || lexicon.is_clinical(word) || token.has_digit {
+        let _ = connector;
+        let lowercase_word = !keyword_capitalised && token.case == Case::Lower && !BOUNDARIES.contains(&word);
+        let lowercase_distinctive = lowercase_word
+            && !lexicon.is_clinical(word)
+            && (!lexicon.is_english(word) || lexicon.is_last_name(word) || lexicon.is_first_name(word));
+        let lowercase_fits = lowercase_word && (lowercase_distinctive || GENERIC.contains(&word) || matches!(word, "st" | "saint" | "mt" | "mount" | "of"));
+        if !(capitalised || lowercase_fits) || token.has_digit {
             break;
         }
-        if !GENERIC.contains(&word) && !(matches!(word, "st" | "saint" | "mt" | "mount")) {
+        let generic = GENERIC.contains(&word) || matches!(word, "st" | "saint" | "mt" | "mount") || lexicon.is_clinical(word);
+        if capitalised && !generic || lowercase_distinctive && !GENERIC.contains(&word) {
             distinctive = true;
         }
         start = candidate;
@@ -138,11 +158,25 @@ mod tests {
         check("transferred to Mayo Clinic", &[("Mayo Clinic", PhiLabel::Facility)]);
         check("seen at Hospital of the University of Pennsylvania", &[("Hospital of the University of Pennsylvania", PhiLabel::Facility)]);
         check("records from johns hopkins", &[("johns hopkins", PhiLabel::Facility)]);
+        check("RN, Graves & Xu Dialysis Center", &[("Graves & Xu Dialysis Center", PhiLabel::Facility)]);
+        check("seen at Three Rivers Endocrinology on", &[("Three Rivers Endocrinology", PhiLabel::Facility)]);
+        check("seen at lutheran heart institute", &[("lutheran heart institute", PhiLabel::Facility)]);
+        check("at saint francis regional medical center tonight", &[("saint francis regional medical center", PhiLabel::Facility)]);
     }
 
     #[test]
     fn generic_facility_words_are_not_facilities() {
-        for text in ["went to the clinic", "Our hospital policy", "the cardiology clinic", "mental health", "General Hospital policy", "a walk-in clinic"] {
+        for text in [
+            "went to the clinic",
+            "Our hospital policy",
+            "the cardiology clinic",
+            "mental health",
+            "General Hospital policy",
+            "a walk-in clinic",
+            "the sleep center",
+            "call the Poison Control Center",
+            "the cancer center",
+        ] {
             assert!(labels(text).is_empty(), "{text}");
         }
     }

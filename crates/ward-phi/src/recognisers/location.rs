@@ -66,6 +66,7 @@ impl LocationRecogniser {
             }
         }
         gazetteer(scan, lexicon, &mut found);
+        cued_places(scan, lexicon, &mut found);
         for (start, end, confidence) in found {
             scan.push(start, end, PhiLabel::Location, Recogniser::Location, confidence);
         }
@@ -105,6 +106,61 @@ impl LocationRecogniser {
     }
 }
 
+/// Phrases after which capitalised words are a town ("lives in Matthewhaven", "from Port Donaldside").
+const RESIDENCE_CUES: &[&str] = &[
+    "lives in", "living in", "resides in", "residing in", "moved to", "moved from", "relocated to", "from", "visiting",
+    "born in", "grew up in", "hometown", "hometown of", "we are in", "i am in", "i'm in", "is in", "staying in",
+    "lives near", "near", "outside of", "outside", "town of", "city of", "village of", "in",
+];
+
+/// Capitalised words right after a residence cue, not English and not a state, are a town; so is a
+/// word before "county" in lowercase text when it is a known place.
+fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    for index in 1..scan.tokens.len() {
+        let token = &scan.tokens[index];
+        if token.case != Case::Capitalised || !scan.joined_by_space(index - 1) {
+            continue;
+        }
+        let before = scan.lower_before(token.start, 16).trim_end();
+        let Some(cue) = RESIDENCE_CUES.iter().find(|cue| before.ends_with(*cue) && before[..before.len() - cue.len()].chars().next_back().is_none_or(|c| !c.is_alphanumeric())) else {
+            continue;
+        };
+        let mut last = index;
+        while last + 1 < scan.tokens.len() && last - index < 2 && scan.joined_by_space(last) && scan.tokens[last + 1].case == Case::Capitalised {
+            last += 1;
+        }
+        let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
+        let words_ok = (index..=last).all(|i| !lexicon.is_clinical(scan.word(i)) && !lexicon.is_nationality(scan.word(i)));
+        let novel = (index..=last).any(|i| !lexicon.is_english(scan.word(i)));
+        let weak_cue = matches!(*cue, "in" | "from" | "near" | "outside");
+        if !words_ok || !novel || lexicon.is_state_or_country(phrase) || is_calendar_word(scan.word(index)) {
+            continue;
+        }
+        // After "in" or "from", only a word that looks made up or is a known place: not "in March".
+        if weak_cue && lexicon.is_first_name(scan.word(index)) && index == last {
+            continue;
+        }
+        found.push((token.start, scan.tokens[last].core_end, if weak_cue { 0.5 } else { 0.65 }));
+    }
+    for index in 1..scan.tokens.len() {
+        if matches!(scan.word(index), "county" | "parish") && scan.tokens[index - 1].case == Case::Lower && scan.joined_by_space(index - 1) {
+            let place = scan.word(index - 1);
+            if !lexicon.is_english(place) && !lexicon.is_clinical(place) {
+                found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
+            }
+        }
+    }
+}
+
+fn is_calendar_word(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar",
+        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    ];
+    WORDS.contains(&word)
+}
+
 /// How many capitalised, non-clinical words (up to `limit`) end right before token `index`.
 fn capitalised_run_before(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, limit: usize) -> usize {
     let mut count = 0;
@@ -124,7 +180,8 @@ fn capitalised_run_before(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, limi
 }
 
 /// Towns and cities from the gazetteer, screened for the ones that are also words or eponyms.
-fn gazetteer(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    let mut not_phi = Vec::new();
     for place in lexicon.places.find_iter(&scan.lower) {
         let (start, end) = (place.start(), place.end());
         let name = &scan.lower[start..end];
@@ -135,6 +192,7 @@ fn gazetteer(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, 
             continue;
         }
         if lexicon.is_state_or_country(name) {
+            not_phi.push((start, end));
             continue;
         }
         let first = scan.token_at_or_after(start);
@@ -171,6 +229,7 @@ fn gazetteer(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, 
         };
         found.push((start, end, confidence));
     }
+    scan.not_phi.extend(not_phi);
 }
 
 #[cfg(test)]
@@ -189,6 +248,8 @@ mod tests {
         check("lives in Cook County", &[("Cook County", PhiLabel::Location)]);
         check("moved here from boston last year", &[("boston", PhiLabel::Location)]);
         check("Salt Lake City is cold", &[("Salt Lake City", PhiLabel::Location)]);
+        check("lives in Matthewhaven with", &[("Matthewhaven", PhiLabel::Location)]);
+        check("from fulton county -", &[("fulton county", PhiLabel::Location)]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::recognisers::location::HEAD_NOUNS;
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
-const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev", "sister", "brother", "nurse"];
+const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev"];
 /// Words that introduce a person: whatever capitalised words follow are a name.
 const STRONG_CUES: &[&str] = &[
     "named", "wife", "husband", "son", "daughter", "mother", "father", "mom", "dad", "spouse", "partner", "fiance",
@@ -21,6 +21,29 @@ const STRONG_CUES: &[&str] = &[
     "neighbor", "neighbour", "roommate", "friend", "pcp", "attending", "surgeon", "resident", "provider", "physician",
     "np", "rn", "pa", "md",
 ];
+/// Family and household relations: "nephew xiulan called".
+const RELATIONS: &[&str] = &[
+    "wife", "husband", "son", "daughter", "mother", "father", "mom", "dad", "spouse", "partner", "fiance", "fiancee",
+    "girlfriend", "boyfriend", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa", "aunt",
+    "uncle", "niece", "nephew", "cousin", "sibling", "stepson", "stepdaughter", "caregiver", "guardian", "brother",
+    "sister",
+];
+/// Header fields whose value is a person ("RE: Kunda, Jyoti", "Referring: Dr. X").
+const HEADER_CUES: &[&str] = &[
+    "re", "pt", "patient", "name", "from", "to", "cc", "provider", "referring", "attending", "pcp", "physician",
+    "contact", "author", "signed", "resident", "nurse", "surgeon", "consultant", "member", "subscriber", "guarantor",
+    "insured", "emergency", "care",
+];
+/// Particles inside names ("van der", "de la"): part of a name, never one alone.
+const PARTICLES: &[&str] = &["van", "von", "der", "den", "de", "del", "della", "la", "le", "da", "di", "du", "bin", "ibn", "al", "el", "dos", "das", "ó", "mac"];
+/// Verbs that follow a patient's name at the start of a sentence ("Victor notes improvement").
+const SUBJECT_VERBS: &[&str] = &[
+    "reports", "notes", "states", "denies", "presents", "complains", "endorses", "returns", "arrives", "agrees",
+    "understands", "verbalized", "verbalizes", "called", "emailed", "tolerated", "was", "is", "has", "had", "continues",
+    "remains", "feels", "says", "said", "wants", "needs", "asked", "asks", "declined", "declines", "refuses", "refused",
+    "underwent", "lives", "works", "presented", "came", "comes",
+];
+
 /// Words that often introduce a person: dictionary names that follow are names.
 const WEAK_CUES: &[&str] = &[
     "patient", "pt", "by", "with", "to", "for", "from", "per", "and", "contact", "call", "called", "ask", "tell", "told",
@@ -31,11 +54,12 @@ const WEAK_CUES: &[&str] = &[
 const PERSON_VERBS: &[&str] = &[
     "seen", "referred", "accompanied", "evaluated", "examined", "signed", "dictated", "reviewed", "spoke", "discussed",
     "met", "consulted", "brought", "visited", "cosigned", "attended", "performed", "treated", "followed", "managed",
-    "covered", "talked", "lives", "married", "staying",
+    "covered", "talked", "lives", "married", "staying", "transcribed", "written", "prepared", "ordered", "approved",
 ];
 const CREDENTIALS: &[&str] = &[
     "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp", "facc", "dnp",
-    "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd",
+    "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd", "cma", "rma", "lvn", "cnp", "crnp",
+    "cns", "rd", "rph", "slp", "otr", "dpt", "emt", "ccc-slp", "lmft", "lpc", "mft", "cnm", "facs", "facog",
 ];
 const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
 
@@ -43,6 +67,8 @@ pub(crate) struct NameRecogniser;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
+    /// After a title or a family relation: any word that is not an ordinary word is a name.
+    Title,
     /// After a title or a word that introduces a person.
     Strong,
     /// After a word that often precedes a person.
@@ -59,7 +85,8 @@ impl NameRecogniser {
         while index < count {
             if let Some((first, last, confidence)) = candidate_at(scan, lexicon, index) {
                 let (first, last) = extend(scan, lexicon, first, last);
-                if !eponym_follows(scan, last) {
+                let phrase = &scan.lower[scan.tokens[first].start..scan.tokens[last].core_end];
+                if !eponym_follows(scan, last) && !lexicon.is_state_or_country(phrase) && !lexicon.is_nationality(phrase) {
                     spans.push((first, last, confidence));
                     index = last + 1;
                     continue;
@@ -71,6 +98,9 @@ impl NameRecogniser {
         propagate(scan, lexicon, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
+            if scan.not_phi.iter().any(|(s, e)| start < *e && *s < end) {
+                continue;
+            }
             scan.push(start, end, PhiLabel::Name, Recogniser::Name, confidence);
         }
     }
@@ -80,7 +110,10 @@ impl NameRecogniser {
 fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
     let word = scan.word(index);
     // Title or cue, then a run of name words.
-    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive() {
+    let header_cue = scan.gap_after(index).trim_start().starts_with(':') && (WEAK_CUES.contains(&word) || HEADER_CUES.contains(&word));
+    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive() || RELATIONS.contains(&word) {
+        Context::Title
+    } else if header_cue {
         Context::Strong
     } else if STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper || is_name_label(scan, index) {
         Context::Strong
@@ -120,12 +153,22 @@ fn is_name_label(scan: &Scan<'_>, index: usize) -> bool {
 fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) -> Option<usize> {
     let mut last = None;
     let mut index = first;
-    while index < scan.tokens.len() && index < first + 4 {
-        if index > first && !(scan.joined_by_space(index - 1) || is_initial(scan, index - 1) && scan.gap_after(index - 1).trim() == ".") {
+    let mut commas = 0;
+    while index < scan.tokens.len() && index < first + 5 {
+        let gap = scan.gap_before(index);
+        // "Kunda, Jyoti": one comma after the first word of a strong-cue name.
+        let last_first_comma = index == first + 1 && gap.trim() == "," && commas == 0 && context != Context::Weak && !gap.contains('\n');
+        if last_first_comma {
+            commas += 1;
+        } else if index > first && !(scan.joined_by_space(index - 1) || is_initial(scan, index - 1) && scan.gap_after(index - 1).trim() == ".") {
             break;
         }
-        if index > first && scan.gap_before(index).contains(',') {
+        if gap.contains(['\n', ';', '(', ')', ':']) && index > first || gap.contains('\n') || gap.contains(',') && index > first && !last_first_comma {
             break;
+        }
+        if PARTICLES.contains(&scan.word(index)) && index > first && index + 1 < scan.tokens.len() && scan.joined_by_space(index) {
+            index += 1;
+            continue;
         }
         let after_given_name = index > first && lexicon.is_first_name(scan.word(index - 1));
         let surname = after_given_name && lexicon.is_last_name(scan.word(index)) && !lexicon.is_clinical(scan.word(index)) && !is_function_word(scan.word(index));
@@ -136,12 +179,13 @@ fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) 
         last = Some(index);
         index += 1;
     }
-    // A lone initial is not a name.
+    // A lone initial is not a name, nor a name that ends in a comma.
     last.filter(|&end| !(end == first && is_initial(scan, first)))
 }
 
 fn is_initial(scan: &Scan<'_>, index: usize) -> bool {
-    scan.tokens[index].case == Case::Letter && scan.gap_after(index).starts_with('.')
+    let gap = scan.gap_after(index);
+    scan.tokens[index].case == Case::Letter && gap.starts_with('.') && !gap.contains('\n')
 }
 
 fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Context) -> bool {
@@ -156,12 +200,17 @@ fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Conte
     let in_dictionary = lexicon.is_first_name(word) || lexicon.is_last_name(word);
     let english = lexicon.is_english(word);
     let clinical = lexicon.is_clinical(word);
+    let foreign = word.chars().any(|c| !c.is_ascii()) && !english && !clinical;
     match (token.case, context) {
-        (Case::Capitalised | Case::Upper, Context::Strong) => !is_function_word(word) && !(clinical && english),
+        (Case::Capitalised | Case::Upper, Context::Title) => !is_function_word(word) && !(english && !in_dictionary),
+        (Case::Lower, Context::Title) => !is_function_word(word) && !clinical && (!english || in_dictionary),
+        (Case::Capitalised, _) if foreign => true,
+        (Case::Capitalised | Case::Upper, Context::Strong) => !is_function_word(word) && !clinical && (in_dictionary || !english),
         (Case::Capitalised, Context::Weak) => !clinical && in_dictionary && !is_function_word(word),
         (Case::Upper, Context::Weak) => !clinical && in_dictionary && !english && word.len() >= 4,
-        (Case::Lower, Context::Strong) => !clinical && !is_function_word(word) && (in_dictionary || !english),
-        (Case::Lower, _) => !clinical && in_dictionary && !english,
+        (Case::Lower, Context::Strong) => !clinical && !is_function_word(word) && in_dictionary && !english,
+        // Census surnames include clinical words ("melena"); a lowercase word alone must be a given name.
+        (Case::Lower, _) => !clinical && lexicon.is_first_name(word) && !english,
         _ => false,
     }
 }
@@ -174,6 +223,11 @@ fn is_function_word(word: &str) -> bool {
             | "will" | "would" | "can" | "could" | "should" | "may" | "might" | "not" | "no" | "yes" | "as" | "be" | "are"
             | "were" | "been" | "about" | "from" | "re" | "please" | "today" | "tomorrow" | "yesterday" | "also" | "just"
             | "said" | "says" | "reports" | "states" | "denies" | "presents" | "present" | "here" | "there" | "all"
+            | "my" | "your" | "our" | "its" | "if" | "then" | "so" | "ok" | "okay" | "hi" | "how" | "what" | "when"
+            | "where" | "why" | "which" | "i've" | "i'm" | "i'd" | "i'll" | "von" | "van" | "de" | "del" | "della" | "la"
+            | "le" | "da" | "di" | "du" | "bin" | "al" | "el" | "st" | "dear" | "thanks" | "thank" | "regards"
+            | "sincerely" | "team" | "staff" | "office" | "department" | "dept" | "clinic" | "service" | "services"
+            | "line" | "desk" | "center" | "unit" | "nursing" | "administration" | "colleague" | "colleagues"
     )
 }
 
@@ -189,12 +243,12 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
     let count = scan.tokens.len();
 
     // J. Smith
-    if is_initial(scan, index) && index + 1 < count {
+    if is_initial(scan, index) && index + 1 < count && !(index > 0 && scan.tokens[index - 1].has_digit) {
         let next = index + 1;
         let next_word = scan.word(next);
         if scan.tokens[next].case == Case::Capitalised
             && !lexicon.is_clinical(next_word)
-            && (lexicon.is_last_name(next_word) || !lexicon.is_english(next_word))
+            && lexicon.is_last_name(next_word)
             && !is_function_word(next_word)
         {
             return Some((index, next, 0.85));
@@ -223,7 +277,8 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
         if plausible_surname && both_capitalised && (surname_known || !surname_english) {
             return Some((index, next, 0.85));
         }
-        if plausible_surname && both_lower && surname_known && !(english && surname_english) {
+        let surname_fits = surname_known && !(english && surname_english) || !english && !surname_english;
+        if plausible_surname && both_lower && surname_fits && word.len() >= 3 && surname.len() >= 3 {
             return Some((index, next, 0.7));
         }
     }
@@ -242,6 +297,22 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
     // One distinctive surname or given name, capitalised, that is not an English word.
     if capitalised && (first_name || lexicon.is_last_name(word)) && !english && word.len() >= 3 {
         return Some((index, index, 0.6));
+    }
+    // "Thảo", "Yetişal": a capitalised word with letters English does not use.
+    if token.case == Case::Capitalised && word.chars().any(|c| !c.is_ascii()) && !english && !lexicon.is_nationality(word) {
+        return Some((index, index, 0.6));
+    }
+    // "Victor notes improvement": a capitalised word that opens a sentence as its subject.
+    if token.case == Case::Capitalised && scan.starts_sentence(index) && index + 1 < count && scan.joined_by_space(index) {
+        let verb = scan.word(index + 1);
+        let subject_like = first_name || lexicon.is_last_name(word) || !english;
+        if SUBJECT_VERBS.contains(&verb) && subject_like && !RELATIONS.contains(&word) && !WEAK_CUES.contains(&word) && !HEADER_CUES.contains(&word) {
+            return Some((index, index, 0.6));
+        }
+    }
+    // "steven reports": in lowercase text a given name that is no English word is a name.
+    if token.case == Case::Lower && first_name && !english && word.len() >= 4 && !lexicon.is_state_or_country(word) {
+        return Some((index, index, 0.5));
     }
     // "Okafor's daughter": a capitalised possessive that is not an eponym.
     if capitalised && token.possessive() && !english && !scan.starts_sentence(index) {
@@ -275,7 +346,8 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
     while first > 0 && scan.joined_by_space(first - 1) && scan.tokens[first].case == Case::Capitalised {
         let previous = first - 1;
         let word = scan.word(previous);
-        if scan.tokens[previous].case == Case::Capitalised && lexicon.is_first_name(word) && !lexicon.is_english(word) && !lexicon.is_clinical(word) {
+        let given = lexicon.is_first_name(word) || !lexicon.is_english(word);
+        if scan.tokens[previous].case == Case::Capitalised && given && !lexicon.is_english(word) && !lexicon.is_clinical(word) && !is_function_word(word) && !TITLES.contains(&word) && !lexicon.is_state_or_country(word) {
             first = previous;
         } else {
             break;
@@ -285,10 +357,23 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
 }
 
 /// "Wilson's disease", "Stevens Johnson syndrome": a clinical head noun after the name.
+/// "Lou Gehrig's disease": the head noun may come after more capitalised words of the eponym.
 fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
-    let next = last + 1;
-    next < scan.tokens.len() && HEAD_NOUNS.contains(&scan.word(next)) && scan.gap_after(last).trim().is_empty()
-        || scan.original(last).contains('-') && next < scan.tokens.len() && HEAD_NOUNS.contains(&scan.word(next))
+    let mut index = last;
+    for _ in 0..3 {
+        let next = index + 1;
+        if next >= scan.tokens.len() || !scan.gap_after(index).trim().is_empty() {
+            return false;
+        }
+        if HEAD_NOUNS.contains(&scan.word(next)) {
+            return true;
+        }
+        if scan.tokens[next].case != Case::Capitalised {
+            return false;
+        }
+        index = next;
+    }
+    false
 }
 
 /// "Maria Lopez, MD", "K. Osei RN": capitalised words before a credential.
