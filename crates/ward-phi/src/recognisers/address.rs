@@ -94,17 +94,27 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
             last += 1;
             words += 1;
         }
+        let mut last = last;
         let named = words >= 1 && !(words == 1 && matches!(scan.word(last), "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west"));
         let line_ends = scan.gap_after(last).contains('\n') || last + 1 == scan.tokens.len() || scan.gap_after(last).trim() == ",";
         if !named || !(cued || line_start && line_ends && words >= 2) {
             continue;
         }
-        // ", Apt 4B" / " #12"
+        // ", Bldg 3, Apt 26" / " #12"
         let mut end = scan.tokens[last].end;
-        if last + 2 < scan.tokens.len() && UNITS.contains(&scan.word(last + 1)) && !scan.gap_after(last).contains('\n') {
-            end = scan.tokens[last + 2].end;
-        } else if scan.gap_after(last).trim() == "#" && last + 1 < scan.tokens.len() {
-            end = scan.tokens[last + 1].end;
+        for _ in 0..3 {
+            let gap = scan.gap_after(last);
+            if gap.contains('\n') || gap.trim().len() > 1 {
+                break;
+            }
+            if last + 2 < scan.tokens.len() && UNITS.contains(&scan.word(last + 1)) {
+                last += 2;
+            } else if gap.trim() == "#" && last + 1 < scan.tokens.len() {
+                last += 1;
+            } else {
+                break;
+            }
+            end = scan.tokens[last].end;
         }
         found.push((token.start, end, if cued { 0.9 } else { 0.65 }));
     }

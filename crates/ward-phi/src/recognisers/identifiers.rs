@@ -8,6 +8,8 @@ use crate::scan::{contains_word, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct IdentifierRecogniser {
+    /// Seven or more digits read out one by one in a dictation ("four one three seven ...").
+    spoken_digits: Regex,
     cued: Regex,
     code: Regex,
 }
@@ -115,7 +117,9 @@ impl IdentifierRecogniser {
         let cued = format!(
             r"(?:^|[^a-z0-9])((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*([a-z0-9][a-z0-9]*(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{{2,}})*)"
         );
+        let digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
         IdentifierRecogniser {
+            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)")).expect("valid pattern"),
             cued: Regex::new(&cued).expect("valid pattern"),
             code: Regex::new(r"[a-z0-9]+(?:-[a-z0-9]+)*").expect("valid pattern"),
         }
@@ -160,6 +164,16 @@ impl IdentifierRecogniser {
             if long_number || long_code {
                 found.push((start, end, PhiLabel::OtherId, Recogniser::LongNumber, 0.6));
             }
+        }
+        for spoken in self.spoken_digits.find_iter(&scan.lower) {
+            let label = if scan.cue_before(spoken.start(), 30, &["reached", "phone", "call", "number is", "cell", "callback"]) {
+                PhiLabel::Phone
+            } else if scan.cue_before(spoken.start(), 30, &["m r n", "mrn", "medical record", "record number"]) {
+                PhiLabel::Mrn
+            } else {
+                PhiLabel::OtherId
+            };
+            found.push((spoken.start(), spoken.end(), label, Recogniser::LongNumber, 0.8));
         }
         for (start, end, label, recogniser, confidence) in found {
             scan.push(start, end, label, recogniser, confidence);
@@ -267,6 +281,7 @@ mod tests {
     #[test]
     fn long_numbers_are_identifiers_but_doses_and_lab_values_are_not() {
         check("ref 20230419887 attached", &[("20230419887", PhiLabel::OtherId)]);
+        check("can be reached at four one three seven three one oh four four eight per", &[("four one three seven three one oh four four eight", PhiLabel::Phone)]);
         assert!(labels("policy change: take 2 tabs; group 3 had 40 units; WBC 11.3; plt 250000").is_empty());
         assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
     }

@@ -98,7 +98,7 @@ impl NameRecogniser {
         propagate(scan, lexicon, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
-            if scan.not_phi.iter().any(|(s, e)| start < *e && *s < end) {
+            if scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
                 continue;
             }
             scan.push(start, end, PhiLabel::Name, Recogniser::Name, confidence);
@@ -166,7 +166,7 @@ fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) 
         if gap.contains(['\n', ';', '(', ')', ':']) && index > first || gap.contains('\n') || gap.contains(',') && index > first && !last_first_comma {
             break;
         }
-        if PARTICLES.contains(&scan.word(index)) && index > first && index + 1 < scan.tokens.len() && scan.joined_by_space(index) {
+        if PARTICLES.contains(&scan.word(index)) && (index > first || context != Context::Weak) && index + 1 < scan.tokens.len() && scan.joined_by_space(index) {
             index += 1;
             continue;
         }
@@ -271,23 +271,42 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
         let surname_token = &scan.tokens[next];
         let surname_known = lexicon.is_last_name(surname) || lexicon.is_first_name(surname);
         let surname_english = lexicon.is_english(surname);
-        let plausible_surname = !lexicon.is_clinical(surname) && !is_function_word(surname) && !surname_token.has_digit;
+        // "Clifford Clark": an eponym after a given name is a surname (a head noun after it still blocks).
+        let plausible_surname = (!lexicon.is_clinical(surname) || lexicon.is_last_name(surname)) && !is_function_word(surname) && !surname_token.has_digit;
         let both_capitalised = capitalised && matches!(surname_token.case, Case::Capitalised | Case::Upper);
         let both_lower = token.case == Case::Lower && surname_token.case == Case::Lower;
         if plausible_surname && both_capitalised && (surname_known || !surname_english) {
             return Some((index, next, 0.85));
         }
         let surname_fits = surname_known && !(english && surname_english) || !english && !surname_english;
-        if plausible_surname && both_lower && surname_fits && word.len() >= 3 && surname.len() >= 3 {
+        if plausible_surname && both_lower && surname_fits && !lexicon.is_clinical(surname) && word.len() >= 3 && surname.len() >= 3 {
             return Some((index, next, 0.7));
         }
     }
-    // Last, First
-    if capitalised && lexicon.is_last_name(word) && index + 1 < count && scan.gap_after(index).trim() == "," {
+    // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
+    if index + 1 < count && scan.gap_after(index).trim() == "," && !scan.gap_after(index).contains('\n') {
         let next = index + 1;
         let given = scan.word(next);
-        if scan.tokens[next].case == Case::Capitalised && lexicon.is_first_name(given) && !lexicon.is_clinical(given) {
+        let same_case = scan.tokens[next].case == token.case && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
+        let surname_like = lexicon.is_last_name(word) || !english && word.len() >= 3;
+        let lowercase_ok = token.case != Case::Lower || !english || !lexicon.is_english(given);
+        if same_case && surname_like && lowercase_ok && lexicon.is_first_name(given) && !is_function_word(given) && !lexicon.is_state_or_country(given) {
             return Some((index, next, 0.8));
+        }
+    }
+    // "Amope Walker": an unknown capitalised word before a capitalised surname.
+    if token.case == Case::Capitalised && !english && !first_name && word.len() >= 3 && index + 1 < count && scan.joined_by_space(index) {
+        let next = index + 1;
+        if scan.tokens[next].case == Case::Capitalised && lexicon.is_last_name(scan.word(next)) && !is_function_word(scan.word(next)) {
+            return Some((index, next, 0.7));
+        }
+    }
+    // "rika tanaka": two lowercase words that are no English words, the second a surname.
+    if token.case == Case::Lower && !english && word.len() >= 3 && index + 1 < count && scan.joined_by_space(index) {
+        let next = index + 1;
+        let surname = scan.word(next);
+        if scan.tokens[next].case == Case::Lower && lexicon.is_last_name(surname) && !lexicon.is_english(surname) && !lexicon.is_clinical(surname) && surname.len() >= 3 {
+            return Some((index, next, 0.6));
         }
     }
     // Anna S.
@@ -393,7 +412,9 @@ fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usiz
             let candidate = first - 1;
             let token = &scan.tokens[candidate];
             let candidate_word = scan.word(candidate);
-            let name_like = matches!(token.case, Case::Capitalised) && !is_function_word(candidate_word) && !lexicon.is_clinical(candidate_word)
+            let name_like = matches!(token.case, Case::Capitalised)
+                && !is_function_word(candidate_word)
+                && (!lexicon.is_clinical(candidate_word) || lexicon.is_last_name(candidate_word))
                 || is_initial(scan, candidate);
             let joined = candidate + 1 == index || scan.joined_by_space(candidate) || is_initial(scan, candidate);
             if !name_like || !joined {
