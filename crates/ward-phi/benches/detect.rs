@@ -35,16 +35,21 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("phi");
     let bytes: usize = QUERIES.iter().map(|q| q.len()).sum();
     group.throughput(Throughput::Elements(QUERIES.len() as u64));
-    group.bench_function(format!("short_queries_{}B_avg", bytes / QUERIES.len()), |b| {
-        b.iter(|| {
-            for query in QUERIES {
-                black_box(detector.detect(black_box(query)));
-            }
-        })
-    });
+    group.bench_function(
+        format!("short_queries_{}B_avg", bytes / QUERIES.len()),
+        |b| {
+            b.iter(|| {
+                for query in QUERIES {
+                    black_box(detector.detect(black_box(query)));
+                }
+            })
+        },
+    );
     let note = note();
     group.throughput(Throughput::Bytes(note.len() as u64));
-    group.bench_function(format!("note_{}KB", note.len() / 1024), |b| b.iter(|| black_box(detector.detect(black_box(&note)))));
+    group.bench_function(format!("note_{}KB", note.len() / 1024), |b| {
+        b.iter(|| black_box(detector.detect(black_box(&note))))
+    });
     group.finish();
 
     c.bench_function("detector_build", |b| b.iter(|| black_box(Detector::new())));

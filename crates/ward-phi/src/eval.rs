@@ -91,7 +91,13 @@ pub fn evaluate(documents: &[GoldDocument], detector: &Detector) -> EvalReport {
     let mut report = EvalReport {
         labels: PhiLabel::ALL
             .into_iter()
-            .map(|label| LabelScore { label, gold: 0, found: 0, predicted: 0, predicted_correct: 0 })
+            .map(|label| LabelScore {
+                label,
+                gold: 0,
+                found: 0,
+                predicted: 0,
+                predicted_correct: 0,
+            })
             .collect(),
         ..EvalReport::default()
     };
@@ -99,11 +105,18 @@ pub fn evaluate(documents: &[GoldDocument], detector: &Detector) -> EvalReport {
         let findings = detector.detect(&document.text);
         score_document(&mut report, index, document, &findings);
     }
-    report.labels.retain(|score| score.gold > 0 || score.predicted > 0);
+    report
+        .labels
+        .retain(|score| score.gold > 0 || score.predicted > 0);
     report
 }
 
-fn score_document(report: &mut EvalReport, index: usize, document: &GoldDocument, findings: &[Finding]) {
+fn score_document(
+    report: &mut EvalReport,
+    index: usize,
+    document: &GoldDocument,
+    findings: &[Finding],
+) {
     report.documents += 1;
     report.bytes += document.text.len();
     if document.spans.is_empty() {
@@ -114,7 +127,12 @@ fn score_document(report: &mut EvalReport, index: usize, document: &GoldDocument
             report.flagged_negatives.push(index);
         }
     }
-    let slot = |label: PhiLabel| PhiLabel::ALL.iter().position(|l| *l == label).expect("every label has a slot");
+    let slot = |label: PhiLabel| {
+        PhiLabel::ALL
+            .iter()
+            .position(|l| *l == label)
+            .expect("every label has a slot")
+    };
     for &(start, end, label) in &document.spans {
         report.gold_spans += 1;
         report.labels[slot(label)].gold += 1;
@@ -122,7 +140,12 @@ fn score_document(report: &mut EvalReport, index: usize, document: &GoldDocument
             report.found_spans += 1;
             report.labels[slot(label)].found += 1;
         } else {
-            report.misses.push(Miss { document: index, start, end, label });
+            report.misses.push(Miss {
+                document: index,
+                start,
+                end,
+                label,
+            });
         }
     }
     for finding in findings {
@@ -130,7 +153,11 @@ fn score_document(report: &mut EvalReport, index: usize, document: &GoldDocument
         let score = &mut report.labels[slot(finding.label)];
         score.predicted += 1;
         let overlaps = |same_label: bool| {
-            document.spans.iter().any(|&(start, end, label)| finding.start < end && start < finding.end && (!same_label || label == finding.label))
+            document.spans.iter().any(|&(start, end, label)| {
+                finding.start < end
+                    && start < finding.end
+                    && (!same_label || label == finding.label)
+            })
         };
         if overlaps(true) {
             score.predicted_correct += 1;
@@ -150,7 +177,9 @@ fn covered(text: &str, start: usize, end: usize, findings: &[Finding]) -> bool {
         .filter(|(_, c)| c.is_alphanumeric())
         .all(|(offset, c)| {
             let (from, to) = (start + offset, start + offset + c.len_utf8());
-            findings.iter().any(|finding| finding.start <= from && to <= finding.end)
+            findings
+                .iter()
+                .any(|finding| finding.start <= from && to <= finding.end)
         })
 }
 
@@ -167,22 +196,59 @@ mod tests {
     fn a_span_is_found_when_its_letters_and_digits_are_covered_by_any_labels() {
         let text = "Dr. Ana Díaz, 03/05";
         let ana_diaz = (4, 13);
-        assert!(covered(text, ana_diaz.0, ana_diaz.1, &[finding(4, 7, PhiLabel::Name), finding(8, 13, PhiLabel::Location)]));
-        assert!(!covered(text, ana_diaz.0, ana_diaz.1, &[finding(4, 7, PhiLabel::Name)]));
+        assert!(covered(
+            text,
+            ana_diaz.0,
+            ana_diaz.1,
+            &[
+                finding(4, 7, PhiLabel::Name),
+                finding(8, 13, PhiLabel::Location)
+            ]
+        ));
+        assert!(!covered(
+            text,
+            ana_diaz.0,
+            ana_diaz.1,
+            &[finding(4, 7, PhiLabel::Name)]
+        ));
         // The slash needs no cover; the digits do.
-        assert!(covered(text, 15, 20, &[finding(15, 17, PhiLabel::Date), finding(18, 20, PhiLabel::Date)]));
+        assert!(covered(
+            text,
+            15,
+            20,
+            &[
+                finding(15, 17, PhiLabel::Date),
+                finding(18, 20, PhiLabel::Date)
+            ]
+        ));
     }
 
     #[test]
     fn untouched_negatives_and_label_scores() {
         let documents = vec![
-            GoldDocument { text: "metformin 500 mg BID".into(), spans: vec![] },
-            GoldDocument { text: "MRN: 4827193".into(), spans: vec![(5, 12, PhiLabel::Mrn)] },
+            GoldDocument {
+                text: "metformin 500 mg BID".into(),
+                spans: vec![],
+            },
+            GoldDocument {
+                text: "MRN: 4827193".into(),
+                spans: vec![(5, 12, PhiLabel::Mrn)],
+            },
         ];
         let report = evaluate(&documents, Detector::shared());
-        assert_eq!((report.negative_documents, report.untouched_negatives), (1, 1));
+        assert_eq!(
+            (report.negative_documents, report.untouched_negatives),
+            (1, 1)
+        );
         assert_eq!(report.category_blind_recall(), 1.0);
-        let mrn = report.labels.iter().find(|score| score.label == PhiLabel::Mrn).expect("MRN scored");
-        assert_eq!((mrn.gold, mrn.found, mrn.predicted, mrn.predicted_correct), (1, 1, 1, 1));
+        let mrn = report
+            .labels
+            .iter()
+            .find(|score| score.label == PhiLabel::Mrn)
+            .expect("MRN scored");
+        assert_eq!(
+            (mrn.gold, mrn.found, mrn.predicted, mrn.predicted_correct),
+            (1, 1, 1, 1)
+        );
     }
 }

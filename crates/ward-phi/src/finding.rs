@@ -54,8 +54,20 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(start: usize, end: usize, label: PhiLabel, recogniser: Recogniser, confidence: f32) -> Self {
-        Finding { start, end, label, recogniser, confidence }
+    pub fn new(
+        start: usize,
+        end: usize,
+        label: PhiLabel,
+        recogniser: Recogniser,
+        confidence: f32,
+    ) -> Self {
+        Finding {
+            start,
+            end,
+            label,
+            recogniser,
+            confidence,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -111,8 +123,15 @@ mod tests {
             finding(25, 30, PhiLabel::Name, 0.5),
         ]);
         assert_eq!(
-            merged.iter().map(|f| (f.start, f.end, f.label)).collect::<Vec<_>>(),
-            vec![(0, 4, PhiLabel::Name), (10, 25, PhiLabel::Phone), (25, 30, PhiLabel::Name)]
+            merged
+                .iter()
+                .map(|f| (f.start, f.end, f.label))
+                .collect::<Vec<_>>(),
+            vec![
+                (0, 4, PhiLabel::Name),
+                (10, 25, PhiLabel::Phone),
+                (25, 30, PhiLabel::Name)
+            ]
         );
     }
 

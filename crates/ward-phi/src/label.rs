@@ -98,7 +98,10 @@ impl FromStr for PhiLabel {
     type Err = UnknownLabel;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        PhiLabel::ALL.into_iter().find(|label| label.as_str() == name).ok_or(UnknownLabel)
+        PhiLabel::ALL
+            .into_iter()
+            .find(|label| label.as_str() == name)
+            .ok_or(UnknownLabel)
     }
 }
 

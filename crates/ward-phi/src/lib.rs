@@ -23,13 +23,13 @@ use std::sync::OnceLock;
 pub use eval::{evaluate, EvalReport, GoldDocument, LabelScore};
 pub use finding::{merge, Finding, Recogniser};
 pub use label::{PhiLabel, UnknownLabel};
-pub use redact::{redact, Pseudonymiser, RedactionMode, Surrogate};
+pub use redact::{redact, redact_text, Pseudonymiser, RedactionMode, Surrogate};
 
 use lexicon::Lexicon;
 use recognisers::{
-    address::AddressRecogniser, age::AgeRecogniser, dates::DateRecogniser, facility::FacilityRecogniser,
-    identifiers::IdentifierRecogniser, location::LocationRecogniser, names::NameRecogniser, phone::PhoneRecogniser,
-    ssn::SsnRecogniser, web::WebRecogniser,
+    address::AddressRecogniser, age::AgeRecogniser, dates::DateRecogniser,
+    facility::FacilityRecogniser, identifiers::IdentifierRecogniser, location::LocationRecogniser,
+    names::NameRecogniser, phone::PhoneRecogniser, ssn::SsnRecogniser, web::WebRecogniser,
 };
 use scan::Scan;
 
@@ -103,7 +103,11 @@ impl Detector {
         let placeholders = redact::placeholders(text);
         let mut findings = scan.findings;
         if !placeholders.is_empty() {
-            findings.retain(|finding| !placeholders.iter().any(|(start, end)| finding.start < *end && *start < finding.end));
+            findings.retain(|finding| {
+                !placeholders
+                    .iter()
+                    .any(|(start, end)| finding.start < *end && *start < finding.end)
+            });
         }
         merge(findings)
     }
@@ -112,4 +116,16 @@ impl Detector {
 /// The PHI in `text`, found by the shared detector.
 pub fn detect(text: &str) -> Vec<Finding> {
     Detector::shared().detect(text)
+}
+
+/// The fuzz target's entry point (`fuzz/fuzz_targets/phi_detect.rs`), also run by the tests over
+/// the seed corpus: any bytes, read as UTF-8 where they are, detected and redacted both ways.
+pub fn scan_and_redact_for_fuzzing(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let findings = detect(&text);
+    let _ = redact(&text, &findings, RedactionMode::Mask);
+    let _ = redact_text(Detector::shared(), &text, RedactionMode::Tag);
+    let mut pseudonymiser = Pseudonymiser::new(bytes.len() as u64);
+    let pseudonymised = pseudonymiser.pseudonymise(&text, &findings);
+    let _ = pseudonymiser.reidentify(&pseudonymised);
 }

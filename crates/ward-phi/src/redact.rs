@@ -34,26 +34,64 @@ impl FromStr for RedactionMode {
 
 /// `text` with every finding replaced; text outside findings is unchanged.
 pub fn redact(text: &str, findings: &[Finding], mode: RedactionMode) -> String {
-    let mut tags: FxHashMap<(PhiLabel, String), usize> = FxHashMap::default();
-    let mut per_label: FxHashMap<PhiLabel, usize> = FxHashMap::default();
-    replace_findings(text, findings, |finding, value| match mode {
-        RedactionMode::Mask => format!("[{}]", finding.label),
-        RedactionMode::Tag => {
-            let number = *tags.entry((finding.label, normalise(value))).or_insert_with(|| {
-                let counter = per_label.entry(finding.label).or_insert(0);
-                *counter += 1;
-                *counter
-            });
-            format!("[{}_{number}]", finding.label)
-        }
-    })
+    Tagger::default().apply(text, findings, mode)
 }
 
-fn replace_findings(text: &str, findings: &[Finding], mut replacement: impl FnMut(&Finding, &str) -> String) -> String {
+/// Detects and redacts `text`, then rescans the result until the detector finds nothing more
+/// (a placeholder can change the context of what stood next to it), so applying it twice
+/// changes nothing.
+pub fn redact_text(detector: &crate::Detector, text: &str, mode: RedactionMode) -> String {
+    let mut tagger = Tagger::default();
+    let mut current = tagger.apply(text, &detector.detect(text), mode);
+    for _ in 0..4 {
+        let findings = detector.detect(&current);
+        if findings.is_empty() {
+            break;
+        }
+        current = tagger.apply(&current, &findings, mode);
+    }
+    current
+}
+
+/// Tag numbers shared by every pass over one text.
+#[derive(Default)]
+struct Tagger {
+    tags: FxHashMap<(PhiLabel, String), usize>,
+    per_label: FxHashMap<PhiLabel, usize>,
+}
+
+impl Tagger {
+    fn apply(&mut self, text: &str, findings: &[Finding], mode: RedactionMode) -> String {
+        let Tagger { tags, per_label } = self;
+        replace_findings(text, findings, |finding, value| match mode {
+            RedactionMode::Mask => format!("[{}]", finding.label),
+            RedactionMode::Tag => {
+                let number = *tags
+                    .entry((finding.label, normalise(value)))
+                    .or_insert_with(|| {
+                        let counter = per_label.entry(finding.label).or_insert(0);
+                        *counter += 1;
+                        *counter
+                    });
+                format!("[{}_{number}]", finding.label)
+            }
+        })
+    }
+}
+
+fn replace_findings(
+    text: &str,
+    findings: &[Finding],
+    mut replacement: impl FnMut(&Finding, &str) -> String,
+) -> String {
     let mut output = String::with_capacity(text.len());
     let mut cursor = 0;
     for finding in findings {
-        if finding.start < cursor || finding.end > text.len() || !text.is_char_boundary(finding.start) || !text.is_char_boundary(finding.end) {
+        if finding.start < cursor
+            || finding.end > text.len()
+            || !text.is_char_boundary(finding.start)
+            || !text.is_char_boundary(finding.end)
+        {
             continue;
         }
         output.push_str(&text[cursor..finding.start]);
@@ -65,7 +103,11 @@ fn replace_findings(text: &str, findings: &[Finding], mut replacement: impl FnMu
 }
 
 fn normalise(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Byte ranges of placeholders that redaction wrote ("[NAME]", "[DATE_2]"): never PHI themselves.
@@ -76,7 +118,10 @@ pub(crate) fn placeholders(text: &str) -> Vec<(usize, usize)> {
         let Some(close) = rest.find(']') else { break };
         let inner = &rest[..close];
         let label = inner.trim_end_matches(|c: char| c.is_ascii_digit());
-        let label = label.strip_suffix('_').filter(|_| label.len() < inner.len()).unwrap_or(inner);
+        let label = label
+            .strip_suffix('_')
+            .filter(|_| label.len() < inner.len())
+            .unwrap_or(inner);
         if label.parse::<PhiLabel>().is_ok() {
             ranges.push((open, open + close + 2));
         }
@@ -94,7 +139,9 @@ pub struct Surrogate {
 
 impl fmt::Debug for Surrogate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Surrogate").field("label", &self.label).finish_non_exhaustive()
+        f.debug_struct("Surrogate")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,32 +156,92 @@ pub struct Pseudonymiser {
 
 impl fmt::Debug for Pseudonymiser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pseudonymiser").field("surrogates", &self.surrogates.len()).finish_non_exhaustive()
+        f.debug_struct("Pseudonymiser")
+            .field("surrogates", &self.surrogates.len())
+            .finish_non_exhaustive()
     }
 }
 
 const GIVEN_NAMES: &[&str] = &[
-    "Avery", "Jordan", "Morgan", "Casey", "Riley", "Quinn", "Harper", "Rowan", "Emerson", "Finley", "Hayden", "Reese",
-    "Skyler", "Dakota", "Peyton", "Sawyer", "Blair", "Elliot", "Marlowe", "Lennox",
+    "Avery", "Jordan", "Morgan", "Casey", "Riley", "Quinn", "Harper", "Rowan", "Emerson", "Finley",
+    "Hayden", "Reese", "Skyler", "Dakota", "Peyton", "Sawyer", "Blair", "Elliot", "Marlowe",
+    "Lennox",
 ];
 const FAMILY_NAMES: &[&str] = &[
-    "Ashford", "Bramley", "Calloway", "Dunmore", "Ellery", "Fairbanks", "Garrow", "Halloway", "Ingram", "Kesler",
-    "Langford", "Merriweather", "Northcott", "Oakley", "Pemberton", "Quimby", "Radley", "Stanton", "Thorne", "Whitlock",
+    "Ashford",
+    "Bramley",
+    "Calloway",
+    "Dunmore",
+    "Ellery",
+    "Fairbanks",
+    "Garrow",
+    "Halloway",
+    "Ingram",
+    "Kesler",
+    "Langford",
+    "Merriweather",
+    "Northcott",
+    "Oakley",
+    "Pemberton",
+    "Quimby",
+    "Radley",
+    "Stanton",
+    "Thorne",
+    "Whitlock",
 ];
 const TOWNS: &[&str] = &[
-    "Fairview", "Riverton", "Oakdale", "Maplewood", "Brookfield", "Lakeside", "Cedar Falls", "Hillcrest", "Westbrook",
-    "Pine Ridge", "Millbrook", "Ashland", "Clearwater", "Greendale", "Kingsford", "Stonebridge",
+    "Fairview",
+    "Riverton",
+    "Oakdale",
+    "Maplewood",
+    "Brookfield",
+    "Lakeside",
+    "Cedar Falls",
+    "Hillcrest",
+    "Westbrook",
+    "Pine Ridge",
+    "Millbrook",
+    "Ashland",
+    "Clearwater",
+    "Greendale",
+    "Kingsford",
+    "Stonebridge",
 ];
-const STREETS: &[&str] = &["Maple", "Cedar", "Birch", "Willow", "Juniper", "Aspen", "Linden", "Hawthorn", "Sycamore", "Chestnut"];
+const STREETS: &[&str] = &[
+    "Maple", "Cedar", "Birch", "Willow", "Juniper", "Aspen", "Linden", "Hawthorn", "Sycamore",
+    "Chestnut",
+];
 const STREET_TYPES: &[&str] = &["Street", "Avenue", "Road", "Lane", "Drive", "Court"];
-const MONTHS: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 impl Pseudonymiser {
     /// A pseudonymiser for one conversation; the same key gives the same surrogates and date shift.
     pub fn new(conversation_key: u64) -> Self {
         let magnitude = 30 + (mix(conversation_key, "date shift") % 336) as i64;
-        let date_shift_days = if mix(conversation_key, "direction") % 2 == 0 { magnitude } else { -magnitude };
-        Pseudonymiser { conversation_key, date_shift_days, by_value: FxHashMap::default(), surrogates: Vec::new() }
+        let date_shift_days = if mix(conversation_key, "direction") % 2 == 0 {
+            magnitude
+        } else {
+            -magnitude
+        };
+        Pseudonymiser {
+            conversation_key,
+            date_shift_days,
+            by_value: FxHashMap::default(),
+            surrogates: Vec::new(),
+        }
     }
 
     /// The number of days every date in this conversation moves by.
@@ -144,12 +251,18 @@ impl Pseudonymiser {
 
     /// `text` with each finding swapped for its surrogate; the same value always gets the same one.
     pub fn pseudonymise(&mut self, text: &str, findings: &[Finding]) -> String {
-        replace_findings(text, findings, |finding, value| self.surrogate_for(finding.label, value))
+        replace_findings(text, findings, |finding, value| {
+            self.surrogate_for(finding.label, value)
+        })
     }
 
     /// Puts the original values back into `answer` wherever a surrogate appears.
     pub fn reidentify(&self, answer: &str) -> String {
-        let pairs: Vec<&Surrogate> = self.surrogates.iter().filter(|s| s.surrogate != s.original && !s.surrogate.is_empty()).collect();
+        let pairs: Vec<&Surrogate> = self
+            .surrogates
+            .iter()
+            .filter(|s| s.surrogate != s.original && !s.surrogate.is_empty())
+            .collect();
         if pairs.is_empty() {
             return answer.to_string();
         }
@@ -175,28 +288,46 @@ impl Pseudonymiser {
         let key = (label, normalise(value));
         if let Some(&index) = self.by_value.get(&key) {
             let surrogate = &self.surrogates[index].surrogate;
-            return if matches!(label, PhiLabel::Name | PhiLabel::Location) { match_case(value, surrogate) } else { surrogate.clone() };
+            return if matches!(label, PhiLabel::Name | PhiLabel::Location) {
+                match_case(value, surrogate)
+            } else {
+                surrogate.clone()
+            };
         }
         let mut attempt = 0u64;
         let surrogate = loop {
             let candidate = self.make_surrogate(label, value, attempt);
-            let clash = self.surrogates.iter().any(|s| s.surrogate.eq_ignore_ascii_case(&candidate) && normalise(&s.original) != key.1);
+            let clash = self.surrogates.iter().any(|s| {
+                s.surrogate.eq_ignore_ascii_case(&candidate) && normalise(&s.original) != key.1
+            });
             if !clash && !candidate.eq_ignore_ascii_case(value) || attempt > 16 {
                 break candidate;
             }
             attempt += 1;
         };
         self.by_value.insert(key, self.surrogates.len());
-        self.surrogates.push(Surrogate { label, original: value.to_string(), surrogate: surrogate.clone() });
+        self.surrogates.push(Surrogate {
+            label,
+            original: value.to_string(),
+            surrogate: surrogate.clone(),
+        });
         surrogate
     }
 
     fn make_surrogate(&self, label: PhiLabel, value: &str, attempt: u64) -> String {
-        let seed = mix(self.conversation_key ^ attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15), &normalise(value));
-        let pick = |list: &[&'static str], salt: u64| list[(seed.rotate_left(salt as u32 * 7) % list.len() as u64) as usize];
+        let seed = mix(
+            self.conversation_key ^ attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            &normalise(value),
+        );
+        let pick = |list: &[&'static str], salt: u64| {
+            list[(seed.rotate_left(salt as u32 * 7) % list.len() as u64) as usize]
+        };
         match label {
             PhiLabel::Name => {
-                let words = value.split_whitespace().filter(|w| w.trim_end_matches('.').len() > 1).count();
+                let words = value
+                    .split_whitespace()
+                    .filter(|w| w.trim_end_matches('.').len() > 1)
+                    .count();
                 let surrogate = if words >= 2 {
                     format!("{} {}", pick(GIVEN_NAMES, 1), pick(FAMILY_NAMES, 2))
                 } else {
@@ -204,11 +335,15 @@ impl Pseudonymiser {
                 };
                 match_case(value, &surrogate)
             }
-            PhiLabel::Date => shift_date(value, self.date_shift_days).unwrap_or_else(|| value.to_string()),
+            PhiLabel::Date => {
+                shift_date(value, self.date_shift_days).unwrap_or_else(|| value.to_string())
+            }
             // Safe Harbor aggregates every age over 89 into "90 or older".
             PhiLabel::Age => match value.find(|c: char| c.is_ascii_digit()) {
                 Some(start) => {
-                    let end = value[start..].find(|c: char| !c.is_ascii_digit()).map_or(value.len(), |len| start + len);
+                    let end = value[start..]
+                        .find(|c: char| !c.is_ascii_digit())
+                        .map_or(value.len(), |len| start + len);
                     format!("{}90{}", &value[..start], &value[end..])
                 }
                 None => "over 89".to_string(),
@@ -240,14 +375,21 @@ impl Pseudonymiser {
             PhiLabel::Location => {
                 let town = pick(TOWNS, 5);
                 let lower = value.to_lowercase();
-                let surrogate = match ["county", "parish", "borough"].iter().find(|unit| lower.ends_with(*unit)) {
+                let surrogate = match ["county", "parish", "borough"]
+                    .iter()
+                    .find(|unit| lower.ends_with(*unit))
+                {
                     Some(_) => format!("{town} {}", value.rsplit(' ').next().unwrap_or("County")),
                     None => town.to_string(),
                 };
                 match_case(value, &surrogate)
             }
             PhiLabel::Facility => {
-                let kind = value.rsplit(' ').next().filter(|w| w.len() > 2).unwrap_or("Clinic");
+                let kind = value
+                    .rsplit(' ')
+                    .next()
+                    .filter(|w| w.len() > 2)
+                    .unwrap_or("Clinic");
                 format!("{} {kind}", pick(TOWNS, 6))
             }
             PhiLabel::Mrn
@@ -281,7 +423,9 @@ fn reshape(value: &str, seed: u64) -> String {
     value
         .chars()
         .map(|c| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let roll = (state >> 33) as u32;
             if c.is_ascii_digit() {
                 char::from(b'0' + (roll % 10) as u8)
@@ -299,7 +443,11 @@ fn reshape(value: &str, seed: u64) -> String {
 /// A number in the 555-01xx range reserved for fiction, written like the original.
 fn fictional_phone(value: &str, seed: u64) -> String {
     let reshaped = reshape(value, seed);
-    let digit_positions: Vec<usize> = reshaped.char_indices().filter(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i).collect();
+    let digit_positions: Vec<usize> = reshaped
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_digit())
+        .map(|(i, _)| i)
+        .collect();
     if digit_positions.len() < 10 {
         return reshaped;
     }
@@ -328,7 +476,10 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
     let trimmed = value.trim();
     let numbers: Vec<(usize, usize, u32)> = number_runs(trimmed);
     let month_word = MONTHS.iter().position(|month| {
-        trimmed.to_lowercase().split(|c: char| !c.is_alphabetic()).any(|word| word.len() >= 3 && month.starts_with(word))
+        trimmed
+            .to_lowercase()
+            .split(|c: char| !c.is_alphabetic())
+            .any(|word| word.len() >= 3 && month.starts_with(word))
     });
     let (year, month, day, year_index, day_index) = match (month_word, numbers.as_slice()) {
         (None, [a, b, c]) if a.2 >= 1000 => (a.2 as i64, b.2, c.2, Some(0), 2),
@@ -340,8 +491,16 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
             (2001, a.2, b.2, None, 1)
         }
         (Some(month), [day]) if day.2 <= 31 => (2001, month as u32 + 1, day.2, None, 0),
-        (Some(month), [day, year]) if day.2 <= 31 => (expand_year(year.2, year.1 - year.0), month as u32 + 1, day.2, Some(1), 0),
-        (Some(month), [year, day]) if year.2 >= 1000 => (year.2 as i64, month as u32 + 1, day.2, Some(0), 1),
+        (Some(month), [day, year]) if day.2 <= 31 => (
+            expand_year(year.2, year.1 - year.0),
+            month as u32 + 1,
+            day.2,
+            Some(1),
+            0,
+        ),
+        (Some(month), [year, day]) if year.2 >= 1000 => {
+            (year.2 as i64, month as u32 + 1, day.2, Some(0), 1)
+        }
         _ => return None,
     };
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
@@ -356,13 +515,24 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
     if let Some(year_index) = year_index {
         let (start, end, _) = numbers[year_index];
         let width = end - start;
-        let year_text = if width <= 2 { format!("{:02}", new_year.rem_euclid(100)) } else { new_year.to_string() };
+        let year_text = if width <= 2 {
+            format!("{:02}", new_year.rem_euclid(100))
+        } else {
+            new_year.to_string()
+        };
         edits.push((start, end, year_text));
     }
     match month_word {
         None => {
-            let month_index = numbers.iter().position(|n| n.2 == month && numbers.len() > 1).filter(|&i| i != day_index && Some(i) != year_index);
-            if let Some(index) = month_index.or(if numbers.len() == 3 { Some(if year_index == Some(0) { 1 } else { 0 }) } else { Some(0) }) {
+            let month_index = numbers
+                .iter()
+                .position(|n| n.2 == month && numbers.len() > 1)
+                .filter(|&i| i != day_index && Some(i) != year_index);
+            if let Some(index) = month_index.or(if numbers.len() == 3 {
+                Some(if year_index == Some(0) { 1 } else { 0 })
+            } else {
+                Some(0)
+            }) {
                 let (start, end, _) = numbers[index];
                 edits.push((start, end, pad(new_month, end - start)));
             }
@@ -373,7 +543,11 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
             if let Some((start, end)) = month_word_span(&lower, name) {
                 let written = &trimmed[start..end];
                 let full = MONTHS[new_month as usize - 1];
-                let replacement = if end - start >= name.len() { full.to_string() } else { full[..(end - start).min(full.len())].to_string() };
+                let replacement = if end - start >= name.len() {
+                    full.to_string()
+                } else {
+                    full[..(end - start).min(full.len())].to_string()
+                };
                 edits.push((start, end, match_case_first(written, &replacement)));
             }
         }
@@ -418,12 +592,18 @@ fn month_word_span(lower: &str, month: &str) -> Option<(usize, usize)> {
 }
 
 fn match_case_first(original: &str, replacement: &str) -> String {
-    if original.chars().all(|c| !c.is_alphabetic() || c.is_uppercase()) && original.len() > 1 {
+    if original
+        .chars()
+        .all(|c| !c.is_alphabetic() || c.is_uppercase())
+        && original.len() > 1
+    {
         return replacement.to_uppercase();
     }
     let mut chars = replacement.chars();
     match (original.chars().next(), chars.next()) {
-        (Some(first), Some(head)) if first.is_uppercase() => head.to_uppercase().chain(chars).collect(),
+        (Some(first), Some(head)) if first.is_uppercase() => {
+            head.to_uppercase().chain(chars).collect()
+        }
         _ => replacement.to_string(),
     }
 }
@@ -483,15 +663,24 @@ mod tests {
     fn mask_and_tag() {
         let text = "John Smith (MRN 4827193) saw Dr. Okafor; John Smith agreed.";
         let findings = detect(text);
-        assert_eq!(redact(text, &findings, RedactionMode::Mask), "[NAME] (MRN [MRN]) saw Dr. [NAME]; [NAME] agreed.");
-        assert_eq!(redact(text, &findings, RedactionMode::Tag), "[NAME_1] (MRN [MRN_1]) saw Dr. [NAME_2]; [NAME_1] agreed.");
+        assert_eq!(
+            redact(text, &findings, RedactionMode::Mask),
+            "[NAME] (MRN [MRN]) saw Dr. [NAME]; [NAME] agreed."
+        );
+        assert_eq!(
+            redact(text, &findings, RedactionMode::Tag),
+            "[NAME_1] (MRN [MRN_1]) saw Dr. [NAME_2]; [NAME_1] agreed."
+        );
     }
 
     #[test]
     fn dates_shift_by_one_offset_and_keep_their_form() {
         assert_eq!(shift_date("03/05/2023", 10).as_deref(), Some("03/15/2023"));
         assert_eq!(shift_date("2023-12-25", 10).as_deref(), Some("2024-01-04"));
-        assert_eq!(shift_date("March 5th, 2023", -5).as_deref(), Some("February 28th, 2023"));
+        assert_eq!(
+            shift_date("March 5th, 2023", -5).as_deref(),
+            Some("February 28th, 2023")
+        );
         assert_eq!(shift_date("5 Mar 2023", 31).as_deref(), Some("5 Apr 2023"));
         assert_eq!(shift_date("3/5", 1).as_deref(), Some("3/6"));
         assert_eq!(shift_date("12/31/99", 1).as_deref(), Some("01/01/00"));
@@ -505,12 +694,25 @@ mod tests {
         let second = "Is maria lopez due on 05/01/2024?";
         let out_first = pseudonymiser.pseudonymise(first, &detect(first));
         let out_second = pseudonymiser.pseudonymise(second, &detect(second));
-        assert!(!out_first.contains("Lopez") && !out_second.contains("lopez"), "{out_first} / {out_second}");
+        assert!(
+            !out_first.contains("Lopez") && !out_second.contains("lopez"),
+            "{out_first} / {out_second}"
+        );
         let surrogate = &pseudonymiser.mapping()[0].surrogate;
-        assert!(out_second.contains(&surrogate.to_lowercase()), "{out_second}");
+        assert!(
+            out_second.contains(&surrogate.to_lowercase()),
+            "{out_second}"
+        );
         // Intervals survive: both dates moved by the same number of days.
         let shift = pseudonymiser.date_shift_days();
-        assert_eq!(pseudonymiser.mapping().iter().filter(|s| s.label == PhiLabel::Date).count(), 2);
+        assert_eq!(
+            pseudonymiser
+                .mapping()
+                .iter()
+                .filter(|s| s.label == PhiLabel::Date)
+                .count(),
+            2
+        );
         assert!(shift.abs() >= 30);
         assert_eq!(pseudonymiser.reidentify(&out_first), first);
         assert!(format!("{pseudonymiser:?}").find("Lopez").is_none());
@@ -518,6 +720,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_recognised() {
-        assert_eq!(placeholders("a [NAME] b [DATE_12] [nope] [x"), vec![(2, 8), (11, 20)]);
+        assert_eq!(
+            placeholders("a [NAME] b [DATE_12] [nope] [x"),
+            vec![(2, 8), (11, 20)]
+        );
     }
 }

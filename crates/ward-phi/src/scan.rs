@@ -47,12 +47,26 @@ pub(crate) struct Scan<'t> {
 
 impl<'t> Scan<'t> {
     pub fn new(text: &'t str) -> Self {
-        Scan { text, lower: text.to_ascii_lowercase(), tokens: tokenize(text), findings: Vec::new(), not_phi: Vec::new() }
+        Scan {
+            text,
+            lower: text.to_ascii_lowercase(),
+            tokens: tokenize(text),
+            findings: Vec::new(),
+            not_phi: Vec::new(),
+        }
     }
 
-    pub fn push(&mut self, start: usize, end: usize, label: PhiLabel, recogniser: Recogniser, confidence: f32) {
+    pub fn push(
+        &mut self,
+        start: usize,
+        end: usize,
+        label: PhiLabel,
+        recogniser: Recogniser,
+        confidence: f32,
+    ) {
         debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
-        self.findings.push(Finding::new(start, end, label, recogniser, confidence));
+        self.findings
+            .push(Finding::new(start, end, label, recogniser, confidence));
     }
 
     /// The lowercased core of token `index` (without a possessive "'s").
@@ -69,13 +83,20 @@ impl<'t> Scan<'t> {
 
     /// The characters between token `index - 1` and token `index` (or the text start).
     pub fn gap_before(&self, index: usize) -> &str {
-        let from = if index == 0 { 0 } else { self.tokens[index - 1].end };
+        let from = if index == 0 {
+            0
+        } else {
+            self.tokens[index - 1].end
+        };
         &self.text[from..self.tokens[index].start]
     }
 
     /// The characters between token `index` and the next token (or the text end).
     pub fn gap_after(&self, index: usize) -> &str {
-        let to = self.tokens.get(index + 1).map_or(self.text.len(), |next| next.start);
+        let to = self
+            .tokens
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next.start);
         &self.text[self.tokens[index].end..to]
     }
 
@@ -85,7 +106,12 @@ impl<'t> Scan<'t> {
         if index == 0 || gap.contains('\n') {
             return true;
         }
-        gap.trim().chars().any(|c| matches!(c, '.' | '!' | '?' | ':' | ';' | '"' | '*' | '\u{2022}' | '('))
+        gap.trim().chars().any(|c| {
+            matches!(
+                c,
+                '.' | '!' | '?' | ':' | ';' | '"' | '*' | '\u{2022}' | '('
+            )
+        })
     }
 
     /// True when only spaces separate tokens `index` and `index + 1`.
@@ -130,7 +156,11 @@ fn tokenize(text: &str) -> Vec<Token> {
             // An apostrophe or hyphen stays inside a word when a letter follows it.
             if matches!(c, '\'' | '\u{2019}' | '-') {
                 let after = offset + c.len_utf8();
-                if text[after..].chars().next().is_some_and(char::is_alphabetic) {
+                if text[after..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphabetic)
+                {
                     end = after;
                     chars.next();
                     continue;
@@ -152,10 +182,24 @@ fn tokenize(text: &str) -> Vec<Token> {
             (0, _, _) => Case::Lower,
             (_, 0, _) => Case::Upper,
             // "McDonald", "O'Brien" are capitalised; "ADLs" is an abbreviation.
-            _ if first_upper && word.chars().nth(1).is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}') => Case::Capitalised,
+            _ if first_upper
+                && word
+                    .chars()
+                    .nth(1)
+                    .is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}') =>
+            {
+                Case::Capitalised
+            }
             _ => Case::Other,
         };
-        tokens.push(Token { start, end, core_end, case, has_digit: digits > 0, has_alpha: uppers + lowers > 0 });
+        tokens.push(Token {
+            start,
+            end,
+            core_end,
+            case,
+            has_digit: digits > 0,
+            has_alpha: uppers + lowers > 0,
+        });
     }
     tokens
 }
@@ -166,7 +210,9 @@ mod tests {
 
     fn words(text: &str) -> Vec<(String, Case)> {
         let scan = Scan::new(text);
-        (0..scan.tokens.len()).map(|i| (scan.original(i).to_string(), scan.tokens[i].case)).collect()
+        (0..scan.tokens.len())
+            .map(|i| (scan.original(i).to_string(), scan.tokens[i].case))
+            .collect()
     }
 
     #[test]

@@ -4,7 +4,10 @@ use crate::{detect, PhiLabel};
 
 /// Asserts that the findings in `text` are exactly `expected`, as (substring, label) in text order.
 pub(crate) fn check(text: &str, expected: &[(&str, PhiLabel)]) {
-    let found: Vec<(&str, PhiLabel)> = detect(text).iter().map(|finding| (&text[finding.start..finding.end], finding.label)).collect();
+    let found: Vec<(&str, PhiLabel)> = detect(text)
+        .iter()
+        .map(|finding| (&text[finding.start..finding.end], finding.label))
+        .collect();
     assert_eq!(found, expected, "findings in {text:?}");
 }
 

@@ -10,6 +10,7 @@ mod call;
 pub mod error;
 mod ollama;
 mod openai;
+mod phi;
 mod routes;
 
 pub use routes::{router, serve, AppState, ServerSettings};

@@ -16,7 +16,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use ward_core::{Backend, ErrorKind, ModelCatalog, WardError};
 
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
-use crate::{ollama, openai};
+use crate::{ollama, openai, phi};
 
 /// Settings the server needs; the binary fills them from `ward.toml`.
 #[derive(Debug, Clone)]
@@ -49,6 +49,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/completions", post(openai::completions))
         .route("/v1/models", get(openai::models))
+        .route("/v1/phi/detect", post(phi::detect))
         .route("/api/chat", post(ollama::chat))
         .route("/api/generate", post(ollama::generate))
         .route("/api/tags", get(ollama::tags))

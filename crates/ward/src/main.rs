@@ -211,11 +211,30 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
             pull::list_models(&config, available)
         }
         Command::Phi { action } => match action {
-            PhiCommand::Detect { input, text } => phi::detect(&phi::Input { path: input, plain_text: text }),
-            PhiCommand::Redact { input, text, mode, key, mapping } => {
-                phi::redact_command(&phi::Input { path: input, plain_text: text }, mode, key, mapping.as_deref())
-            }
-            PhiCommand::Eval { input, json, show_errors } => phi::eval(&input, json, show_errors),
+            PhiCommand::Detect { input, text } => phi::detect(&phi::Input {
+                path: input,
+                plain_text: text,
+            }),
+            PhiCommand::Redact {
+                input,
+                text,
+                mode,
+                key,
+                mapping,
+            } => phi::redact_command(
+                &phi::Input {
+                    path: input,
+                    plain_text: text,
+                },
+                mode,
+                key,
+                mapping.as_deref(),
+            ),
+            PhiCommand::Eval {
+                input,
+                json,
+                show_errors,
+            } => phi::eval(&input, json, show_errors),
         },
         Command::Run {
             model,

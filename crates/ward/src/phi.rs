@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
-use ward_phi::{redact, Detector, EvalReport, GoldDocument, PhiLabel, Pseudonymiser, RedactionMode};
+use ward_phi::{
+    redact_text, Detector, EvalReport, GoldDocument, PhiLabel, Pseudonymiser, RedactionMode,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -28,24 +30,34 @@ pub struct Input {
 
 fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(match path {
-        Some(path) => Box::new(BufReader::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)),
+        Some(path) => Box::new(BufReader::new(
+            File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )),
         None => Box::new(BufReader::new(io::stdin().lock())),
     })
 }
 
 fn read_all(path: Option<&Path>) -> anyhow::Result<String> {
     let mut text = String::new();
-    open(path)?.read_to_string(&mut text).context("the input is not UTF-8 text")?;
+    open(path)?
+        .read_to_string(&mut text)
+        .context("the input is not UTF-8 text")?;
     Ok(text)
 }
 
 fn spans_json(findings: &[ward_phi::Finding]) -> Value {
-    Value::Array(findings.iter().map(|f| json!({"start": f.start, "end": f.end, "label": f.label.as_str()})).collect())
+    Value::Array(
+        findings
+            .iter()
+            .map(|f| json!({"start": f.start, "end": f.end, "label": f.label.as_str()}))
+            .collect(),
+    )
 }
 
 /// One JSONL record `{"id": ..., "text": "..."}`; the error never repeats the line's content.
 fn parse_record(line: &str) -> Result<(Value, String), String> {
-    let value: Value = serde_json::from_str(line).map_err(|error| format!("not valid JSON (column {})", error.column()))?;
+    let value: Value = serde_json::from_str(line)
+        .map_err(|error| format!("not valid JSON (column {})", error.column()))?;
     let Value::Object(mut object) = value else {
         return Err("expected a JSON object like {\"id\": 1, \"text\": \"...\"}".into());
     };
@@ -59,20 +71,27 @@ fn parse_record(line: &str) -> Result<(Value, String), String> {
 
 /// Runs `per_record` over each JSONL line; a bad line gets an `{"id", "error"}` line in its place so
 /// output lines stay aligned with input lines, and the command fails at the end.
-fn each_record(input: &Input, mut per_record: impl FnMut(&Value, &str, &mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn each_record(
+    input: &Input,
+    mut per_record: impl FnMut(&Value, &str, &mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let reader = open(input.path.as_deref())?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut bad_lines = Vec::new();
     for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("line {}: cannot read (is the input UTF-8?)", index + 1))?;
+        let line =
+            line.with_context(|| format!("line {}: cannot read (is the input UTF-8?)", index + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         match parse_record(&line) {
             Ok((id, text)) => per_record(&id, &text, &mut out)?,
             Err(reason) => {
-                let id = serde_json::from_str::<Value>(&line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
+                let id = serde_json::from_str::<Value>(&line)
+                    .ok()
+                    .and_then(|v| v.get("id").cloned())
+                    .unwrap_or(Value::Null);
                 writeln!(out, "{}", json!({"id": id, "error": reason}))?;
                 bad_lines.push(format!("line {}: {reason}", index + 1));
             }
@@ -80,7 +99,16 @@ fn each_record(input: &Input, mut per_record: impl FnMut(&Value, &str, &mut dyn 
     }
     out.flush()?;
     if !bad_lines.is_empty() {
-        bail!("{} input line(s) could not be read:\n  {}", bad_lines.len(), bad_lines.iter().take(10).cloned().collect::<Vec<_>>().join("\n  "));
+        bail!(
+            "{} input line(s) could not be read:\n  {}",
+            bad_lines.len(),
+            bad_lines
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
     }
     Ok(())
 }
@@ -89,26 +117,40 @@ pub fn detect(input: &Input) -> anyhow::Result<()> {
     let detector = Detector::shared();
     if input.plain_text {
         let text = read_all(input.path.as_deref())?;
-        let id = input.path.as_ref().map_or("-".to_string(), |path| path.display().to_string());
-        println!("{}", json!({"id": id, "spans": spans_json(&detector.detect(&text))}));
+        let id = input
+            .path
+            .as_ref()
+            .map_or("-".to_string(), |path| path.display().to_string());
+        println!(
+            "{}",
+            json!({"id": id, "spans": spans_json(&detector.detect(&text))})
+        );
         return Ok(());
     }
     each_record(input, |id, text, out| {
-        writeln!(out, "{}", json!({"id": id, "spans": spans_json(&detector.detect(text))}))?;
+        writeln!(
+            out,
+            "{}",
+            json!({"id": id, "spans": spans_json(&detector.detect(text))})
+        )?;
         Ok(())
     })
 }
 
-pub fn redact_command(input: &Input, mode: Mode, key: Option<u64>, mapping: Option<&Path>) -> anyhow::Result<()> {
+pub fn redact_command(
+    input: &Input,
+    mode: Mode,
+    key: Option<u64>,
+    mapping: Option<&Path>,
+) -> anyhow::Result<()> {
     let detector = Detector::shared();
     let key = key.unwrap_or_else(random_key);
     let mut pseudonymiser = Pseudonymiser::new(key);
     let mut transform = |text: &str| -> String {
-        let findings = detector.detect(text);
         match mode {
-            Mode::Mask => redact(text, &findings, RedactionMode::Mask),
-            Mode::Tag => redact(text, &findings, RedactionMode::Tag),
-            Mode::Pseudonymise => pseudonymiser.pseudonymise(text, &findings),
+            Mode::Mask => redact_text(detector, text, RedactionMode::Mask),
+            Mode::Tag => redact_text(detector, text, RedactionMode::Tag),
+            Mode::Pseudonymise => pseudonymiser.pseudonymise(text, &detector.detect(text)),
         }
     };
     if input.plain_text {
@@ -131,9 +173,14 @@ pub fn redact_command(input: &Input, mode: Mode, key: Option<u64>, mapping: Opti
             .iter()
             .map(|s| json!({"label": s.label.as_str(), "original": s.original, "surrogate": s.surrogate}))
             .collect();
-        let document = json!({"date_shift_days": pseudonymiser.date_shift_days(), "surrogates": pairs});
-        std::fs::write(path, serde_json::to_vec_pretty(&document)?).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("mapping written to {} (it re-identifies the output: keep it as safe as the input)", path.display());
+        let document =
+            json!({"date_shift_days": pseudonymiser.date_shift_days(), "surrogates": pairs});
+        std::fs::write(path, serde_json::to_vec_pretty(&document)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "mapping written to {} (it re-identifies the output: keep it as safe as the input)",
+            path.display()
+        );
     }
     Ok(())
 }
@@ -141,7 +188,11 @@ pub fn redact_command(input: &Input, mode: Mode, key: Option<u64>, mapping: Opti
 fn random_key() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     hasher.finish()
 }
 
@@ -150,20 +201,40 @@ fn read_gold(path: &Path) -> anyhow::Result<(Vec<Value>, Vec<GoldDocument>)> {
     let reader = open(Some(path))?;
     let (mut ids, mut documents) = (Vec::new(), Vec::new());
     for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{}: line {}: cannot read", path.display(), index + 1))?;
+        let line =
+            line.with_context(|| format!("{}: line {}: cannot read", path.display(), index + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         let where_ = || format!("{}: line {}", path.display(), index + 1);
-        let (id, text) = parse_record(&line).map_err(|reason| anyhow::anyhow!("{}: {reason}", where_()))?;
+        let (id, text) =
+            parse_record(&line).map_err(|reason| anyhow::anyhow!("{}: {reason}", where_()))?;
         let value: Value = serde_json::from_str(&line)?;
         let mut spans = Vec::new();
-        for span in value.get("spans").and_then(Value::as_array).with_context(|| format!("{}: missing array \"spans\"", where_()))? {
-            let start = span.get("start").and_then(Value::as_u64).with_context(|| format!("{}: span without integer \"start\"", where_()))? as usize;
-            let end = span.get("end").and_then(Value::as_u64).with_context(|| format!("{}: span without integer \"end\"", where_()))? as usize;
+        for span in value
+            .get("spans")
+            .and_then(Value::as_array)
+            .with_context(|| format!("{}: missing array \"spans\"", where_()))?
+        {
+            let start = span
+                .get("start")
+                .and_then(Value::as_u64)
+                .with_context(|| format!("{}: span without integer \"start\"", where_()))?
+                as usize;
+            let end = span
+                .get("end")
+                .and_then(Value::as_u64)
+                .with_context(|| format!("{}: span without integer \"end\"", where_()))?
+                as usize;
             let label_name = span.get("label").and_then(Value::as_str).unwrap_or("");
-            let label: PhiLabel = label_name.parse().map_err(|_| anyhow::anyhow!("{}: unknown label {label_name:?}", where_()))?;
-            if start >= end || end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            let label: PhiLabel = label_name
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{}: unknown label {label_name:?}", where_()))?;
+            if start >= end
+                || end > text.len()
+                || !text.is_char_boundary(start)
+                || !text.is_char_boundary(end)
+            {
                 bail!("{}: span {start}..{end} is not a byte range on character boundaries of the text", where_());
             }
             spans.push((start, end, label));
@@ -184,7 +255,10 @@ pub fn eval(path: &Path, as_json: bool, show_errors: usize) -> anyhow::Result<()
     let report = ward_phi::evaluate(&documents, detector);
     let seconds = started.elapsed().as_secs_f64();
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&report, seconds))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&report, seconds))?
+        );
     } else {
         print_report(&report, seconds);
     }
@@ -225,16 +299,29 @@ fn print_report(report: &EvalReport, seconds: f64) {
         report.bytes as f64 / 1e6 / seconds.max(1e-9),
         report.documents as f64 / seconds.max(1e-9)
     );
-    println!("category-blind recall      {:>7.2}%  ({}/{} gold spans)", 100.0 * report.category_blind_recall(), report.found_spans, report.gold_spans);
+    println!(
+        "category-blind recall      {:>7.2}%  ({}/{} gold spans)",
+        100.0 * report.category_blind_recall(),
+        report.found_spans,
+        report.gold_spans
+    );
     println!(
         "PHI-free left untouched    {:>7.2}%  ({}/{} documents)",
         100.0 * report.untouched_negative_rate(),
         report.untouched_negatives,
         report.negative_documents
     );
-    println!("category-blind precision   {:>7.2}%  ({}/{} findings on PHI)", 100.0 * report.category_blind_precision(), report.predicted_on_phi, report.predicted_spans);
+    println!(
+        "category-blind precision   {:>7.2}%  ({}/{} findings on PHI)",
+        100.0 * report.category_blind_precision(),
+        report.predicted_on_phi,
+        report.predicted_spans
+    );
     println!();
-    println!("{:<16} {:>6} {:>8} {:>9} {:>9}", "label", "gold", "recall", "findings", "precision");
+    println!(
+        "{:<16} {:>6} {:>8} {:>9} {:>9}",
+        "label", "gold", "recall", "findings", "precision"
+    );
     for score in &report.labels {
         println!(
             "{:<16} {:>6} {:>7.2}% {:>9} {:>8.2}%",
@@ -253,7 +340,12 @@ fn print_errors(report: &EvalReport, ids: &[Value], documents: &[GoldDocument], 
     println!("\nmissed gold spans (first {limit}):");
     for miss in report.misses.iter().take(limit) {
         let text = &documents[miss.document].text;
-        let found: Vec<String> = detector.detect(text).iter().filter(|f| f.start < miss.end + 40 && miss.start < f.end + 40).map(|f| format!("{}={}", &text[f.start..f.end], f.label)).collect();
+        let found: Vec<String> = detector
+            .detect(text)
+            .iter()
+            .filter(|f| f.start < miss.end + 40 && miss.start < f.end + 40)
+            .map(|f| format!("{}={}", &text[f.start..f.end], f.label))
+            .collect();
         let context_start = floor_boundary(text, miss.start.saturating_sub(40));
         let context_end = floor_boundary(text, (miss.end + 40).min(text.len()));
         println!(
@@ -268,7 +360,18 @@ fn print_errors(report: &EvalReport, ids: &[Value], documents: &[GoldDocument], 
     println!("\nflagged PHI-free documents (first {limit}):");
     for &index in report.flagged_negatives.iter().take(limit) {
         let text = &documents[index].text;
-        let found: Vec<String> = detector.detect(text).iter().map(|f| format!("{:?}={}({})", &text[f.start..f.end], f.label, f.recogniser.as_str())).collect();
+        let found: Vec<String> = detector
+            .detect(text)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?}={}({})",
+                    &text[f.start..f.end],
+                    f.label,
+                    f.recogniser.as_str()
+                )
+            })
+            .collect();
         println!("  {} {}", ids[index], found.join("; "));
     }
 }

@@ -15,14 +15,15 @@ pub(crate) struct AddressRecogniser {
 /// Suffixes that are also ordinary words or abbreviations ("Dr." is a doctor, "St." a saint):
 /// the street name before them must be capitalised.
 const AMBIGUOUS_SUFFIXES: &[&str] = &[
-    "dr", "st", "ct", "pl", "way", "run", "row", "path", "point", "pt", "loop", "hill", "ridge", "sq", "ter", "cir",
-    "trl", "park", "grove", "walk", "place", "square", "court", "crossing", "xing", "pike", "trail", "alley", "plaza",
-    "circle", "heights", "hts", "view", "lane", "ln",
+    "dr", "st", "ct", "pl", "way", "run", "row", "path", "point", "pt", "loop", "hill", "ridge",
+    "sq", "ter", "cir", "trl", "park", "grove", "walk", "place", "square", "court", "crossing",
+    "xing", "pike", "trail", "alley", "plaza", "circle", "heights", "hts", "view", "lane", "ln",
 ];
 const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike";
 const FUNCTION_WORDS: &[&str] = &[
-    "the", "a", "an", "to", "of", "and", "or", "per", "by", "on", "in", "at", "down", "up", "for", "with", "from",
-    "into", "her", "his", "their", "my", "our", "your", "this", "that", "times", "x",
+    "the", "a", "an", "to", "of", "and", "or", "per", "by", "on", "in", "at", "down", "up", "for",
+    "with", "from", "into", "her", "his", "their", "my", "our", "your", "this", "that", "times",
+    "x",
 ];
 
 impl AddressRecogniser {
@@ -40,7 +41,10 @@ impl AddressRecogniser {
         let mut found = Vec::new();
         for captures in self.street.captures_iter(&scan.lower) {
             let whole = captures.get(0).expect("group 0");
-            let (name, suffix) = (captures.get(1).expect("name group"), captures.get(2).expect("suffix group"));
+            let (name, suffix) = (
+                captures.get(1).expect("name group"),
+                captures.get(2).expect("suffix group"),
+            );
             if street_name_fits(scan, lexicon, name.start(), name.end(), suffix.as_str()) {
                 found.push((whole.start(), whole.end(), 0.9));
             }
@@ -53,17 +57,53 @@ impl AddressRecogniser {
         }
         cued_street_lines(scan, lexicon, &mut found);
         for (start, end, confidence) in found {
-            scan.push(start, end, PhiLabel::Address, Recogniser::Address, confidence);
+            scan.push(
+                start,
+                end,
+                PhiLabel::Address,
+                Recogniser::Address,
+                confidence,
+            );
         }
     }
 }
 
 /// Words before a house number that make what follows an address ("lives at 42 Perry Field").
 const ADDRESS_CUES: &[&str] = &[
-    "lives at", "living at", "resides at", "residing at", "address", "addr", "located at", "moved to", "mail to",
-    "send to", "ship to", "deliver to", "home at", "staying at", "lives", "at", "to",
+    "lives at",
+    "living at",
+    "resides at",
+    "residing at",
+    "address",
+    "addr",
+    "located at",
+    "moved to",
+    "mail to",
+    "send to",
+    "ship to",
+    "deliver to",
+    "home at",
+    "staying at",
+    "lives",
+    "at",
+    "to",
 ];
-const UNITS: &[&str] = &["apt", "apartment", "suite", "ste", "unit", "bldg", "building", "fl", "floor", "rm", "room", "lot", "space", "trlr"];
+const UNITS: &[&str] = &[
+    "apt",
+    "apartment",
+    "suite",
+    "ste",
+    "unit",
+    "bldg",
+    "building",
+    "fl",
+    "floor",
+    "rm",
+    "room",
+    "lot",
+    "space",
+    "trlr",
+];
 
 /// "lives at 8651 Arthur Lodge", "Address: 97993 W Carolyn Tunnel, Apartment 10": a house number and
 /// capitalised words after an address cue, or alone on a line above a "City, ST" line.
@@ -71,15 +111,24 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
     for index in 0..scan.tokens.len() {
         let token = &scan.tokens[index];
         let number = scan.word(index);
-        let house_number = token.has_digit && number.len() <= 6 && number.bytes().take_while(u8::is_ascii_digit).count() >= 1
+        let house_number = token.has_digit
+            && number.len() <= 6
+            && number.bytes().take_while(u8::is_ascii_digit).count() >= 1
             && number.bytes().skip_while(u8::is_ascii_digit).count() <= 1;
         if !house_number || !scan.joined_by_space(index) {
             continue;
         }
-        let line_start = scan.starts_sentence(index) && scan.gap_before(index).contains('\n') || index == 0;
+        let line_start =
+            scan.starts_sentence(index) && scan.gap_before(index).contains('\n') || index == 0;
         let cued = index > 0 && {
             let before = scan.lower_before(token.start, 20);
-            ADDRESS_CUES.iter().any(|cue| before.trim_end().trim_end_matches(':').trim_end().ends_with(cue))
+            ADDRESS_CUES.iter().any(|cue| {
+                before
+                    .trim_end()
+                    .trim_end_matches(':')
+                    .trim_end()
+                    .ends_with(cue)
+            })
         };
         let mut last = index;
         let mut words = 0;
@@ -87,16 +136,28 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
             let next = &scan.tokens[last + 1];
             let word = scan.word(last + 1);
             let directional = matches!(word, "n" | "s" | "e" | "w" | "ne" | "nw" | "se" | "sw");
-            let ordinal = next.has_digit && ["st", "nd", "rd", "th"].iter().any(|end| word.ends_with(end));
-            if !(matches!(next.case, Case::Capitalised | Case::Upper) || directional || ordinal) || lexicon.is_clinical(word) && !directional {
+            let ordinal = next.has_digit
+                && ["st", "nd", "rd", "th"]
+                    .iter()
+                    .any(|end| word.ends_with(end));
+            if !(matches!(next.case, Case::Capitalised | Case::Upper) || directional || ordinal)
+                || lexicon.is_clinical(word) && !directional
+            {
                 break;
             }
             last += 1;
             words += 1;
         }
         let mut last = last;
-        let named = words >= 1 && !(words == 1 && matches!(scan.word(last), "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west"));
-        let line_ends = scan.gap_after(last).contains('\n') || last + 1 == scan.tokens.len() || scan.gap_after(last).trim() == ",";
+        let named = words >= 1
+            && !(words == 1
+                && matches!(
+                    scan.word(last),
+                    "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west"
+                ));
+        let line_ends = scan.gap_after(last).contains('\n')
+            || last + 1 == scan.tokens.len()
+            || scan.gap_after(last).trim() == ",";
         if !named || !(cued || line_start && line_ends && words >= 2) {
             continue;
         }
@@ -121,7 +182,13 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
 }
 
 /// The words between the house number and the suffix must read as a street name.
-fn street_name_fits(scan: &Scan<'_>, lexicon: &Lexicon, start: usize, end: usize, suffix: &str) -> bool {
+fn street_name_fits(
+    scan: &Scan<'_>,
+    lexicon: &Lexicon,
+    start: usize,
+    end: usize,
+    suffix: &str,
+) -> bool {
     let first = scan.token_at_or_after(start);
     let last = scan.token_at_or_after(end);
     let ambiguous = AMBIGUOUS_SUFFIXES.contains(&suffix);
@@ -132,8 +199,14 @@ fn street_name_fits(scan: &Scan<'_>, lexicon: &Lexicon, start: usize, end: usize
     (first..last).all(|index| {
         let word = scan.word(index);
         let token = &scan.tokens[index];
-        let ordinal = token.has_digit && ["st", "nd", "rd", "th"].iter().any(|ending| word.ends_with(ending));
-        let directional = matches!(word, "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west" | "old" | "new");
+        let ordinal = token.has_digit
+            && ["st", "nd", "rd", "th"]
+                .iter()
+                .any(|ending| word.ends_with(ending));
+        let directional = matches!(
+            word,
+            "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west" | "old" | "new"
+        );
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
         if FUNCTION_WORDS.contains(&word) || lexicon.is_clinical(word) {
             return false;
@@ -149,19 +222,47 @@ mod tests {
 
     #[test]
     fn street_lines_and_post_boxes() {
-        check("lives at 42 Oak St., Apt 4B now", &[("42 Oak St., Apt 4B", PhiLabel::Address)]);
-        check("1200 N. Main Street", &[("1200 N. Main Street", PhiLabel::Address)]);
-        check("moved to 77 west elm avenue", &[("77 west elm avenue", PhiLabel::Address)]);
+        check(
+            "lives at 42 Oak St., Apt 4B now",
+            &[("42 Oak St., Apt 4B", PhiLabel::Address)],
+        );
+        check(
+            "1200 N. Main Street",
+            &[("1200 N. Main Street", PhiLabel::Address)],
+        );
+        check(
+            "moved to 77 west elm avenue",
+            &[("77 west elm avenue", PhiLabel::Address)],
+        );
         check("send to PO Box 4411", &[("PO Box 4411", PhiLabel::Address)]);
-        check("at 9 Martin Luther King Jr Blvd", &[("9 Martin Luther King Jr Blvd", PhiLabel::Address)]);
-        check("lives at 8651 Arthur Lodge in", &[("8651 Arthur Lodge", PhiLabel::Address)]);
-        check("Address: 33 Hill Ln, Apartment 29", &[("33 Hill Ln, Apartment 29", PhiLabel::Address)]);
-        check("Lives at RR 4 Box 339", &[("RR 4 Box 339", PhiLabel::Address)]);
+        check(
+            "at 9 Martin Luther King Jr Blvd",
+            &[("9 Martin Luther King Jr Blvd", PhiLabel::Address)],
+        );
+        check(
+            "lives at 8651 Arthur Lodge in",
+            &[("8651 Arthur Lodge", PhiLabel::Address)],
+        );
+        check(
+            "Address: 33 Hill Ln, Apartment 29",
+            &[("33 Hill Ln, Apartment 29", PhiLabel::Address)],
+        );
+        check(
+            "Lives at RR 4 Box 339",
+            &[("RR 4 Box 339", PhiLabel::Address)],
+        );
     }
 
     #[test]
     fn doses_and_walks_are_not_addresses() {
-        for text in ["take 2 tabs per dr smith", "walked 2 blocks down the road", "5 mg lasix dr", "3 st segment changes", "went to 2 West for", "a box of 12 gloves"] {
+        for text in [
+            "take 2 tabs per dr smith",
+            "walked 2 blocks down the road",
+            "5 mg lasix dr",
+            "3 st segment changes",
+            "went to 2 West for",
+            "a box of 12 gloves",
+        ] {
             assert!(!labels(text).contains(&PhiLabel::Address), "{text}");
         }
     }

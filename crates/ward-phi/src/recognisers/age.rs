@@ -23,20 +23,28 @@ impl AgeRecogniser {
             r"(?-u:\b)(?:nonagenarian|centenarian|supercentenarian)(?-u:\b)".to_string(),
             r"(?-u:\b)(?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-](?:year|yr)s?[\s-]old(?-u:\b)".to_string(),
         ];
-        AgeRecogniser { pattern: Regex::new(&alternatives.join("|")).expect("valid pattern") }
+        AgeRecogniser {
+            pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
+        }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         for captures in self.pattern.captures_iter(&scan.lower) {
-            let span = captures.get(1).unwrap_or_else(|| captures.get(0).expect("group 0"));
+            let span = captures
+                .get(1)
+                .unwrap_or_else(|| captures.get(0).expect("group 0"));
             let end = span.start() + span.as_str().trim_end().len();
             // "92 mg" or "93 ml" go on past the match: a dose, not an age.
             if scan.lower[end..].starts_with(|c: char| c.is_alphanumeric() || c == '%') {
                 continue;
             }
             // "T 99 F" is a temperature.
-            if scan.cue_before(span.start(), 14, &["t", "temp", "tmax", "temperature", "fever", "febrile"]) {
+            if scan.cue_before(
+                span.start(),
+                14,
+                &["t", "temp", "tmax", "temperature", "fever", "febrile"],
+            ) {
                 continue;
             }
             found.push((span.start(), end));
@@ -63,7 +71,14 @@ mod tests {
 
     #[test]
     fn ages_up_to_89_and_other_numbers_are_not_ages() {
-        for text in ["a 67-year-old man", "age 89", "SpO2 95% on RA", "90 mg daily", "HR 98, 99.1 F", "Temp 99 F"] {
+        for text in [
+            "a 67-year-old man",
+            "age 89",
+            "SpO2 95% on RA",
+            "90 mg daily",
+            "HR 98, 99.1 F",
+            "Temp 99 F",
+        ] {
             assert!(labels(text).is_empty(), "{text}");
         }
     }

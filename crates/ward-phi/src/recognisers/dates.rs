@@ -20,27 +20,112 @@ const WEEKDAY: &str = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(
 
 /// Words before "7/10" or "5/5" that make it a score, not a date.
 const SCORE_CUES: &[&str] = &[
-    "pain", "strength", "power", "motor", "score", "scale", "rated", "rates", "grade", "murmur", "bp", "reflexes",
-    "ratio", "vision", "acuity", "apgar", "gcs", "mmse", "moca", "phq", "gad", "x", "sbp", "dbp", "blood pressure",
-    "severity", "level", "intensity",
+    "pain",
+    "strength",
+    "power",
+    "motor",
+    "score",
+    "scale",
+    "rated",
+    "rates",
+    "grade",
+    "murmur",
+    "bp",
+    "reflexes",
+    "ratio",
+    "vision",
+    "acuity",
+    "apgar",
+    "gcs",
+    "mmse",
+    "moca",
+    "phq",
+    "gad",
+    "x",
+    "sbp",
+    "dbp",
+    "blood pressure",
+    "severity",
+    "level",
+    "intensity",
 ];
 /// Words after "2/6" that make it a score or a dose.
 const SCORE_FOLLOWERS: &[&str] = &[
-    "strength", "power", "murmur", "pain", "scale", "score", "reflexes", "motor", "sem", "holosystolic", "systolic",
-    "diastolic", "tabs", "tab", "tablets", "pills", "dose", "doses", "times", "days", "of", "mmhg", "bilaterally",
-    "ratio", "split", "cup", "cups", "inch", "inches", "tsp", "tbsp",
+    "strength",
+    "power",
+    "murmur",
+    "pain",
+    "scale",
+    "score",
+    "reflexes",
+    "motor",
+    "sem",
+    "holosystolic",
+    "systolic",
+    "diastolic",
+    "tabs",
+    "tab",
+    "tablets",
+    "pills",
+    "dose",
+    "doses",
+    "times",
+    "days",
+    "of",
+    "mmhg",
+    "bilaterally",
+    "ratio",
+    "split",
+    "cup",
+    "cups",
+    "inch",
+    "inches",
+    "tsp",
+    "tbsp",
 ];
 /// Words before "3/5" that make it a date.
 const DATE_CUES: &[&str] = &[
-    "on", "since", "from", "until", "till", "through", "dated", "date", "dob", "dos", "seen", "admitted", "discharged",
-    "visit", "appt", "appointment", "surgery", "born", "due", "starting", "started", "effective", "last", "next",
-    "before", "after", "by", "of", "expires", "exp", "collected", "received", "scheduled",
+    "on",
+    "since",
+    "from",
+    "until",
+    "till",
+    "through",
+    "dated",
+    "date",
+    "dob",
+    "dos",
+    "seen",
+    "admitted",
+    "discharged",
+    "visit",
+    "appt",
+    "appointment",
+    "surgery",
+    "born",
+    "due",
+    "starting",
+    "started",
+    "effective",
+    "last",
+    "next",
+    "before",
+    "after",
+    "by",
+    "of",
+    "expires",
+    "exp",
+    "collected",
+    "received",
+    "scheduled",
 ];
 
 impl DateRecogniser {
     pub fn new() -> Self {
         // "nineteen seventy seven", "two thousand nineteen", "twenty twenty four"
-        let spoken_year = format!(r"(?:(?:nineteen|twenty)\s+(?:hundred|oh\s+{CARDINAL_WORD}|{CARDINAL_WORD})|two\s+thousand(?:\s+(?:and\s+)?{CARDINAL_WORD})?)");
+        let spoken_year = format!(
+            r"(?:(?:nineteen|twenty)\s+(?:hundred|oh\s+{CARDINAL_WORD}|{CARDINAL_WORD})|two\s+thousand(?:\s+(?:and\s+)?{CARDINAL_WORD})?)"
+        );
         let day_word = format!(r"(?:{ORDINAL_WORD}|{CARDINAL_WORD})");
         let weekday_prefix = format!(r"(?:{WEEKDAY},?\s+)?");
         let alternatives = [
@@ -89,7 +174,11 @@ impl DateRecogniser {
             if continues_number(scan, start, end) || !plausible(scan, text, start, end) {
                 continue;
             }
-            if contains_word(text, "may") && text.split_whitespace().count() <= 2 && !text.bytes().any(|b| b.is_ascii_digit()) && !scan.text[start..end].contains('M') {
+            if contains_word(text, "may")
+                && text.split_whitespace().count() <= 2
+                && !text.bytes().any(|b| b.is_ascii_digit())
+                && !scan.text[start..end].contains('M')
+            {
                 continue;
             }
             found.push((start, end, 0.9));
@@ -111,23 +200,34 @@ impl DateRecogniser {
 fn continues_number(scan: &Scan<'_>, start: usize, end: usize) -> bool {
     let bytes = scan.lower.as_bytes();
     let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
-    let before = start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-' | b':') && digit_at(start - 2);
+    let before =
+        start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-' | b':') && digit_at(start - 2);
     let after = matches!(bytes.get(end), Some(b'.' | b'/' | b'-' | b':')) && digit_at(end + 1);
     before || after
 }
 
 fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {
-    let numbers: Vec<u32> = text.split(|c: char| !c.is_ascii_digit()).filter_map(|part| part.parse().ok()).collect();
-    let all_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'));
+    let numbers: Vec<u32> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    let all_numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'));
     if !all_numeric {
         // Written months: a day, if any, must be 1-31.
-        return numbers.iter().all(|n| *n <= 31 || (1900..=2100).contains(n));
+        return numbers
+            .iter()
+            .all(|n| *n <= 31 || (1900..=2100).contains(n));
     }
     match numbers.as_slice() {
-        [year, month, day, ..] if *year >= 1000 => (1..=12).contains(month) && (1..=31).contains(day),
+        [year, month, day, ..] if *year >= 1000 => {
+            (1..=12).contains(month) && (1..=31).contains(day)
+        }
         [first, second, _year] => {
             let (first, second) = (*first, *second);
-            ((1..=12).contains(&first) && (1..=31).contains(&second)) || ((1..=31).contains(&first) && (1..=12).contains(&second))
+            ((1..=12).contains(&first) && (1..=31).contains(&second))
+                || ((1..=31).contains(&first) && (1..=12).contains(&second))
         }
         [month, year] if *year >= 1900 => (1..=12).contains(month),
         [month, day] => partial_date(scan, *month, *day, start, end),
@@ -141,7 +241,10 @@ fn partial_date(scan: &Scan<'_>, month: u32, day: u32, start: usize, end: usize)
         return false;
     }
     let before = scan.lower_before(start, 24);
-    let last_word = before.split(|c: char| !c.is_ascii_alphanumeric()).rfind(|w| !w.is_empty()).unwrap_or("");
+    let last_word = before
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .unwrap_or("");
     if DATE_CUES.contains(&last_word) {
         return true;
     }
@@ -150,10 +253,17 @@ fn partial_date(scan: &Scan<'_>, month: u32, day: u32, start: usize, end: usize)
         return true;
     }
     let after = &scan.lower[end..];
-    let next_word = after.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+    let next_word = after
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
     let fraction = day <= 4 && month < day;
-    let score = day == 10 || day == 5 && month <= 5 || day == 6 && month <= 6 || (month == day && month <= 5);
-    let cued_score = SCORE_CUES.iter().any(|cue| contains_word(before, cue)) || SCORE_FOLLOWERS.contains(&next_word);
+    let score = day == 10
+        || day == 5 && month <= 5
+        || day == 6 && month <= 6
+        || (month == day && month <= 5);
+    let cued_score = SCORE_CUES.iter().any(|cue| contains_word(before, cue))
+        || SCORE_FOLLOWERS.contains(&next_word);
     !(fraction || score || cued_score)
 }
 
@@ -166,20 +276,32 @@ mod tests {
     fn numeric_and_iso_dates() {
         check("DOB 04/12/1961.", &[("04/12/1961", PhiLabel::Date)]);
         check("seen 4-12-61 and", &[("4-12-61", PhiLabel::Date)]);
-        check("on 2023-03-05T10:30 z", &[("2023-03-05T10:30", PhiLabel::Date)]);
+        check(
+            "on 2023-03-05T10:30 z",
+            &[("2023-03-05T10:30", PhiLabel::Date)],
+        );
         check("12.05.2023", &[("12.05.2023", PhiLabel::Date)]);
     }
 
     #[test]
     fn written_and_partial_dates() {
-        check("admitted March 5th, 2023", &[("March 5th, 2023", PhiLabel::Date)]);
-        check("on the 5th of March", &[("the 5th of March", PhiLabel::Date)]);
+        check(
+            "admitted March 5th, 2023",
+            &[("March 5th, 2023", PhiLabel::Date)],
+        );
+        check(
+            "on the 5th of March",
+            &[("the 5th of March", PhiLabel::Date)],
+        );
         check("due 12 Jan 2024", &[("12 Jan 2024", PhiLabel::Date)]);
         check("since Feb 2023", &[("Feb 2023", PhiLabel::Date)]);
         check("f/u on 3/5", &[("3/5", PhiLabel::Date)]);
         check("started in June", &[("June", PhiLabel::Date)]);
         check("Sept. 9", &[("Sept. 9", PhiLabel::Date)]);
-        check("Thursday, July 21, 2016", &[("Thursday, July 21, 2016", PhiLabel::Date)]);
+        check(
+            "Thursday, July 21, 2016",
+            &[("Thursday, July 21, 2016", PhiLabel::Date)],
+        );
         check("labs (03/05): pH 7.40", &[("03/05", PhiLabel::Date)]);
         check("on May 3", &[("May 3", PhiLabel::Date)]);
     }
@@ -187,10 +309,22 @@ mod tests {
     #[test]
     fn relative_dates_that_pin_a_day() {
         check("fell last Friday", &[("last Friday", PhiLabel::Date)]);
-        check("fell this past Sunday", &[("this past Sunday", PhiLabel::Date)]);
-        check("dob september eleventh two thousand seventeen ok", &[("september eleventh two thousand seventeen", PhiLabel::Date)]);
-        check("on june fifteen twenty twenty for", &[("june fifteen twenty twenty", PhiLabel::Date)]);
-        check("the fourteenth of may nineteen twenty six", &[("the fourteenth of may nineteen twenty six", PhiLabel::Date)]);
+        check(
+            "fell this past Sunday",
+            &[("this past Sunday", PhiLabel::Date)],
+        );
+        check(
+            "dob september eleventh two thousand seventeen ok",
+            &[("september eleventh two thousand seventeen", PhiLabel::Date)],
+        );
+        check(
+            "on june fifteen twenty twenty for",
+            &[("june fifteen twenty twenty", PhiLabel::Date)],
+        );
+        check(
+            "the fourteenth of may nineteen twenty six",
+            &[("the fourteenth of may nineteen twenty six", PhiLabel::Date)],
+        );
         check("worse since yesterday", &[("yesterday", PhiLabel::Date)]);
         check("seen on Monday morning", &[("Monday", PhiLabel::Date)]);
     }

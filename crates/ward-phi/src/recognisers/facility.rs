@@ -15,33 +15,176 @@ pub(crate) struct FacilityRecogniser {
 
 /// Facility words that are too common to stand for a facility unless capitalised.
 const WEAK_KEYWORDS: &[&str] = &[
-    "health", "associates", "practice", "pharmacy", "memorial", "laboratories", "group", "physicians", "partners", "center",
-    "centre", "centers", "institute", "primary care", "urgent care", "cardiology", "dermatology", "endocrinology",
-    "orthopedics", "orthopaedics", "neurology", "oncology", "urology", "pulmonary", "pulmonology", "gastroenterology",
-    "rheumatology", "nephrology", "ophthalmology", "optometry", "radiology", "imaging", "pediatrics", "surgery",
-    "surgical", "dialysis", "rehabilitation", "podiatry", "allergy", "obstetrics", "gynecology", "mental health",
-    "behavioral health", "physical therapy", "family medicine", "internal medicine",
+    "health",
+    "associates",
+    "practice",
+    "pharmacy",
+    "memorial",
+    "laboratories",
+    "group",
+    "physicians",
+    "partners",
+    "center",
+    "centre",
+    "centers",
+    "institute",
+    "primary care",
+    "urgent care",
+    "cardiology",
+    "dermatology",
+    "endocrinology",
+    "orthopedics",
+    "orthopaedics",
+    "neurology",
+    "oncology",
+    "urology",
+    "pulmonary",
+    "pulmonology",
+    "gastroenterology",
+    "rheumatology",
+    "nephrology",
+    "ophthalmology",
+    "optometry",
+    "radiology",
+    "imaging",
+    "pediatrics",
+    "surgery",
+    "surgical",
+    "dialysis",
+    "rehabilitation",
+    "podiatry",
+    "allergy",
+    "obstetrics",
+    "gynecology",
+    "mental health",
+    "behavioral health",
+    "physical therapy",
+    "family medicine",
+    "internal medicine",
 ];
 /// Words before a lowercase facility name that end it ("seen at lutheran heart institute").
-const BOUNDARIES: &[&str] = &["at", "from", "to", "in", "the", "with", "by", "for", "a", "an", "our", "his", "her", "their", "your", "my", "this", "that", "and"];
+const BOUNDARIES: &[&str] = &[
+    "at", "from", "to", "in", "the", "with", "by", "for", "a", "an", "our", "his", "her", "their",
+    "your", "my", "this", "that", "and",
+];
 /// Capitalised words that belong in a facility name but do not identify one on their own.
 const GENERIC: &[&str] = &[
-    "the", "a", "an", "our", "my", "his", "her", "their", "your", "this", "that", "local", "nearby", "community",
-    "general", "regional", "university", "memorial", "county", "city", "state", "national", "children's", "childrens",
-    "women's", "veterans", "va", "medical", "health", "family", "primary", "care", "urgent", "emergency", "new", "main",
-    "central", "north", "south", "east", "west", "outpatient", "inpatient", "walk-in", "same-day", "teaching", "private",
-    "public", "rural", "specialty", "other", "another", "previous", "prior", "same", "his", "any", "which", "sleep",
-    "eye", "heart", "kidney", "cancer", "women", "children", "pain", "wound", "vein", "spine", "skin", "foot",
-    "breast", "lung", "liver", "brain", "vascular", "dental", "diabetes", "weight", "wellness", "surgery", "surgical",
-    "diagnostic", "diagnostics", "specialists", "poison", "control", "crisis", "help", "call", "service", "support",
-    "disease", "prevention", "trauma", "burn", "stroke", "transplant", "infusion", "student", "employee", "consultants", "clinic", "hospital", "institute", "center", "centre",
+    "the",
+    "a",
+    "an",
+    "our",
+    "my",
+    "his",
+    "her",
+    "their",
+    "your",
+    "this",
+    "that",
+    "local",
+    "nearby",
+    "community",
+    "general",
+    "regional",
+    "university",
+    "memorial",
+    "county",
+    "city",
+    "state",
+    "national",
+    "children's",
+    "childrens",
+    "women's",
+    "veterans",
+    "va",
+    "medical",
+    "health",
+    "family",
+    "primary",
+    "care",
+    "urgent",
+    "emergency",
+    "new",
+    "main",
+    "central",
+    "north",
+    "south",
+    "east",
+    "west",
+    "outpatient",
+    "inpatient",
+    "walk-in",
+    "same-day",
+    "teaching",
+    "private",
+    "public",
+    "rural",
+    "specialty",
+    "other",
+    "another",
+    "previous",
+    "prior",
+    "same",
+    "his",
+    "any",
+    "which",
+    "sleep",
+    "eye",
+    "heart",
+    "kidney",
+    "cancer",
+    "women",
+    "children",
+    "pain",
+    "wound",
+    "vein",
+    "spine",
+    "skin",
+    "foot",
+    "breast",
+    "lung",
+    "liver",
+    "brain",
+    "vascular",
+    "dental",
+    "diabetes",
+    "weight",
+    "wellness",
+    "surgery",
+    "surgical",
+    "diagnostic",
+    "diagnostics",
+    "specialists",
+    "poison",
+    "control",
+    "crisis",
+    "help",
+    "call",
+    "service",
+    "support",
+    "disease",
+    "prevention",
+    "trauma",
+    "burn",
+    "stroke",
+    "transplant",
+    "infusion",
+    "student",
+    "employee",
+    "consultants",
+    "clinic",
+    "hospital",
+    "institute",
+    "center",
+    "centre",
 ];
 const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for"];
 
 impl FacilityRecogniser {
     pub fn new() -> Self {
         let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine)(?: (?:associates|group|partners|clinic|center|specialists|consultants))?|medical cent(?:er|re)s?|health cent(?:er|re)|health system|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
-        FacilityRecogniser { keyword: Regex::new(keyword).expect("valid pattern") }
+        FacilityRecogniser {
+            keyword: Regex::new(keyword).expect("valid pattern"),
+        }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
@@ -52,19 +195,36 @@ impl FacilityRecogniser {
             if first_keyword_token >= scan.tokens.len() {
                 continue;
             }
-            let keyword_capitalised = matches!(scan.tokens[first_keyword_token].case, Case::Capitalised | Case::Upper);
-            let weak = WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.iter().any(|w| keyword.as_str().starts_with(w) && keyword.as_str().contains(' '));
-            if weak && !keyword_capitalised && !keyword.as_str().ends_with("center") && !keyword.as_str().ends_with("institute") {
+            let keyword_capitalised = matches!(
+                scan.tokens[first_keyword_token].case,
+                Case::Capitalised | Case::Upper
+            );
+            let weak = WEAK_KEYWORDS.contains(&keyword.as_str())
+                || WEAK_KEYWORDS
+                    .iter()
+                    .any(|w| keyword.as_str().starts_with(w) && keyword.as_str().contains(' '));
+            if weak
+                && !keyword_capitalised
+                && !keyword.as_str().ends_with("center")
+                && !keyword.as_str().ends_with("institute")
+            {
                 continue;
             }
             let end_token = name_continuation(scan, last_keyword_token);
-            let start_token = match name_start(scan, lexicon, first_keyword_token, keyword_capitalised) {
-                Some(start) => start,
-                // "Hospital of the University of Pennsylvania": the name comes after the keyword.
-                None if end_token > last_keyword_token && keyword_capitalised => first_keyword_token,
-                None => continue,
-            };
-            found.push((scan.tokens[start_token].start, scan.tokens[end_token].end, if weak { 0.88 } else { 0.9 }));
+            let start_token =
+                match name_start(scan, lexicon, first_keyword_token, keyword_capitalised) {
+                    Some(start) => start,
+                    // "Hospital of the University of Pennsylvania": the name comes after the keyword.
+                    None if end_token > last_keyword_token && keyword_capitalised => {
+                        first_keyword_token
+                    }
+                    None => continue,
+                };
+            found.push((
+                scan.tokens[start_token].start,
+                scan.tokens[end_token].end,
+                if weak { 0.88 } else { 0.9 },
+            ));
         }
         for institution in lexicon.institutions.find_iter(&scan.lower) {
             if scan.isolated(institution.start(), institution.end()) {
@@ -72,13 +232,24 @@ impl FacilityRecogniser {
             }
         }
         for (start, end, confidence) in found {
-            scan.push(start, end, PhiLabel::Facility, Recogniser::Facility, confidence);
+            scan.push(
+                start,
+                end,
+                PhiLabel::Facility,
+                Recogniser::Facility,
+                confidence,
+            );
         }
     }
 }
 
 /// Walks back from the facility word over its name; `None` when no word in it is distinctive.
-fn name_start(scan: &Scan<'_>, lexicon: &Lexicon, keyword_token: usize, keyword_capitalised: bool) -> Option<usize> {
+fn name_start(
+    scan: &Scan<'_>,
+    lexicon: &Lexicon,
+    keyword_token: usize,
+    keyword_capitalised: bool,
+) -> Option<usize> {
     let mut start = keyword_token;
     let mut distinctive = false;
     let mut index = keyword_token;
@@ -86,32 +257,53 @@ fn name_start(scan: &Scan<'_>, lexicon: &Lexicon, keyword_token: usize, keyword_
         let candidate = index - 1;
         let gap = scan.gap_after(candidate).trim();
         let abbreviation = matches!(scan.word(candidate), "st" | "mt" | "ft");
-        if !scan.joined_by_space(candidate) && !gap.is_empty() && !(gap == "." && abbreviation) && gap != "&" || scan.gap_after(candidate).contains('\n') {
+        if !scan.joined_by_space(candidate)
+            && !gap.is_empty()
+            && !(gap == "." && abbreviation)
+            && gap != "&"
+            || scan.gap_after(candidate).contains('\n')
+        {
             break;
         }
         let word = scan.word(candidate);
         let token = &scan.tokens[candidate];
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
         let connector = CONNECTORS.contains(&word) || scan.gap_after(candidate).trim() == "&";
-        if CONNECTORS.contains(&word) && candidate > 0 && start == candidate + 1 && index != keyword_token {
+        if CONNECTORS.contains(&word)
+            && candidate > 0
+            && start == candidate + 1
+            && index != keyword_token
+        {
             // "Brigham and Women's": a connector is only kept when a name word comes before it.
             let before = &scan.tokens[candidate - 1];
-            if matches!(before.case, Case::Capitalised | Case::Upper) || !keyword_capitalised && before.case == Case::Lower && !BOUNDARIES.contains(&scan.word(candidate - 1)) {
+            if matches!(before.case, Case::Capitalised | Case::Upper)
+                || !keyword_capitalised
+                    && before.case == Case::Lower
+                    && !BOUNDARIES.contains(&scan.word(candidate - 1))
+            {
                 index -= 1;
                 continue;
             }
             break;
         }
         let _ = connector;
-        let lowercase_word = !keyword_capitalised && token.case == Case::Lower && !BOUNDARIES.contains(&word);
+        let lowercase_word =
+            !keyword_capitalised && token.case == Case::Lower && !BOUNDARIES.contains(&word);
         let lowercase_distinctive = lowercase_word
             && !lexicon.is_clinical(word)
-            && (!lexicon.is_english(word) || lexicon.is_last_name(word) || lexicon.is_first_name(word));
-        let lowercase_fits = lowercase_word && (lowercase_distinctive || GENERIC.contains(&word) || matches!(word, "st" | "saint" | "mt" | "mount" | "of"));
+            && (!lexicon.is_english(word)
+                || lexicon.is_last_name(word)
+                || lexicon.is_first_name(word));
+        let lowercase_fits = lowercase_word
+            && (lowercase_distinctive
+                || GENERIC.contains(&word)
+                || matches!(word, "st" | "saint" | "mt" | "mount" | "of"));
         if !(capitalised || lowercase_fits) || token.has_digit {
             break;
         }
-        let generic = GENERIC.contains(&word) || matches!(word, "st" | "saint" | "mt" | "mount") || lexicon.is_clinical(word);
+        let generic = GENERIC.contains(&word)
+            || matches!(word, "st" | "saint" | "mt" | "mount")
+            || lexicon.is_clinical(word);
         if capitalised && !generic || lowercase_distinctive && !GENERIC.contains(&word) {
             distinctive = true;
         }
@@ -125,7 +317,10 @@ fn name_start(scan: &Scan<'_>, lexicon: &Lexicon, keyword_token: usize, keyword_
 fn name_continuation(scan: &Scan<'_>, keyword_end_token: usize) -> usize {
     let mut end = keyword_end_token;
     let mut index = keyword_end_token + 1;
-    if index < scan.tokens.len() && scan.word(index) == "of" && scan.joined_by_space(keyword_end_token) {
+    if index < scan.tokens.len()
+        && scan.word(index) == "of"
+        && scan.joined_by_space(keyword_end_token)
+    {
         index += 1;
         if index < scan.tokens.len() && scan.word(index) == "the" {
             index += 1;
@@ -152,16 +347,49 @@ mod tests {
 
     #[test]
     fn named_facilities() {
-        check("admitted to Riverside Medical Center", &[("Riverside Medical Center", PhiLabel::Facility)]);
-        check("from St. Mary's Hospital today", &[("St. Mary's Hospital", PhiLabel::Facility)]);
-        check("Lakeview Family Practice", &[("Lakeview Family Practice", PhiLabel::Facility)]);
-        check("transferred to Mayo Clinic", &[("Mayo Clinic", PhiLabel::Facility)]);
-        check("seen at Hospital of the University of Pennsylvania", &[("Hospital of the University of Pennsylvania", PhiLabel::Facility)]);
-        check("records from johns hopkins", &[("johns hopkins", PhiLabel::Facility)]);
-        check("RN, Graves & Xu Dialysis Center", &[("Graves & Xu Dialysis Center", PhiLabel::Facility)]);
-        check("seen at Three Rivers Endocrinology on", &[("Three Rivers Endocrinology", PhiLabel::Facility)]);
-        check("seen at lutheran heart institute", &[("lutheran heart institute", PhiLabel::Facility)]);
-        check("at saint francis regional medical center tonight", &[("saint francis regional medical center", PhiLabel::Facility)]);
+        check(
+            "admitted to Riverside Medical Center",
+            &[("Riverside Medical Center", PhiLabel::Facility)],
+        );
+        check(
+            "from St. Mary's Hospital today",
+            &[("St. Mary's Hospital", PhiLabel::Facility)],
+        );
+        check(
+            "Lakeview Family Practice",
+            &[("Lakeview Family Practice", PhiLabel::Facility)],
+        );
+        check(
+            "transferred to Mayo Clinic",
+            &[("Mayo Clinic", PhiLabel::Facility)],
+        );
+        check(
+            "seen at Hospital of the University of Pennsylvania",
+            &[(
+                "Hospital of the University of Pennsylvania",
+                PhiLabel::Facility,
+            )],
+        );
+        check(
+            "records from johns hopkins",
+            &[("johns hopkins", PhiLabel::Facility)],
+        );
+        check(
+            "RN, Graves & Xu Dialysis Center",
+            &[("Graves & Xu Dialysis Center", PhiLabel::Facility)],
+        );
+        check(
+            "seen at Three Rivers Endocrinology on",
+            &[("Three Rivers Endocrinology", PhiLabel::Facility)],
+        );
+        check(
+            "seen at lutheran heart institute",
+            &[("lutheran heart institute", PhiLabel::Facility)],
+        );
+        check(
+            "at saint francis regional medical center tonight",
+            &[("saint francis regional medical center", PhiLabel::Facility)],
+        );
     }
 
     #[test]

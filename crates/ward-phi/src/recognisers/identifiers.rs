@@ -112,14 +112,19 @@ impl IdentifierRecogniser {
     pub fn new() -> Self {
         let mut cues: Vec<&str> = CUES.iter().map(|(cue, _)| *cue).collect();
         cues.sort_by_key(|cue| std::cmp::Reverse(cue.len()));
-        let alternation = cues.iter().map(|cue| regex::escape(cue)).collect::<Vec<_>>().join("|");
+        let alternation = cues
+            .iter()
+            .map(|cue| regex::escape(cue))
+            .collect::<Vec<_>>()
+            .join("|");
         // cue, then connective noise ("#", "no.", "number:", "is"), then a value with a digit in it.
         let cued = format!(
             r"(?:^|[^a-z0-9])((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*([a-z0-9][a-z0-9]*(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{{2,}})*)"
         );
         let digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
         IdentifierRecogniser {
-            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)")).expect("valid pattern"),
+            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)"))
+                .expect("valid pattern"),
             cued: Regex::new(&cued).expect("valid pattern"),
             code: Regex::new(r"[a-z0-9]+(?:-[a-z0-9]+)*").expect("valid pattern"),
         }
@@ -128,7 +133,10 @@ impl IdentifierRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         for captures in self.cued.captures_iter(&scan.lower) {
-            let (cue, value) = (captures.get(1).expect("cue group"), captures.get(2).expect("value group"));
+            let (cue, value) = (
+                captures.get(1).expect("cue group"),
+                captures.get(2).expect("value group"),
+            );
             // "pacemaker serial number": the most specific cue in the run names the label.
             let label = CUES
                 .iter()
@@ -138,12 +146,25 @@ impl IdentifierRecogniser {
                 .unwrap_or(PhiLabel::OtherId);
             let value_text = value.as_str();
             let digits = value_text.bytes().filter(u8::is_ascii_digit).count();
-            let weak_cue = matches!(cue.as_str().trim(), "no" | "number" | "#" | "order" | "case" | "model" | "group" | "record");
-            let enough = if weak_cue { digits >= 4 } else { digits >= 2 || (digits >= 1 && value_text.len() >= 4) };
+            let weak_cue = matches!(
+                cue.as_str().trim(),
+                "no" | "number" | "#" | "order" | "case" | "model" | "group" | "record"
+            );
+            let enough = if weak_cue {
+                digits >= 4
+            } else {
+                digits >= 2 || (digits >= 1 && value_text.len() >= 4)
+            };
             if !enough || looks_like_a_measurement(scan, value.end()) {
                 continue;
             }
-            found.push((value.start(), value.end(), label, Recogniser::CuedIdentifier, if weak_cue { 0.7 } else { 0.9 }));
+            found.push((
+                value.start(),
+                value.end(),
+                label,
+                Recogniser::CuedIdentifier,
+                if weak_cue { 0.7 } else { 0.9 },
+            ));
         }
         for code in self.code.find_iter(&scan.lower) {
             let (start, end) = (code.start(), code.end());
@@ -157,23 +178,43 @@ impl IdentifierRecogniser {
             }
             let digits = text.bytes().filter(u8::is_ascii_digit).count();
             let letters = text.bytes().filter(u8::is_ascii_alphabetic).count();
-            let decimal_before = start >= 2 && scan.lower.as_bytes()[start - 1] == b'.' && scan.lower.as_bytes()[start - 2].is_ascii_digit();
-            let decimal_after = scan.lower[end..].starts_with('.') && scan.lower[end + 1..].starts_with(|c: char| c.is_ascii_digit());
+            let decimal_before = start >= 2
+                && scan.lower.as_bytes()[start - 1] == b'.'
+                && scan.lower.as_bytes()[start - 2].is_ascii_digit();
+            let decimal_after = scan.lower[end..].starts_with('.')
+                && scan.lower[end + 1..].starts_with(|c: char| c.is_ascii_digit());
             let long_number = letters == 0 && digits >= 7 && !decimal_before && !decimal_after;
-            let long_code = letters > 0 && digits >= 5 && text.len() >= 6 && !looks_like_a_measurement(scan, end);
+            let long_code = letters > 0
+                && digits >= 5
+                && text.len() >= 6
+                && !looks_like_a_measurement(scan, end);
             if long_number || long_code {
                 found.push((start, end, PhiLabel::OtherId, Recogniser::LongNumber, 0.6));
             }
         }
         for spoken in self.spoken_digits.find_iter(&scan.lower) {
-            let label = if scan.cue_before(spoken.start(), 30, &["reached", "phone", "call", "number is", "cell", "callback"]) {
+            let label = if scan.cue_before(
+                spoken.start(),
+                30,
+                &["reached", "phone", "call", "number is", "cell", "callback"],
+            ) {
                 PhiLabel::Phone
-            } else if scan.cue_before(spoken.start(), 30, &["m r n", "mrn", "medical record", "record number"]) {
+            } else if scan.cue_before(
+                spoken.start(),
+                30,
+                &["m r n", "mrn", "medical record", "record number"],
+            ) {
                 PhiLabel::Mrn
             } else {
                 PhiLabel::OtherId
             };
-            found.push((spoken.start(), spoken.end(), label, Recogniser::LongNumber, 0.8));
+            found.push((
+                spoken.start(),
+                spoken.end(),
+                label,
+                Recogniser::LongNumber,
+                0.8,
+            ));
         }
         for (start, end, label, recogniser, confidence) in found {
             scan.push(start, end, label, recogniser, confidence);
@@ -183,18 +224,32 @@ impl IdentifierRecogniser {
 
 /// "policy 2 mg", "group 3 x 10" or "id 40 units": a number followed by a unit is not an identifier.
 fn looks_like_a_measurement(scan: &Scan<'_>, end: usize) -> bool {
-    const UNITS: &[&str] = &["mg", "mcg", "ml", "units", "kg", "lb", "lbs", "cm", "mm", "%", "days", "weeks", "years", "hours", "times", "x"];
+    const UNITS: &[&str] = &[
+        "mg", "mcg", "ml", "units", "kg", "lb", "lbs", "cm", "mm", "%", "days", "weeks", "years",
+        "hours", "times", "x",
+    ];
     let after = scan.lower[end..].trim_start();
-    UNITS.iter().any(|unit| after.starts_with(unit) && !after[unit.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+    UNITS.iter().any(|unit| {
+        after.starts_with(unit)
+            && !after[unit.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+    })
 }
 
 /// A code whose own check digit proves what it is: NPI (Luhn), DEA number, VIN.
 fn checked_identifier(code: &str) -> Option<PhiLabel> {
     let bytes = code.as_bytes();
-    if bytes.len() == 10 && bytes.iter().all(u8::is_ascii_digit) && matches!(bytes[0], b'1' | b'2') && npi_check(bytes) {
+    if bytes.len() == 10
+        && bytes.iter().all(u8::is_ascii_digit)
+        && matches!(bytes[0], b'1' | b'2')
+        && npi_check(bytes)
+    {
         return Some(PhiLabel::LicenseNumber);
     }
-    if bytes.len() == 9 && bytes[..2].iter().all(u8::is_ascii_alphabetic) && bytes[2..].iter().all(u8::is_ascii_digit) && dea_check(bytes) {
+    if bytes.len() == 9
+        && bytes[..2].iter().all(u8::is_ascii_alphabetic)
+        && bytes[2..].iter().all(u8::is_ascii_digit)
+        && dea_check(bytes)
+    {
         return Some(PhiLabel::LicenseNumber);
     }
     if bytes.len() == 17 && vin_check(bytes) {
@@ -250,7 +305,11 @@ pub(crate) fn vin_check(code: &[u8]) -> bool {
         }
     }
     let check = sum % 11;
-    let expected = if check == 10 { b'X' } else { b'0' + check as u8 };
+    let expected = if check == 10 {
+        b'X'
+    } else {
+        b'0' + check as u8
+    };
     code[8].to_ascii_uppercase() == expected && code.iter().any(u8::is_ascii_alphabetic)
 }
 
@@ -263,26 +322,59 @@ mod tests {
     fn identifiers_after_cue_words() {
         check("MRN: 4827193", &[("4827193", PhiLabel::Mrn)]);
         check("Med Rec # A-00482719", &[("A-00482719", PhiLabel::Mrn)]);
-        check("member ID XGH448229101", &[("XGH448229101", PhiLabel::HealthPlanId)]);
-        check("policy #: 99-8812-7", &[("99-8812-7", PhiLabel::HealthPlanId)]);
+        check(
+            "member ID XGH448229101",
+            &[("XGH448229101", PhiLabel::HealthPlanId)],
+        );
+        check(
+            "policy #: 99-8812-7",
+            &[("99-8812-7", PhiLabel::HealthPlanId)],
+        );
         check("acct 000938271", &[("000938271", PhiLabel::AccountNumber)]);
-        check("pacemaker serial number PM2231987X", &[("PM2231987X", PhiLabel::DeviceId)]);
+        check(
+            "pacemaker serial number PM2231987X",
+            &[("PM2231987X", PhiLabel::DeviceId)],
+        );
         check("plate 7ABC123 seen", &[("7ABC123", PhiLabel::VehicleId)]);
-        check("fingerprint id FP-88213", &[("FP-88213", PhiLabel::BiometricId)]);
+        check(
+            "fingerprint id FP-88213",
+            &[("FP-88213", PhiLabel::BiometricId)],
+        );
     }
 
     #[test]
     fn check_digits_identify_npi_dea_and_vin_without_cues() {
-        check("prescriber 1245319599 signed", &[("1245319599", PhiLabel::LicenseNumber)]);
-        check("reg AB1234563 ok", &[("AB1234563", PhiLabel::LicenseNumber)]);
-        check("car 1M8GDM9AXKP042788 parked", &[("1M8GDM9AXKP042788", PhiLabel::VehicleId)]);
+        check(
+            "prescriber 1245319599 signed",
+            &[("1245319599", PhiLabel::LicenseNumber)],
+        );
+        check(
+            "reg AB1234563 ok",
+            &[("AB1234563", PhiLabel::LicenseNumber)],
+        );
+        check(
+            "car 1M8GDM9AXKP042788 parked",
+            &[("1M8GDM9AXKP042788", PhiLabel::VehicleId)],
+        );
     }
 
     #[test]
     fn long_numbers_are_identifiers_but_doses_and_lab_values_are_not() {
-        check("ref 20230419887 attached", &[("20230419887", PhiLabel::OtherId)]);
-        check("can be reached at four one three seven three one oh four four eight per", &[("four one three seven three one oh four four eight", PhiLabel::Phone)]);
-        assert!(labels("policy change: take 2 tabs; group 3 had 40 units; WBC 11.3; plt 250000").is_empty());
+        check(
+            "ref 20230419887 attached",
+            &[("20230419887", PhiLabel::OtherId)],
+        );
+        check(
+            "can be reached at four one three seven three one oh four four eight per",
+            &[(
+                "four one three seven three one oh four four eight",
+                PhiLabel::Phone,
+            )],
+        );
+        assert!(
+            labels("policy change: take 2 tabs; group 3 had 40 units; WBC 11.3; plt 250000")
+                .is_empty()
+        );
         assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
     }
 }

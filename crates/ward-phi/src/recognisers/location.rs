@@ -17,25 +17,130 @@ pub(crate) struct LocationRecogniser {
 
 /// Words right before a lowercase place that make it a place ("lives in boston").
 const PLACE_CUES: &[&str] = &[
-    "in", "from", "to", "near", "at", "lives", "living", "resides", "residing", "moved", "born", "visiting", "outside",
-    "around", "of", "towards", "toward", "relocated", "hometown",
+    "in",
+    "from",
+    "to",
+    "near",
+    "at",
+    "lives",
+    "living",
+    "resides",
+    "residing",
+    "moved",
+    "born",
+    "visiting",
+    "outside",
+    "around",
+    "of",
+    "towards",
+    "toward",
+    "relocated",
+    "hometown",
 ];
 /// Words after a name or place that make it an eponym ("Lyme disease", "Glasgow Coma Scale").
 pub(crate) const HEAD_NOUNS: &[&str] = &[
-    "disease", "syndrome", "sign", "signs", "test", "scale", "score", "criteria", "rule", "rules", "palsy", "fracture",
-    "cyst", "lymphoma", "sarcoma", "tumor", "tumour", "procedure", "maneuver", "manoeuvre", "operation", "protocol",
-    "classification", "stage", "reflex", "phenomenon", "triad", "murmur", "node", "nodes", "diverticulum", "ulcer",
-    "shunt", "catheter", "position", "method", "index", "formula", "equation", "solution", "chromosome", "virus",
-    "fever", "disorder", "dystrophy", "anomaly", "malformation", "coma", "ankle", "knee", "encephalopathy",
-    "ataxia", "chorea", "aneurysm", "body", "bodies", "cell", "cells", "granules", "spots", "nodules", "lines", "law",
-    "effect", "incision", "retractor", "forceps", "tube", "tubes", "bag", "stockings", "hose", "splint", "dressing",
-    "deformity", "contracture", "esophagus", "block", "space", "canal", "duct", "gland", "glands", "angle", "point",
-    "sinus", "scheme", "staging", "system", "approach", "repair", "graft", "filter",
+    "disease",
+    "syndrome",
+    "sign",
+    "signs",
+    "test",
+    "scale",
+    "score",
+    "criteria",
+    "rule",
+    "rules",
+    "palsy",
+    "fracture",
+    "cyst",
+    "lymphoma",
+    "sarcoma",
+    "tumor",
+    "tumour",
+    "procedure",
+    "maneuver",
+    "manoeuvre",
+    "operation",
+    "protocol",
+    "classification",
+    "stage",
+    "reflex",
+    "phenomenon",
+    "triad",
+    "murmur",
+    "node",
+    "nodes",
+    "diverticulum",
+    "ulcer",
+    "shunt",
+    "catheter",
+    "position",
+    "method",
+    "index",
+    "formula",
+    "equation",
+    "solution",
+    "chromosome",
+    "virus",
+    "fever",
+    "disorder",
+    "dystrophy",
+    "anomaly",
+    "malformation",
+    "coma",
+    "ankle",
+    "knee",
+    "encephalopathy",
+    "ataxia",
+    "chorea",
+    "aneurysm",
+    "body",
+    "bodies",
+    "cell",
+    "cells",
+    "granules",
+    "spots",
+    "nodules",
+    "lines",
+    "law",
+    "effect",
+    "incision",
+    "retractor",
+    "forceps",
+    "tube",
+    "tubes",
+    "bag",
+    "stockings",
+    "hose",
+    "splint",
+    "dressing",
+    "deformity",
+    "contracture",
+    "esophagus",
+    "block",
+    "space",
+    "canal",
+    "duct",
+    "gland",
+    "glands",
+    "angle",
+    "point",
+    "sinus",
+    "scheme",
+    "staging",
+    "system",
+    "approach",
+    "repair",
+    "graft",
+    "filter",
 ];
 
 impl LocationRecogniser {
     pub fn new() -> Self {
-        let state_names = STATES.iter().map(|(name, _)| name.replace(' ', r"\s+")).collect::<Vec<_>>().join("|");
+        let state_names = STATES
+            .iter()
+            .map(|(name, _)| name.replace(' ', r"\s+"))
+            .collect::<Vec<_>>()
+            .join("|");
         LocationRecogniser {
             state_anchor: Regex::new(&format!(
                 r"(,\s*|\s+)({state_names}|[a-z]{{2}})(?-u:\b)\.?(?:,?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)(?-u:\b))?"
@@ -68,23 +173,41 @@ impl LocationRecogniser {
         gazetteer(scan, lexicon, &mut found);
         cued_places(scan, lexicon, &mut found);
         for (start, end, confidence) in found {
-            scan.push(start, end, PhiLabel::Location, Recogniser::Location, confidence);
+            scan.push(
+                start,
+                end,
+                PhiLabel::Location,
+                Recogniser::Location,
+                confidence,
+            );
         }
     }
 
     /// "Springfield, IL 62704", "Austin, Texas", "Boston MA 02118": the city before the state and
     /// the ZIP after it are PHI, the state is not.
-    fn city_state_zip(&self, scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    fn city_state_zip(
+        &self,
+        scan: &Scan<'_>,
+        lexicon: &Lexicon,
+        found: &mut Vec<(usize, usize, f32)>,
+    ) {
         for captures in self.state_anchor.captures_iter(&scan.lower) {
             let separator = captures.get(1).expect("separator group");
             let state = captures.get(2).expect("state group");
             let zip = captures.get(3);
             let code = state.as_str().len() == 2;
             let original_state = &scan.text[state.start()..state.end()];
-            if code && !(Lexicon::is_state_code(original_state) || zip.is_some() && Lexicon::is_state_code(&original_state.to_ascii_uppercase())) {
+            if code
+                && !(Lexicon::is_state_code(original_state)
+                    || zip.is_some()
+                        && Lexicon::is_state_code(&original_state.to_ascii_uppercase()))
+            {
                 continue;
             }
-            if !code && !original_state.starts_with(|c: char| c.is_ascii_uppercase()) && zip.is_none() {
+            if !code
+                && !original_state.starts_with(|c: char| c.is_ascii_uppercase())
+                && zip.is_none()
+            {
                 continue;
             }
             let comma = separator.as_str().contains(',');
@@ -97,10 +220,18 @@ impl LocationRecogniser {
             let index = scan.token_at_or_after(separator.start());
             let words = capitalised_run_before(scan, lexicon, index, 3);
             if words > 0 {
-                found.push((scan.tokens[index - words].start, scan.tokens[index - 1].core_end, 0.85));
+                found.push((
+                    scan.tokens[index - words].start,
+                    scan.tokens[index - 1].core_end,
+                    0.85,
+                ));
             } else if zip.is_some() && index > 0 && !lexicon.is_clinical(scan.word(index - 1)) {
                 // lowercase "springfield, il 62704": the ZIP vouches for the word before the state.
-                found.push((scan.tokens[index - 1].start, scan.tokens[index - 1].core_end, 0.7));
+                found.push((
+                    scan.tokens[index - 1].start,
+                    scan.tokens[index - 1].core_end,
+                    0.7,
+                ));
             }
         }
     }
@@ -108,9 +239,32 @@ impl LocationRecogniser {
 
 /// Phrases after which capitalised words are a town ("lives in Matthewhaven", "from Port Donaldside").
 const RESIDENCE_CUES: &[&str] = &[
-    "lives in", "living in", "resides in", "residing in", "moved to", "moved from", "relocated to", "from", "visiting",
-    "born in", "grew up in", "hometown", "hometown of", "we are in", "i am in", "i'm in", "is in", "staying in",
-    "lives near", "near", "outside of", "outside", "town of", "city of", "village of", "in",
+    "lives in",
+    "living in",
+    "resides in",
+    "residing in",
+    "moved to",
+    "moved from",
+    "relocated to",
+    "from",
+    "visiting",
+    "born in",
+    "grew up in",
+    "hometown",
+    "hometown of",
+    "we are in",
+    "i am in",
+    "i'm in",
+    "is in",
+    "staying in",
+    "lives near",
+    "near",
+    "outside of",
+    "outside",
+    "town of",
+    "city of",
+    "village of",
+    "in",
 ];
 
 /// Capitalised words right after a residence cue, not English and not a state, are a town; so is a
@@ -122,28 +276,50 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             continue;
         }
         let before = scan.lower_before(token.start, 16).trim_end();
-        let Some(cue) = RESIDENCE_CUES.iter().find(|cue| before.ends_with(*cue) && before[..before.len() - cue.len()].chars().next_back().is_none_or(|c| !c.is_alphanumeric())) else {
+        let Some(cue) = RESIDENCE_CUES.iter().find(|cue| {
+            before.ends_with(*cue)
+                && before[..before.len() - cue.len()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        }) else {
             continue;
         };
         let mut last = index;
-        while last + 1 < scan.tokens.len() && last - index < 2 && scan.joined_by_space(last) && scan.tokens[last + 1].case == Case::Capitalised {
+        while last + 1 < scan.tokens.len()
+            && last - index < 2
+            && scan.joined_by_space(last)
+            && scan.tokens[last + 1].case == Case::Capitalised
+        {
             last += 1;
         }
         let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
-        let words_ok = (index..=last).all(|i| !lexicon.is_clinical(scan.word(i)) && !lexicon.is_nationality(scan.word(i)));
+        let words_ok = (index..=last)
+            .all(|i| !lexicon.is_clinical(scan.word(i)) && !lexicon.is_nationality(scan.word(i)));
         let novel = (index..=last).any(|i| !lexicon.is_english(scan.word(i)));
         let weak_cue = matches!(*cue, "in" | "from" | "near" | "outside");
-        if !words_ok || !novel || lexicon.is_state_or_country(phrase) || is_calendar_word(scan.word(index)) {
+        if !words_ok
+            || !novel
+            || lexicon.is_state_or_country(phrase)
+            || is_calendar_word(scan.word(index))
+        {
             continue;
         }
         // After "in" or "from", only a word that looks made up or is a known place: not "in March".
         if weak_cue && lexicon.is_first_name(scan.word(index)) && index == last {
             continue;
         }
-        found.push((token.start, scan.tokens[last].core_end, if weak_cue { 0.5 } else { 0.65 }));
+        found.push((
+            token.start,
+            scan.tokens[last].core_end,
+            if weak_cue { 0.5 } else { 0.65 },
+        ));
     }
     for index in 1..scan.tokens.len() {
-        if matches!(scan.word(index), "county" | "parish") && scan.tokens[index - 1].case == Case::Lower && scan.joined_by_space(index - 1) {
+        if matches!(scan.word(index), "county" | "parish")
+            && scan.tokens[index - 1].case == Case::Lower
+            && scan.joined_by_space(index - 1)
+        {
             let place = scan.word(index - 1);
             if !lexicon.is_english(place) && !lexicon.is_clinical(place) {
                 found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
@@ -154,9 +330,37 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
 
 fn is_calendar_word(word: &str) -> bool {
     const WORDS: &[&str] = &[
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-        "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar",
-        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
     ];
     WORDS.contains(&word)
 }
@@ -185,7 +389,9 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
     for place in lexicon.places.find_iter(&scan.lower) {
         let (start, end) = (place.start(), place.end());
         let name = &scan.lower[start..end];
-        let after = scan.text[end..].strip_prefix("'s").unwrap_or(&scan.text[end..]);
+        let after = scan.text[end..]
+            .strip_prefix("'s")
+            .unwrap_or(&scan.text[end..]);
         let bounded_after = !after.starts_with(|c: char| c.is_alphanumeric());
         let bounded_before = !scan.text[..start].ends_with(|c: char| c.is_alphanumeric());
         if !bounded_after || !bounded_before {
@@ -200,7 +406,11 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
         if first >= scan.tokens.len() || last < first {
             continue;
         }
-        let next_word = scan.tokens.get(last + 1).map(|_| scan.word(last + 1)).unwrap_or("");
+        let next_word = scan
+            .tokens
+            .get(last + 1)
+            .map(|_| scan.word(last + 1))
+            .unwrap_or("");
         if HEAD_NOUNS.contains(&next_word) {
             continue;
         }
@@ -241,20 +451,45 @@ mod tests {
     fn city_state_zip_lines() {
         check(
             "Springfield, IL 62704",
-            &[("Springfield", PhiLabel::Location), ("62704", PhiLabel::Location)],
+            &[
+                ("Springfield", PhiLabel::Location),
+                ("62704", PhiLabel::Location),
+            ],
         );
         check("from Austin, Texas", &[("Austin", PhiLabel::Location)]);
         check("zip code: 02118", &[("02118", PhiLabel::Location)]);
-        check("lives in Cook County", &[("Cook County", PhiLabel::Location)]);
-        check("moved here from boston last year", &[("boston", PhiLabel::Location)]);
-        check("Salt Lake City is cold", &[("Salt Lake City", PhiLabel::Location)]);
-        check("lives in Matthewhaven with", &[("Matthewhaven", PhiLabel::Location)]);
-        check("from fulton county -", &[("fulton county", PhiLabel::Location)]);
+        check(
+            "lives in Cook County",
+            &[("Cook County", PhiLabel::Location)],
+        );
+        check(
+            "moved here from boston last year",
+            &[("boston", PhiLabel::Location)],
+        );
+        check(
+            "Salt Lake City is cold",
+            &[("Salt Lake City", PhiLabel::Location)],
+        );
+        check(
+            "lives in Matthewhaven with",
+            &[("Matthewhaven", PhiLabel::Location)],
+        );
+        check(
+            "from fulton county -",
+            &[("fulton county", PhiLabel::Location)],
+        );
     }
 
     #[test]
     fn states_countries_and_eponyms_are_not_locations() {
-        for text in ["lives in Texas", "travel to Mexico", "Lyme disease", "Glasgow Coma Scale 15", "a mobile phone", "in pain"] {
+        for text in [
+            "lives in Texas",
+            "travel to Mexico",
+            "Lyme disease",
+            "Glasgow Coma Scale 15",
+            "a mobile phone",
+            "in pain",
+        ] {
             assert!(labels(text).is_empty(), "{text}");
         }
     }

@@ -11,55 +11,269 @@ use crate::recognisers::location::HEAD_NOUNS;
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
-const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev"];
+const TITLES: &[&str] = &[
+    "dr",
+    "doctor",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "prof",
+    "professor",
+    "rev",
+];
 /// Words that introduce a person: whatever capitalised words follow are a name.
 const STRONG_CUES: &[&str] = &[
-    "named", "wife", "husband", "son", "daughter", "mother", "father", "mom", "dad", "spouse", "partner", "fiance",
-    "fiancee", "girlfriend", "boyfriend", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa",
-    "aunt", "uncle", "niece", "nephew", "cousin", "sibling", "stepson", "stepdaughter", "caregiver", "guardian", "dear",
-    "hi", "hello", "hey", "thanks", "cc", "attn", "sincerely", "regards", "signed", "dictated", "cosigned", "transcribed",
-    "neighbor", "neighbour", "roommate", "friend", "pcp", "attending", "surgeon", "resident", "provider", "physician",
-    "np", "rn", "pa", "md",
+    "named",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "spouse",
+    "partner",
+    "fiance",
+    "fiancee",
+    "girlfriend",
+    "boyfriend",
+    "grandson",
+    "granddaughter",
+    "grandmother",
+    "grandfather",
+    "grandma",
+    "grandpa",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "cousin",
+    "sibling",
+    "stepson",
+    "stepdaughter",
+    "caregiver",
+    "guardian",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "cc",
+    "attn",
+    "sincerely",
+    "regards",
+    "signed",
+    "dictated",
+    "cosigned",
+    "transcribed",
+    "neighbor",
+    "neighbour",
+    "roommate",
+    "friend",
+    "pcp",
+    "attending",
+    "surgeon",
+    "resident",
+    "provider",
+    "physician",
+    "np",
+    "rn",
+    "pa",
+    "md",
 ];
 /// Family and household relations: "nephew xiulan called".
 const RELATIONS: &[&str] = &[
-    "wife", "husband", "son", "daughter", "mother", "father", "mom", "dad", "spouse", "partner", "fiance", "fiancee",
-    "girlfriend", "boyfriend", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa", "aunt",
-    "uncle", "niece", "nephew", "cousin", "sibling", "stepson", "stepdaughter", "caregiver", "guardian", "brother",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "spouse",
+    "partner",
+    "fiance",
+    "fiancee",
+    "girlfriend",
+    "boyfriend",
+    "grandson",
+    "granddaughter",
+    "grandmother",
+    "grandfather",
+    "grandma",
+    "grandpa",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "cousin",
+    "sibling",
+    "stepson",
+    "stepdaughter",
+    "caregiver",
+    "guardian",
+    "brother",
     "sister",
 ];
 /// Header fields whose value is a person ("RE: Kunda, Jyoti", "Referring: Dr. X").
 const HEADER_CUES: &[&str] = &[
-    "re", "pt", "patient", "name", "from", "to", "cc", "provider", "referring", "attending", "pcp", "physician",
-    "contact", "author", "signed", "resident", "nurse", "surgeon", "consultant", "member", "subscriber", "guarantor",
-    "insured", "emergency", "care",
+    "re",
+    "pt",
+    "patient",
+    "name",
+    "from",
+    "to",
+    "cc",
+    "provider",
+    "referring",
+    "attending",
+    "pcp",
+    "physician",
+    "contact",
+    "author",
+    "signed",
+    "resident",
+    "nurse",
+    "surgeon",
+    "consultant",
+    "member",
+    "subscriber",
+    "guarantor",
+    "insured",
+    "emergency",
+    "care",
 ];
 /// Particles inside names ("van der", "de la"): part of a name, never one alone.
-const PARTICLES: &[&str] = &["van", "von", "der", "den", "de", "del", "della", "la", "le", "da", "di", "du", "bin", "ibn", "al", "el", "dos", "das", "ó", "mac"];
+const PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "la", "le", "da", "di", "du", "bin", "ibn",
+    "al", "el", "dos", "das", "ó", "mac",
+];
 /// Verbs that follow a patient's name at the start of a sentence ("Victor notes improvement").
 const SUBJECT_VERBS: &[&str] = &[
-    "reports", "notes", "states", "denies", "presents", "complains", "endorses", "returns", "arrives", "agrees",
-    "understands", "verbalized", "verbalizes", "called", "emailed", "tolerated", "was", "is", "has", "had", "continues",
-    "remains", "feels", "says", "said", "wants", "needs", "asked", "asks", "declined", "declines", "refuses", "refused",
-    "underwent", "lives", "works", "presented", "came", "comes",
+    "reports",
+    "notes",
+    "states",
+    "denies",
+    "presents",
+    "complains",
+    "endorses",
+    "returns",
+    "arrives",
+    "agrees",
+    "understands",
+    "verbalized",
+    "verbalizes",
+    "called",
+    "emailed",
+    "tolerated",
+    "was",
+    "is",
+    "has",
+    "had",
+    "continues",
+    "remains",
+    "feels",
+    "says",
+    "said",
+    "wants",
+    "needs",
+    "asked",
+    "asks",
+    "declined",
+    "declines",
+    "refuses",
+    "refused",
+    "underwent",
+    "lives",
+    "works",
+    "presented",
+    "came",
+    "comes",
 ];
 
 /// Words that often introduce a person: dictionary names that follow are names.
 const WEAK_CUES: &[&str] = &[
-    "patient", "pt", "by", "with", "to", "for", "from", "per", "and", "contact", "call", "called", "ask", "tell", "told",
-    "spoke", "saw", "see", "seen", "visited", "visit", "met", "discussed", "notify", "notified", "informed", "page",
-    "paged", "text", "email", "emailed", "about", "re", "regarding", "of", "is", "was", "as",
+    "patient",
+    "pt",
+    "by",
+    "with",
+    "to",
+    "for",
+    "from",
+    "per",
+    "and",
+    "contact",
+    "call",
+    "called",
+    "ask",
+    "tell",
+    "told",
+    "spoke",
+    "saw",
+    "see",
+    "seen",
+    "visited",
+    "visit",
+    "met",
+    "discussed",
+    "notify",
+    "notified",
+    "informed",
+    "page",
+    "paged",
+    "text",
+    "email",
+    "emailed",
+    "about",
+    "re",
+    "regarding",
+    "of",
+    "is",
+    "was",
+    "as",
 ];
 /// Verbs that turn "by" or "with" into a strong cue ("seen by", "spoke with").
 const PERSON_VERBS: &[&str] = &[
-    "seen", "referred", "accompanied", "evaluated", "examined", "signed", "dictated", "reviewed", "spoke", "discussed",
-    "met", "consulted", "brought", "visited", "cosigned", "attended", "performed", "treated", "followed", "managed",
-    "covered", "talked", "lives", "married", "staying", "transcribed", "written", "prepared", "ordered", "approved",
+    "seen",
+    "referred",
+    "accompanied",
+    "evaluated",
+    "examined",
+    "signed",
+    "dictated",
+    "reviewed",
+    "spoke",
+    "discussed",
+    "met",
+    "consulted",
+    "brought",
+    "visited",
+    "cosigned",
+    "attended",
+    "performed",
+    "treated",
+    "followed",
+    "managed",
+    "covered",
+    "talked",
+    "lives",
+    "married",
+    "staying",
+    "transcribed",
+    "written",
+    "prepared",
+    "ordered",
+    "approved",
 ];
 const CREDENTIALS: &[&str] = &[
-    "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp", "facc", "dnp",
-    "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd", "cma", "rma", "lvn", "cnp", "crnp",
-    "cns", "rd", "rph", "slp", "otr", "dpt", "emt", "ccc-slp", "lmft", "lpc", "mft", "cnm", "facs", "facog",
+    "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp",
+    "facc", "dnp", "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd",
+    "cma", "rma", "lvn", "cnp", "crnp", "cns", "rd", "rph", "slp", "otr", "dpt", "emt", "ccc-slp",
+    "lmft", "lpc", "mft", "cnm", "facs", "facog",
 ];
 const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
 
@@ -86,7 +300,10 @@ impl NameRecogniser {
             if let Some((first, last, confidence)) = candidate_at(scan, lexicon, index) {
                 let (first, last) = extend(scan, lexicon, first, last);
                 let phrase = &scan.lower[scan.tokens[first].start..scan.tokens[last].core_end];
-                if !eponym_follows(scan, last) && !lexicon.is_state_or_country(phrase) && !lexicon.is_nationality(phrase) {
+                if !eponym_follows(scan, last)
+                    && !lexicon.is_state_or_country(phrase)
+                    && !lexicon.is_nationality(phrase)
+                {
                     spans.push((first, last, confidence));
                     index = last + 1;
                     continue;
@@ -110,14 +327,22 @@ impl NameRecogniser {
 fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
     let word = scan.word(index);
     // Title or cue, then a run of name words.
-    let header_cue = scan.gap_after(index).trim_start().starts_with(':') && (WEAK_CUES.contains(&word) || HEADER_CUES.contains(&word));
-    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive() || RELATIONS.contains(&word) {
+    let header_cue = scan.gap_after(index).trim_start().starts_with(':')
+        && (WEAK_CUES.contains(&word) || HEADER_CUES.contains(&word));
+    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive()
+        || RELATIONS.contains(&word)
+    {
         Context::Title
     } else if header_cue {
         Context::Strong
-    } else if STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper || is_name_label(scan, index) {
+    } else if STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper
+        || is_name_label(scan, index)
+    {
         Context::Strong
-    } else if matches!(word, "by" | "with") && index > 0 && PERSON_VERBS.contains(&scan.word(index - 1)) {
+    } else if matches!(word, "by" | "with")
+        && index > 0
+        && PERSON_VERBS.contains(&scan.word(index - 1))
+    {
         Context::Strong
     } else if WEAK_CUES.contains(&word) {
         Context::Weak
@@ -146,7 +371,8 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
 /// "Name:", "Patient Name:", "name is".
 fn is_name_label(scan: &Scan<'_>, index: usize) -> bool {
     scan.word(index) == "name"
-        && (scan.gap_after(index).contains(':') || scan.tokens.get(index + 1).is_some() && scan.word(index + 1) == "is")
+        && (scan.gap_after(index).contains(':')
+            || scan.tokens.get(index + 1).is_some() && scan.word(index + 1) == "is")
 }
 
 /// Up to three name words from token `first` on; the last index, or `None` if the first is not one.
@@ -157,22 +383,40 @@ fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) 
     while index < scan.tokens.len() && index < first + 5 {
         let gap = scan.gap_before(index);
         // "Kunda, Jyoti": one comma after the first word of a strong-cue name.
-        let last_first_comma = index == first + 1 && gap.trim() == "," && commas == 0 && context != Context::Weak && !gap.contains('\n');
+        let last_first_comma = index == first + 1
+            && gap.trim() == ","
+            && commas == 0
+            && context != Context::Weak
+            && !gap.contains('\n');
         if last_first_comma {
             commas += 1;
-        } else if index > first && !(scan.joined_by_space(index - 1) || is_initial(scan, index - 1) && scan.gap_after(index - 1).trim() == ".") {
+        } else if index > first
+            && !(scan.joined_by_space(index - 1)
+                || is_initial(scan, index - 1) && scan.gap_after(index - 1).trim() == ".")
+        {
             break;
         }
-        if gap.contains(['\n', ';', '(', ')', ':']) && index > first || gap.contains('\n') || gap.contains(',') && index > first && !last_first_comma {
+        if gap.contains(['\n', ';', '(', ')', ':']) && index > first
+            || gap.contains('\n')
+            || gap.contains(',') && index > first && !last_first_comma
+        {
             break;
         }
-        if PARTICLES.contains(&scan.word(index)) && (index > first || context != Context::Weak) && index + 1 < scan.tokens.len() && scan.joined_by_space(index) {
+        if PARTICLES.contains(&scan.word(index))
+            && (index > first || context != Context::Weak)
+            && index + 1 < scan.tokens.len()
+            && scan.joined_by_space(index)
+        {
             index += 1;
             continue;
         }
         let after_given_name = index > first && lexicon.is_first_name(scan.word(index - 1));
-        let surname = after_given_name && lexicon.is_last_name(scan.word(index)) && !lexicon.is_clinical(scan.word(index)) && !is_function_word(scan.word(index));
-        let accepted = is_initial(scan, index) || surname || is_name_word(scan, lexicon, index, context);
+        let surname = after_given_name
+            && lexicon.is_last_name(scan.word(index))
+            && !lexicon.is_clinical(scan.word(index))
+            && !is_function_word(scan.word(index));
+        let accepted =
+            is_initial(scan, index) || surname || is_name_word(scan, lexicon, index, context);
         if !accepted {
             break;
         }
@@ -202,13 +446,21 @@ fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Conte
     let clinical = lexicon.is_clinical(word);
     let foreign = word.chars().any(|c| !c.is_ascii()) && !english && !clinical;
     match (token.case, context) {
-        (Case::Capitalised | Case::Upper, Context::Title) => !is_function_word(word) && !(english && !in_dictionary),
-        (Case::Lower, Context::Title) => !is_function_word(word) && !clinical && (!english || in_dictionary),
+        (Case::Capitalised | Case::Upper, Context::Title) => {
+            !is_function_word(word) && !(english && !in_dictionary)
+        }
+        (Case::Lower, Context::Title) => {
+            !is_function_word(word) && !clinical && (!english || in_dictionary)
+        }
         (Case::Capitalised, _) if foreign => true,
-        (Case::Capitalised | Case::Upper, Context::Strong) => !is_function_word(word) && !clinical && (in_dictionary || !english),
+        (Case::Capitalised | Case::Upper, Context::Strong) => {
+            !is_function_word(word) && !clinical && (in_dictionary || !english)
+        }
         (Case::Capitalised, Context::Weak) => !clinical && in_dictionary && !is_function_word(word),
         (Case::Upper, Context::Weak) => !clinical && in_dictionary && !english && word.len() >= 4,
-        (Case::Lower, Context::Strong) => !clinical && !is_function_word(word) && in_dictionary && !english,
+        (Case::Lower, Context::Strong) => {
+            !clinical && !is_function_word(word) && in_dictionary && !english
+        }
         // Census surnames include clinical words ("melena"); a lowercase word alone must be a given name.
         (Case::Lower, _) => !clinical && lexicon.is_first_name(word) && !english,
         _ => false,
@@ -218,32 +470,149 @@ fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Conte
 fn is_function_word(word: &str) -> bool {
     matches!(
         word,
-        "the" | "a" | "an" | "and" | "or" | "of" | "to" | "in" | "on" | "at" | "by" | "for" | "with" | "is" | "was" | "has"
-            | "had" | "he" | "she" | "they" | "his" | "her" | "their" | "we" | "i" | "you" | "it" | "this" | "that" | "who"
-            | "will" | "would" | "can" | "could" | "should" | "may" | "might" | "not" | "no" | "yes" | "as" | "be" | "are"
-            | "were" | "been" | "about" | "from" | "re" | "please" | "today" | "tomorrow" | "yesterday" | "also" | "just"
-            | "said" | "says" | "reports" | "states" | "denies" | "presents" | "present" | "here" | "there" | "all"
-            | "my" | "your" | "our" | "its" | "if" | "then" | "so" | "ok" | "okay" | "hi" | "how" | "what" | "when"
-            | "where" | "why" | "which" | "i've" | "i'm" | "i'd" | "i'll" | "von" | "van" | "de" | "del" | "della" | "la"
-            | "le" | "da" | "di" | "du" | "bin" | "al" | "el" | "st" | "dear" | "thanks" | "thank" | "regards"
-            | "sincerely" | "team" | "staff" | "office" | "department" | "dept" | "clinic" | "service" | "services"
-            | "line" | "desk" | "center" | "unit" | "nursing" | "administration" | "colleague" | "colleagues"
+        "the"
+            | "a"
+            | "an"
+            | "and"
+            | "or"
+            | "of"
+            | "to"
+            | "in"
+            | "on"
+            | "at"
+            | "by"
+            | "for"
+            | "with"
+            | "is"
+            | "was"
+            | "has"
+            | "had"
+            | "he"
+            | "she"
+            | "they"
+            | "his"
+            | "her"
+            | "their"
+            | "we"
+            | "i"
+            | "you"
+            | "it"
+            | "this"
+            | "that"
+            | "who"
+            | "will"
+            | "would"
+            | "can"
+            | "could"
+            | "should"
+            | "may"
+            | "might"
+            | "not"
+            | "no"
+            | "yes"
+            | "as"
+            | "be"
+            | "are"
+            | "were"
+            | "been"
+            | "about"
+            | "from"
+            | "re"
+            | "please"
+            | "today"
+            | "tomorrow"
+            | "yesterday"
+            | "also"
+            | "just"
+            | "said"
+            | "says"
+            | "reports"
+            | "states"
+            | "denies"
+            | "presents"
+            | "present"
+            | "here"
+            | "there"
+            | "all"
+            | "my"
+            | "your"
+            | "our"
+            | "its"
+            | "if"
+            | "then"
+            | "so"
+            | "ok"
+            | "okay"
+            | "hi"
+            | "how"
+            | "what"
+            | "when"
+            | "where"
+            | "why"
+            | "which"
+            | "i've"
+            | "i'm"
+            | "i'd"
+            | "i'll"
+            | "von"
+            | "van"
+            | "de"
+            | "del"
+            | "della"
+            | "la"
+            | "le"
+            | "da"
+            | "di"
+            | "du"
+            | "bin"
+            | "al"
+            | "el"
+            | "st"
+            | "dear"
+            | "thanks"
+            | "thank"
+            | "regards"
+            | "sincerely"
+            | "team"
+            | "staff"
+            | "office"
+            | "department"
+            | "dept"
+            | "clinic"
+            | "service"
+            | "services"
+            | "line"
+            | "desk"
+            | "center"
+            | "unit"
+            | "nursing"
+            | "administration"
+            | "colleague"
+            | "colleagues"
     )
 }
 
 /// A name without a cue: first name + last name, "Last, First", an initial with a surname, or one
 /// distinctive dictionary surname.
-fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
+fn dictionary_name(
+    scan: &Scan<'_>,
+    lexicon: &Lexicon,
+    index: usize,
+) -> Option<(usize, usize, f32)> {
     let token = &scan.tokens[index];
     if token.has_digit || !token.has_alpha {
         return None;
     }
     let word = scan.word(index);
-    let capitalised = matches!(token.case, Case::Capitalised) || token.case == Case::Upper && word.len() >= 4;
+    let capitalised =
+        matches!(token.case, Case::Capitalised) || token.case == Case::Upper && word.len() >= 4;
     let count = scan.tokens.len();
 
     // J. Smith
-    if is_initial(scan, index) && index + 1 < count && !(index > 0 && scan.tokens[index - 1].has_digit) {
+    if is_initial(scan, index)
+        && index + 1 < count
+        && !(index > 0 && scan.tokens[index - 1].has_digit)
+    {
         let next = index + 1;
         let next_word = scan.word(next);
         if scan.tokens[next].case == Case::Capitalised
@@ -272,45 +641,89 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
         let surname_known = lexicon.is_last_name(surname) || lexicon.is_first_name(surname);
         let surname_english = lexicon.is_english(surname);
         // "Clifford Clark": an eponym after a given name is a surname (a head noun after it still blocks).
-        let plausible_surname = (!lexicon.is_clinical(surname) || lexicon.is_last_name(surname)) && !is_function_word(surname) && !surname_token.has_digit;
-        let both_capitalised = capitalised && matches!(surname_token.case, Case::Capitalised | Case::Upper);
+        let plausible_surname = (!lexicon.is_clinical(surname) || lexicon.is_last_name(surname))
+            && !is_function_word(surname)
+            && !surname_token.has_digit;
+        let both_capitalised =
+            capitalised && matches!(surname_token.case, Case::Capitalised | Case::Upper);
         let both_lower = token.case == Case::Lower && surname_token.case == Case::Lower;
         if plausible_surname && both_capitalised && (surname_known || !surname_english) {
             return Some((index, next, 0.85));
         }
-        let surname_fits = surname_known && !(english && surname_english) || !english && !surname_english;
-        if plausible_surname && both_lower && surname_fits && !lexicon.is_clinical(surname) && word.len() >= 3 && surname.len() >= 3 {
+        let surname_fits =
+            surname_known && !(english && surname_english) || !english && !surname_english;
+        if plausible_surname
+            && both_lower
+            && surname_fits
+            && !lexicon.is_clinical(surname)
+            && word.len() >= 3
+            && surname.len() >= 3
+        {
             return Some((index, next, 0.7));
         }
     }
     // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
-    if index + 1 < count && scan.gap_after(index).trim() == "," && !scan.gap_after(index).contains('\n') {
+    if index + 1 < count
+        && scan.gap_after(index).trim() == ","
+        && !scan.gap_after(index).contains('\n')
+    {
         let next = index + 1;
         let given = scan.word(next);
-        let same_case = scan.tokens[next].case == token.case && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
+        let same_case = scan.tokens[next].case == token.case
+            && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
         let surname_like = lexicon.is_last_name(word) || !english && word.len() >= 3;
         let lowercase_ok = token.case != Case::Lower || !english || !lexicon.is_english(given);
-        if same_case && surname_like && lowercase_ok && lexicon.is_first_name(given) && !is_function_word(given) && !lexicon.is_state_or_country(given) {
+        if same_case
+            && surname_like
+            && lowercase_ok
+            && lexicon.is_first_name(given)
+            && !is_function_word(given)
+            && !lexicon.is_state_or_country(given)
+        {
             return Some((index, next, 0.8));
         }
     }
     // "Amope Walker": an unknown capitalised word before a capitalised surname.
-    if token.case == Case::Capitalised && !english && !first_name && word.len() >= 3 && index + 1 < count && scan.joined_by_space(index) {
+    if token.case == Case::Capitalised
+        && !english
+        && !first_name
+        && word.len() >= 3
+        && index + 1 < count
+        && scan.joined_by_space(index)
+    {
         let next = index + 1;
-        if scan.tokens[next].case == Case::Capitalised && lexicon.is_last_name(scan.word(next)) && !is_function_word(scan.word(next)) {
+        if scan.tokens[next].case == Case::Capitalised
+            && lexicon.is_last_name(scan.word(next))
+            && !is_function_word(scan.word(next))
+        {
             return Some((index, next, 0.7));
         }
     }
     // "rika tanaka": two lowercase words that are no English words, the second a surname.
-    if token.case == Case::Lower && !english && word.len() >= 3 && index + 1 < count && scan.joined_by_space(index) {
+    if token.case == Case::Lower
+        && !english
+        && word.len() >= 3
+        && index + 1 < count
+        && scan.joined_by_space(index)
+    {
         let next = index + 1;
         let surname = scan.word(next);
-        if scan.tokens[next].case == Case::Lower && lexicon.is_last_name(surname) && !lexicon.is_english(surname) && !lexicon.is_clinical(surname) && surname.len() >= 3 {
+        if scan.tokens[next].case == Case::Lower
+            && lexicon.is_last_name(surname)
+            && !lexicon.is_english(surname)
+            && !lexicon.is_clinical(surname)
+            && surname.len() >= 3
+        {
             return Some((index, next, 0.6));
         }
     }
     // Anna S.
-    if capitalised && first_name && index + 1 < count && scan.joined_by_space(index) && is_initial(scan, index + 1) {
+    if capitalised
+        && first_name
+        && index + 1 < count
+        && scan.joined_by_space(index)
+        && is_initial(scan, index + 1)
+    {
         return Some((index, index + 1, 0.8));
     }
     // One distinctive surname or given name, capitalised, that is not an English word.
@@ -318,19 +731,37 @@ fn dictionary_name(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(
         return Some((index, index, 0.6));
     }
     // "Thảo", "Yetişal": a capitalised word with letters English does not use.
-    if token.case == Case::Capitalised && word.chars().any(|c| !c.is_ascii()) && !english && !lexicon.is_nationality(word) {
+    if token.case == Case::Capitalised
+        && word.chars().any(|c| !c.is_ascii())
+        && !english
+        && !lexicon.is_nationality(word)
+    {
         return Some((index, index, 0.6));
     }
     // "Victor notes improvement": a capitalised word that opens a sentence as its subject.
-    if token.case == Case::Capitalised && scan.starts_sentence(index) && index + 1 < count && scan.joined_by_space(index) {
+    if token.case == Case::Capitalised
+        && scan.starts_sentence(index)
+        && index + 1 < count
+        && scan.joined_by_space(index)
+    {
         let verb = scan.word(index + 1);
         let subject_like = first_name || lexicon.is_last_name(word) || !english;
-        if SUBJECT_VERBS.contains(&verb) && subject_like && !RELATIONS.contains(&word) && !WEAK_CUES.contains(&word) && !HEADER_CUES.contains(&word) {
+        if SUBJECT_VERBS.contains(&verb)
+            && subject_like
+            && !RELATIONS.contains(&word)
+            && !WEAK_CUES.contains(&word)
+            && !HEADER_CUES.contains(&word)
+        {
             return Some((index, index, 0.6));
         }
     }
     // "steven reports": in lowercase text a given name that is no English word is a name.
-    if token.case == Case::Lower && first_name && !english && word.len() >= 4 && !lexicon.is_state_or_country(word) {
+    if token.case == Case::Lower
+        && first_name
+        && !english
+        && word.len() >= 4
+        && !lexicon.is_state_or_country(word)
+    {
         return Some((index, index, 0.5));
     }
     // "Okafor's daughter": a capitalised possessive that is not an eponym.
@@ -345,7 +776,8 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
     let count = scan.tokens.len();
     while last + 1 < count && last - first < 4 {
         let next = last + 1;
-        let joined = scan.joined_by_space(last) || is_initial(scan, last) && scan.gap_after(last).trim() == ".";
+        let joined = scan.joined_by_space(last)
+            || is_initial(scan, last) && scan.gap_after(last).trim() == ".";
         if !joined || scan.tokens[last].possessive() {
             break;
         }
@@ -362,11 +794,21 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
         }
         last = next;
     }
-    while first > 0 && scan.joined_by_space(first - 1) && scan.tokens[first].case == Case::Capitalised {
+    while first > 0
+        && scan.joined_by_space(first - 1)
+        && scan.tokens[first].case == Case::Capitalised
+    {
         let previous = first - 1;
         let word = scan.word(previous);
         let given = lexicon.is_first_name(word) || !lexicon.is_english(word);
-        if scan.tokens[previous].case == Case::Capitalised && given && !lexicon.is_english(word) && !lexicon.is_clinical(word) && !is_function_word(word) && !TITLES.contains(&word) && !lexicon.is_state_or_country(word) {
+        if scan.tokens[previous].case == Case::Capitalised
+            && given
+            && !lexicon.is_english(word)
+            && !lexicon.is_clinical(word)
+            && !is_function_word(word)
+            && !TITLES.contains(&word)
+            && !lexicon.is_state_or_country(word)
+        {
             first = previous;
         } else {
             break;
@@ -400,7 +842,9 @@ fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usiz
     for index in 1..scan.tokens.len() {
         let word = scan.word(index);
         let original = scan.original(index);
-        if !CREDENTIALS.contains(&word) || original.chars().filter(|c| c.is_ascii_uppercase()).count() < 2 {
+        if !CREDENTIALS.contains(&word)
+            || original.chars().filter(|c| c.is_ascii_uppercase()).count() < 2
+        {
             continue;
         }
         let gap = scan.gap_before(index).trim();
@@ -416,7 +860,9 @@ fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usiz
                 && !is_function_word(candidate_word)
                 && (!lexicon.is_clinical(candidate_word) || lexicon.is_last_name(candidate_word))
                 || is_initial(scan, candidate);
-            let joined = candidate + 1 == index || scan.joined_by_space(candidate) || is_initial(scan, candidate);
+            let joined = candidate + 1 == index
+                || scan.joined_by_space(candidate)
+                || is_initial(scan, candidate);
             if !name_like || !joined {
                 break;
             }
@@ -434,7 +880,11 @@ fn propagate(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, 
     for (first, last, _) in spans.iter() {
         for index in *first..=*last {
             let word = scan.word(index);
-            if word.len() >= 3 && !lexicon.is_english(word) && !lexicon.is_clinical(word) && !is_function_word(word) {
+            if word.len() >= 3
+                && !lexicon.is_english(word)
+                && !lexicon.is_clinical(word)
+                && !is_function_word(word)
+            {
                 known.insert(word);
             }
         }
@@ -444,7 +894,9 @@ fn propagate(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, 
     }
     let mut covered: Vec<bool> = vec![false; scan.tokens.len()];
     for (first, last, _) in spans.iter() {
-        covered[*first..=*last].iter_mut().for_each(|flag| *flag = true);
+        covered[*first..=*last]
+            .iter_mut()
+            .for_each(|flag| *flag = true);
     }
     for index in 0..scan.tokens.len() {
         if !covered[index] && known.contains(scan.word(index)) {
@@ -463,15 +915,27 @@ mod tests {
         check("seen by Dr. Okafor today", &[("Okafor", PhiLabel::Name)]);
         check("Mrs. Hope Brown called", &[("Hope Brown", PhiLabel::Name)]);
         check("wife Rose is at bedside", &[("Rose", PhiLabel::Name)]);
-        check("Patient Name: Nguyen Van Thanh", &[("Nguyen Van Thanh", PhiLabel::Name)]);
-        check("Signed, Priya Raman, MD", &[("Priya Raman", PhiLabel::Name)]);
+        check(
+            "Patient Name: Nguyen Van Thanh",
+            &[("Nguyen Van Thanh", PhiLabel::Name)],
+        );
+        check(
+            "Signed, Priya Raman, MD",
+            &[("Priya Raman", PhiLabel::Name)],
+        );
         check("dr okafor called", &[("okafor", PhiLabel::Name)]);
     }
 
     #[test]
     fn names_from_the_dictionaries() {
-        check("summarize the visit for john smith please", &[("john smith", PhiLabel::Name)]);
-        check("Maria Q. Gonzalez presented", &[("Maria Q. Gonzalez", PhiLabel::Name)]);
+        check(
+            "summarize the visit for john smith please",
+            &[("john smith", PhiLabel::Name)],
+        );
+        check(
+            "Maria Q. Gonzalez presented",
+            &[("Maria Q. Gonzalez", PhiLabel::Name)],
+        );
         check("Gonzalez, Maria", &[("Gonzalez, Maria", PhiLabel::Name)]);
         check("per J. Smith", &[("J. Smith", PhiLabel::Name)]);
         check("Anna S. was here", &[("Anna S", PhiLabel::Name)]);
@@ -482,7 +946,11 @@ mod tests {
     fn a_name_found_once_is_found_everywhere() {
         check(
             "Mr. Okafor is 54. Okafor reports pain; okafor's wife agrees.",
-            &[("Okafor", PhiLabel::Name), ("Okafor", PhiLabel::Name), ("okafor", PhiLabel::Name)],
+            &[
+                ("Okafor", PhiLabel::Name),
+                ("Okafor", PhiLabel::Name),
+                ("okafor", PhiLabel::Name),
+            ],
         );
     }
 

@@ -12,7 +12,19 @@ pub(crate) struct PhoneRecogniser {
 
 const FAX_CUES: &[&str] = &["fax", "f", "facsimile", "fx", "telefax"];
 const PHONE_CUES: &[&str] = &[
-    "phone", "tel", "telephone", "call", "cell", "mobile", "ph", "p", "contact", "number", "home", "work", "pager",
+    "phone",
+    "tel",
+    "telephone",
+    "call",
+    "cell",
+    "mobile",
+    "ph",
+    "p",
+    "contact",
+    "number",
+    "home",
+    "work",
+    "pager",
 ];
 
 impl PhoneRecogniser {
@@ -24,21 +36,41 @@ impl PhoneRecogniser {
             // International: +CC then 6-12 more digits in groups.
             r"|\+[0-9]{1,3}(?:[\s.-]?\(?[0-9]{1,4}\)?){2,5}",
         );
-        PhoneRecogniser { pattern: Regex::new(pattern).expect("valid pattern") }
+        PhoneRecogniser {
+            pattern: Regex::new(pattern).expect("valid pattern"),
+        }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         for candidate in self.pattern.find_iter(&scan.lower) {
             let (start, end) = (candidate.start(), candidate.end());
-            let digits = candidate.as_str().bytes().filter(u8::is_ascii_digit).count();
-            if !(10..=16).contains(&digits) || !scan.isolated(start, end) || continues_number(scan.text, start, end) {
+            let digits = candidate
+                .as_str()
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count();
+            if !(10..=16).contains(&digits)
+                || !scan.isolated(start, end)
+                || continues_number(scan.text, start, end)
+            {
                 continue;
             }
-            let has_separator = candidate.as_str().bytes().any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b'+'));
-            let label = if scan.cue_before(start, 16, FAX_CUES) { PhiLabel::Fax } else { PhiLabel::Phone };
+            let has_separator = candidate
+                .as_str()
+                .bytes()
+                .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b'+'));
+            let label = if scan.cue_before(start, 16, FAX_CUES) {
+                PhiLabel::Fax
+            } else {
+                PhiLabel::Phone
+            };
             // Ten bare digits could be another identifier; the label matters less than the catch.
-            let confidence = if has_separator || scan.cue_before(start, 16, PHONE_CUES) { 0.95 } else { 0.75 };
+            let confidence = if has_separator || scan.cue_before(start, 16, PHONE_CUES) {
+                0.95
+            } else {
+                0.75
+            };
             found.push((start, end, label, confidence));
         }
         for (start, end, label, confidence) in found {
@@ -51,8 +83,10 @@ impl PhoneRecogniser {
 fn continues_number(text: &str, start: usize, end: usize) -> bool {
     let bytes = text.as_bytes();
     let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
-    let before = start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-') && digit_at(start - 2);
-    let after = end + 1 < bytes.len() && matches!(bytes[end], b'.' | b'/' | b'-') && digit_at(end + 1);
+    let before =
+        start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-') && digit_at(start - 2);
+    let after =
+        end + 1 < bytes.len() && matches!(bytes[end], b'.' | b'/' | b'-') && digit_at(end + 1);
     before || after
 }
 
@@ -63,12 +97,24 @@ mod tests {
 
     #[test]
     fn phone_numbers_in_many_shapes() {
-        check("call (555) 123-4567 today", &[("(555) 123-4567", PhiLabel::Phone)]);
+        check(
+            "call (555) 123-4567 today",
+            &[("(555) 123-4567", PhiLabel::Phone)],
+        );
         check("cell: 555.123.4567", &[("555.123.4567", PhiLabel::Phone)]);
-        check("+1 555 123 4567 ext. 22", &[("+1 555 123 4567 ext. 22", PhiLabel::Phone)]);
-        check("001-203-555-0199x123", &[("001-203-555-0199x123", PhiLabel::Phone)]);
+        check(
+            "+1 555 123 4567 ext. 22",
+            &[("+1 555 123 4567 ext. 22", PhiLabel::Phone)],
+        );
+        check(
+            "001-203-555-0199x123",
+            &[("001-203-555-0199x123", PhiLabel::Phone)],
+        );
         check("ph 5551234567", &[("5551234567", PhiLabel::Phone)]);
-        check("whatsapp +44 20 7946 0958", &[("+44 20 7946 0958", PhiLabel::Phone)]);
+        check(
+            "whatsapp +44 20 7946 0958",
+            &[("+44 20 7946 0958", PhiLabel::Phone)],
+        );
     }
 
     #[test]

@@ -10,11 +10,21 @@ pub(crate) struct SsnRecogniser {
     pattern: Regex,
 }
 
-const CUES: &[&str] = &["ssn", "ss#", "ss #", "social security", "social", "ss no", "soc sec"];
+const CUES: &[&str] = &[
+    "ssn",
+    "ss#",
+    "ss #",
+    "social security",
+    "social",
+    "ss no",
+    "soc sec",
+];
 
 impl SsnRecogniser {
     pub fn new() -> Self {
-        SsnRecogniser { pattern: Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}").expect("valid pattern") }
+        SsnRecogniser {
+            pattern: Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}").expect("valid pattern"),
+        }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
@@ -22,7 +32,9 @@ impl SsnRecogniser {
         for captures in self.pattern.captures_iter(&scan.lower) {
             let whole = captures.get(0).expect("group 0");
             let (start, end) = (whole.start(), whole.end());
-            if !scan.isolated(start, end) || scan.text[end..].starts_with(['-', '.']) && digit_after(scan.text, end + 1) {
+            if !scan.isolated(start, end)
+                || scan.text[end..].starts_with(['-', '.']) && digit_after(scan.text, end + 1)
+            {
                 continue;
             }
             let separators = (&captures[1], &captures[2]);
@@ -31,7 +43,12 @@ impl SsnRecogniser {
             if !(dashed || cued) || separators.0 != separators.1 {
                 continue;
             }
-            let digits: Vec<u8> = whole.as_str().bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+            let digits: Vec<u8> = whole
+                .as_str()
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .map(|b| b - b'0')
+                .collect();
             if is_issuable(&digits) {
                 found.push((start, end, PhiLabel::Ssn, 0.97));
             } else {
@@ -56,7 +73,9 @@ pub(crate) fn is_issuable(digits: &[u8]) -> bool {
     }
     let area = u32::from(digits[0]) * 100 + u32::from(digits[1]) * 10 + u32::from(digits[2]);
     let group = digits[3] * 10 + digits[4];
-    let serial = digits[5..].iter().fold(0u32, |acc, d| acc * 10 + u32::from(*d));
+    let serial = digits[5..]
+        .iter()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(*d));
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
@@ -68,7 +87,10 @@ mod tests {
     #[test]
     fn issuable_dashed_and_cued_numbers_are_ssns() {
         check("SSN 123-45-6789 on file", &[("123-45-6789", PhiLabel::Ssn)]);
-        check("social security number: 219 09 9999", &[("219 09 9999", PhiLabel::Ssn)]);
+        check(
+            "social security number: 219 09 9999",
+            &[("219 09 9999", PhiLabel::Ssn)],
+        );
         check("ssn 078051120.", &[("078051120", PhiLabel::Ssn)]);
     }
 

@@ -15,7 +15,8 @@ pub(crate) struct WebRecogniser {
     ipv6: Regex,
 }
 
-const TOP_LEVEL_DOMAINS: &str = "com|org|net|edu|gov|mil|io|us|info|biz|co|me|health|care|app|ai|uk|ca|de|fr|au";
+const TOP_LEVEL_DOMAINS: &str =
+    "com|org|net|edu|gov|mil|io|us|info|biz|co|me|health|care|app|ai|uk|ca|de|fr|au";
 
 impl WebRecogniser {
     pub fn new() -> Self {
@@ -23,11 +24,15 @@ impl WebRecogniser {
             r"(?:https?|ftp)://[^\s<>\x22'`]+|www\.[^\s<>\x22'`]+|(?-u:\b)[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:{TOP_LEVEL_DOMAINS})(?-u:\b)(?:/[^\s<>\x22'`]*)?"
         );
         WebRecogniser {
-            email: Regex::new(r"[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}").expect("valid pattern"),
-            url: Regex::new(&url).expect("valid pattern"),
-            ipv4: Regex::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}").expect("valid pattern"),
-            ipv6: Regex::new(r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?::|\.)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")
+            email: Regex::new(r"[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
                 .expect("valid pattern"),
+            url: Regex::new(&url).expect("valid pattern"),
+            ipv4: Regex::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+                .expect("valid pattern"),
+            ipv6: Regex::new(
+                r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?::|\.)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?",
+            )
+            .expect("valid pattern"),
         }
     }
 
@@ -35,26 +40,53 @@ impl WebRecogniser {
         let mut found = Vec::new();
         let lower = scan.lower.as_str();
         for email in self.email.find_iter(lower) {
-            found.push((email.start(), email.end(), PhiLabel::Email, Recogniser::Email, 0.99));
+            found.push((
+                email.start(),
+                email.end(),
+                PhiLabel::Email,
+                Recogniser::Email,
+                0.99,
+            ));
         }
         for url in self.url.find_iter(lower) {
             let end = url.start() + trim_trailing_punctuation(url.as_str());
-            let inside_email = found.iter().any(|(s, e, ..)| *s <= url.start() && url.start() < *e);
+            let inside_email = found
+                .iter()
+                .any(|(s, e, ..)| *s <= url.start() && url.start() < *e);
             if !inside_email && end > url.start() && !is_file_name(&lower[url.start()..end]) {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
         for ip in self.ipv4.find_iter(lower) {
-            let valid = ip.as_str().split('.').all(|octet| octet.parse::<u16>().is_ok_and(|value| value <= 255));
+            let valid = ip
+                .as_str()
+                .split('.')
+                .all(|octet| octet.parse::<u16>().is_ok_and(|value| value <= 255));
             let continued = lower[ip.end()..].starts_with(|c: char| c.is_ascii_digit())
-                || lower[ip.end()..].starts_with('.') && lower[ip.end() + 1..].starts_with(|c: char| c.is_ascii_digit());
+                || lower[ip.end()..].starts_with('.')
+                    && lower[ip.end() + 1..].starts_with(|c: char| c.is_ascii_digit());
             if valid && !continued && scan.isolated(ip.start(), ip.end()) {
-                found.push((ip.start(), ip.end(), PhiLabel::IpAddress, Recogniser::IpAddress, 0.95));
+                found.push((
+                    ip.start(),
+                    ip.end(),
+                    PhiLabel::IpAddress,
+                    Recogniser::IpAddress,
+                    0.95,
+                ));
             }
         }
         for ip in self.ipv6.find_iter(lower) {
-            if ip.as_str().matches(':').count() >= 2 && ip.as_str().parse::<Ipv6Addr>().is_ok() && scan.isolated(ip.start(), ip.end()) {
-                found.push((ip.start(), ip.end(), PhiLabel::IpAddress, Recogniser::IpAddress, 0.95));
+            if ip.as_str().matches(':').count() >= 2
+                && ip.as_str().parse::<Ipv6Addr>().is_ok()
+                && scan.isolated(ip.start(), ip.end())
+            {
+                found.push((
+                    ip.start(),
+                    ip.end(),
+                    PhiLabel::IpAddress,
+                    Recogniser::IpAddress,
+                    0.95,
+                ));
             }
         }
         for (start, end, label, recogniser, confidence) in found {
@@ -65,7 +97,8 @@ impl WebRecogniser {
 
 /// Sentence punctuation after a URL belongs to the sentence ("see www.x.org.").
 fn trim_trailing_punctuation(url: &str) -> usize {
-    url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']).len()
+    url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
+        .len()
 }
 
 /// "report.doc" or "notes.in" are not web addresses; a bare domain needs a real-looking host.
@@ -85,12 +118,30 @@ mod tests {
 
     #[test]
     fn emails_urls_and_addresses() {
-        check("mail j.smith42@example.org now", &[("j.smith42@example.org", PhiLabel::Email)]);
-        check("portal https://mychart.example.com/p?id=4.", &[("https://mychart.example.com/p?id=4", PhiLabel::Url)]);
-        check("see www.janedoe.net, or", &[("www.janedoe.net", PhiLabel::Url)]);
-        check("blog janedoe.com/about", &[("janedoe.com/about", PhiLabel::Url)]);
-        check("from 192.168.10.24 at", &[("192.168.10.24", PhiLabel::IpAddress)]);
-        check("ipv6 2001:db8:85a3::8a2e:370:7334 ok", &[("2001:db8:85a3::8a2e:370:7334", PhiLabel::IpAddress)]);
+        check(
+            "mail j.smith42@example.org now",
+            &[("j.smith42@example.org", PhiLabel::Email)],
+        );
+        check(
+            "portal https://mychart.example.com/p?id=4.",
+            &[("https://mychart.example.com/p?id=4", PhiLabel::Url)],
+        );
+        check(
+            "see www.janedoe.net, or",
+            &[("www.janedoe.net", PhiLabel::Url)],
+        );
+        check(
+            "blog janedoe.com/about",
+            &[("janedoe.com/about", PhiLabel::Url)],
+        );
+        check(
+            "from 192.168.10.24 at",
+            &[("192.168.10.24", PhiLabel::IpAddress)],
+        );
+        check(
+            "ipv6 2001:db8:85a3::8a2e:370:7334 ok",
+            &[("2001:db8:85a3::8a2e:370:7334", PhiLabel::IpAddress)],
+        );
     }
 
     #[test]

@@ -606,3 +606,41 @@ async fn shutdown_lets_an_in_flight_stream_finish() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn phi_detect_returns_byte_spans_and_rejects_bad_bodies() {
+    let (app, _) = app();
+    let body = r#"{"text":"Pt José Díaz, MRN 4827193, seen 03/05/2024."}"#;
+    let (status, _, text) = send(&app, "POST", "/v1/phi/detect", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let spans = json_of(&text)["spans"].as_array().unwrap().clone();
+    let labelled: Vec<(u64, u64, &str)> = spans
+        .iter()
+        .map(|s| {
+            (
+                s["start"].as_u64().unwrap(),
+                s["end"].as_u64().unwrap(),
+                s["label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Byte offsets: "José Díaz" is 11 bytes long.
+    assert_eq!(
+        labelled,
+        vec![(3, 14, "NAME"), (20, 27, "MRN"), (34, 44, "DATE")]
+    );
+
+    let (status, _, text) = send(
+        &app,
+        "POST",
+        "/v1/phi/detect",
+        Some(r#"{"txt":"Maria Lopez"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        !text.contains("Maria"),
+        "errors never echo request text: {text}"
+    );
+    assert_eq!(json_of(&text)["error"]["type"], "invalid_request_error");
+}
