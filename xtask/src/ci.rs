@@ -8,7 +8,8 @@ use std::process::Command;
 /// Debian packages llama.cpp's build needs.
 const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev"];
 /// Python packages of the end-to-end tests: the official clients and pytest.
-const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest"];
+/// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py).
+const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest", "faker==40.54.0"];
 /// Small model for engine mechanics tests; the default model drives the end-to-end tests.
 const MECHANICS_MODEL: &str = "smollm2:135m";
 
@@ -164,6 +165,10 @@ pub fn ci() -> Result<(), String> {
         .args(["test", "--workspace"])
         .env("WARD_TEST_MODEL_STORE", &store)
         .env("WARD_TEST_MODEL", MECHANICS_MODEL))?;
+    // Benches are tests too: each criterion bench runs once, in test mode.
+    run(cargo()
+        .current_dir(&root)
+        .args(["test", "-p", "ward-phi", "--benches"]))?;
 
     // End-to-end: the real `ward serve` driven by the official openai and ollama packages.
     let venv = cache.join("venv");

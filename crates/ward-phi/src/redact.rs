@@ -231,7 +231,7 @@ impl Pseudonymiser {
     /// A pseudonymiser for one conversation; the same key gives the same surrogates and date shift.
     pub fn new(conversation_key: u64) -> Self {
         let magnitude = 30 + (mix(conversation_key, "date shift") % 336) as i64;
-        let date_shift_days = if mix(conversation_key, "direction") % 2 == 0 {
+        let date_shift_days = if mix(conversation_key, "direction").is_multiple_of(2) {
             magnitude
         } else {
             -magnitude

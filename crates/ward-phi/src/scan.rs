@@ -204,6 +204,41 @@ fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
+impl Scan<'_> {
+    /// True when neither side of `start..end` continues a word or number.
+    pub fn isolated(&self, start: usize, end: usize) -> bool {
+        let before = self.text[..start].chars().next_back();
+        let after = self.text[end..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    }
+
+    /// The lowercased text in the `window` bytes before `start` (rounded to a character boundary).
+    pub fn lower_before(&self, start: usize, window: usize) -> &str {
+        let mut from = start.saturating_sub(window);
+        while !self.lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        &self.lower[from..start]
+    }
+
+    /// Whether one of `cues` occurs as a whole word in the `window` bytes before `start`.
+    pub fn cue_before(&self, start: usize, window: usize, cues: &[&str]) -> bool {
+        let before = self.lower_before(start, window);
+        cues.iter().any(|cue| contains_word(before, cue))
+    }
+}
+
+/// Whether `needle` occurs in `haystack` with no letter or digit right before or after it.
+pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
+    let bytes = haystack.as_bytes();
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let after = at + needle.len();
+        let after_ok = after >= bytes.len() || !bytes[after].is_ascii_alphanumeric();
+        before_ok && after_ok
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,39 +276,4 @@ mod tests {
         assert!(scan.starts_sentence(4));
         assert_eq!(scan.original(4), "José");
     }
-}
-
-impl Scan<'_> {
-    /// True when neither side of `start..end` continues a word or number.
-    pub fn isolated(&self, start: usize, end: usize) -> bool {
-        let before = self.text[..start].chars().next_back();
-        let after = self.text[end..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    }
-
-    /// The lowercased text in the `window` bytes before `start` (rounded to a character boundary).
-    pub fn lower_before(&self, start: usize, window: usize) -> &str {
-        let mut from = start.saturating_sub(window);
-        while !self.lower.is_char_boundary(from) {
-            from -= 1;
-        }
-        &self.lower[from..start]
-    }
-
-    /// Whether one of `cues` occurs as a whole word in the `window` bytes before `start`.
-    pub fn cue_before(&self, start: usize, window: usize, cues: &[&str]) -> bool {
-        let before = self.lower_before(start, window);
-        cues.iter().any(|cue| contains_word(before, cue))
-    }
-}
-
-/// Whether `needle` occurs in `haystack` with no letter or digit right before or after it.
-pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
-    let bytes = haystack.as_bytes();
-    haystack.match_indices(needle).any(|(at, _)| {
-        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        let after = at + needle.len();
-        let after_ok = after >= bytes.len() || !bytes[after].is_ascii_alphanumeric();
-        before_ok && after_ok
-    })
 }

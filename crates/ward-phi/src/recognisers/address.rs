@@ -148,7 +148,6 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
             last += 1;
             words += 1;
         }
-        let mut last = last;
         let named = words >= 1
             && !(words == 1
                 && matches!(

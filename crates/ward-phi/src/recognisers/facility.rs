@@ -257,12 +257,11 @@ fn name_start(
         let candidate = index - 1;
         let gap = scan.gap_after(candidate).trim();
         let abbreviation = matches!(scan.word(candidate), "st" | "mt" | "ft");
-        if !scan.joined_by_space(candidate)
-            && !gap.is_empty()
-            && !(gap == "." && abbreviation)
-            && gap != "&"
-            || scan.gap_after(candidate).contains('\n')
-        {
+        let separated = !(scan.joined_by_space(candidate)
+            || gap.is_empty()
+            || gap == "&"
+            || gap == "." && abbreviation);
+        if separated || scan.gap_after(candidate).contains('\n') {
             break;
         }
         let word = scan.word(candidate);

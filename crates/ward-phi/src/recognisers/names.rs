@@ -333,15 +333,12 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
         || RELATIONS.contains(&word)
     {
         Context::Title
-    } else if header_cue {
-        Context::Strong
-    } else if STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper
+    } else if header_cue
+        || STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper
         || is_name_label(scan, index)
-    {
-        Context::Strong
-    } else if matches!(word, "by" | "with")
-        && index > 0
-        && PERSON_VERBS.contains(&scan.word(index - 1))
+        || matches!(word, "by" | "with")
+            && index > 0
+            && PERSON_VERBS.contains(&scan.word(index - 1))
     {
         Context::Strong
     } else if WEAK_CUES.contains(&word) {
@@ -444,10 +441,10 @@ fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Conte
     let in_dictionary = lexicon.is_first_name(word) || lexicon.is_last_name(word);
     let english = lexicon.is_english(word);
     let clinical = lexicon.is_clinical(word);
-    let foreign = word.chars().any(|c| !c.is_ascii()) && !english && !clinical;
+    let foreign = !word.is_ascii() && !english && !clinical;
     match (token.case, context) {
         (Case::Capitalised | Case::Upper, Context::Title) => {
-            !is_function_word(word) && !(english && !in_dictionary)
+            !is_function_word(word) && (!english || in_dictionary)
         }
         (Case::Lower, Context::Title) => {
             !is_function_word(word) && !clinical && (!english || in_dictionary)
@@ -732,7 +729,7 @@ fn dictionary_name(
     }
     // "Thảo", "Yetişal": a capitalised word with letters English does not use.
     if token.case == Case::Capitalised
-        && word.chars().any(|c| !c.is_ascii())
+        && !word.is_ascii()
         && !english
         && !lexicon.is_nationality(word)
     {
@@ -898,8 +895,8 @@ fn propagate(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, 
             .iter_mut()
             .for_each(|flag| *flag = true);
     }
-    for index in 0..scan.tokens.len() {
-        if !covered[index] && known.contains(scan.word(index)) {
+    for (index, already) in covered.iter().enumerate() {
+        if !already && known.contains(scan.word(index)) {
             spans.push((index, index, 0.7));
         }
     }

@@ -109,7 +109,7 @@ proptest! {
         for surrogate in pseudonymiser.mapping().iter().filter(|s| s.label != PhiLabel::Date) {
             prop_assert_ne!(&surrogate.surrogate, &surrogate.original);
         }
-        prop_assert_eq!(pseudonymised.len() > 0, text.len() > 0);
+        prop_assert_eq!(pseudonymised.is_empty(), text.is_empty());
     }
 }
 
