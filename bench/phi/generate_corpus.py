@@ -1347,33 +1347,6 @@ class Ctx:
     def _oid(self, kind):
         return self.phi(self.once("oid_" + kind, lambda: self.other_id(kind)), "OTHER_ID")
 
-    def s_claim(self):
-        return self._oid("claim")
-
-    def s_accession(self):
-        return self._oid("accession")
-
-    def s_auth(self):
-        return self._oid("auth")
-
-    def s_rx(self):
-        return self._oid("rx")
-
-    def s_subj(self):
-        return self._oid("subj")
-
-    def s_badge(self):
-        return self._oid("badge")
-
-    def s_csn(self):
-        return self._oid("csn")
-
-    def s_passport(self):
-        return self._oid("passport")
-
-    def s_case(self):
-        return self._oid("case")
-
     # ---- non-PHI clinical content ----
     def s_drug(self):
         return [T(self.r.choice(DRUG_NAMES))]
@@ -1519,6 +1492,11 @@ def ordinal_suffix(n):
         return "th"
     return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
+
+
+# Slots {claim}, {csn}, ...: one OTHER_ID of that kind per document.
+for _kind in ("claim", "accession", "auth", "rx", "subj", "badge", "csn", "passport", "case"):
+    setattr(Ctx, "s_" + _kind, lambda self, kind=_kind: self._oid(kind))
 
 # --------------------------------------------------------------------------------------------------
 # Templates

@@ -592,28 +592,24 @@ def render_markdown(results):
     lines.append(row("CPU seconds during the timed part", lambda t: fmt_num(
         t["meta"].get("analysis_cpu_seconds", t["meta"].get("cpu_seconds")), 2)))
 
-    labels = sorted({label for tool in tools for label in results["tools"][tool]["metrics"]["per_label"]})
-    if labels:
-        lines += ["", "Category-blind recall per gold label:", "",
-                  "| gold label | gold spans | " + " | ".join(titles[tool] for tool in tools) + " |",
-                  "| --- | ---: | " + " | ".join("---:" for _ in tools) + " |"]
-        for label in labels:
-            per = [results["tools"][tool]["metrics"]["per_label"].get(label) for tool in tools]
-            count = next(item["gold"] for item in per if item)
-            lines.append(f"| {label} | {count} | " + " | ".join(
-                f"{fmt_rate(item['recall'])} ({item['found']})" if item else "n/a" for item in per) + " |")
+    def breakdown(section, heading, key_header, count_header, count_field, cell, min_rows):
+        """One table row per key of metrics[section], one column per tool."""
+        keys = sorted({key for tool in tools for key in results["tools"][tool]["metrics"][section]})
+        if len(keys) < min_rows:
+            return
+        lines.extend(["", heading, "",
+                      f"| {key_header} | {count_header} | " + " | ".join(titles[tool] for tool in tools) + " |",
+                      "| --- | ---: | " + " | ".join("---:" for _ in tools) + " |"])
+        for key in keys:
+            per = [results["tools"][tool]["metrics"][section].get(key) for tool in tools]
+            count = next(item[count_field] for item in per if item)
+            lines.append(f"| {key or '(none)'} | {count} | "
+                         + " | ".join(cell(item) if item else "n/a" for item in per) + " |")
 
-    kinds = sorted({kind for tool in tools for kind in results["tools"][tool]["metrics"]["per_kind"]})
-    if len(kinds) > 1:
-        lines += ["", "Per document kind (recall / untouched negative rate):", "",
-                  "| kind | docs | " + " | ".join(titles[tool] for tool in tools) + " |",
-                  "| --- | ---: | " + " | ".join("---:" for _ in tools) + " |"]
-        for kind in kinds:
-            per = [results["tools"][tool]["metrics"]["per_kind"].get(kind) for tool in tools]
-            count = next(item["docs"] for item in per if item)
-            lines.append(f"| {kind or '(none)'} | {count} | " + " | ".join(
-                f"{fmt_rate(item['recall'])} / {fmt_rate(item['untouched_negative_rate'])}" if item else "n/a"
-                for item in per) + " |")
+    breakdown("per_label", "Category-blind recall per gold label:", "gold label", "gold spans", "gold",
+              lambda item: f"{fmt_rate(item['recall'])} ({item['found']})", 1)
+    breakdown("per_kind", "Per document kind (recall / untouched negative rate):", "kind", "docs", "docs",
+              lambda item: f"{fmt_rate(item['recall'])} / {fmt_rate(item['untouched_negative_rate'])}", 2)
 
     lines += ["", "Notes:", ""]
     for tool in tools:

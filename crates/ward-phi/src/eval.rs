@@ -127,18 +127,13 @@ fn score_document(
             report.flagged_negatives.push(index);
         }
     }
-    let slot = |label: PhiLabel| {
-        PhiLabel::ALL
-            .iter()
-            .position(|l| *l == label)
-            .expect("every label has a slot")
-    };
+
     for &(start, end, label) in &document.spans {
         report.gold_spans += 1;
-        report.labels[slot(label)].gold += 1;
+        report.labels[label.index()].gold += 1;
         if covered(&document.text, start, end, findings) {
             report.found_spans += 1;
-            report.labels[slot(label)].found += 1;
+            report.labels[label.index()].found += 1;
         } else {
             report.misses.push(Miss {
                 document: index,
@@ -150,7 +145,7 @@ fn score_document(
     }
     for finding in findings {
         report.predicted_spans += 1;
-        let score = &mut report.labels[slot(finding.label)];
+        let score = &mut report.labels[finding.label.index()];
         score.predicted += 1;
         let overlaps = |same_label: bool| {
             document.spans.iter().any(|&(start, end, label)| {

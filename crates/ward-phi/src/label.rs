@@ -58,6 +58,11 @@ impl PhiLabel {
         PhiLabel::OtherId,
     ];
 
+    /// The position of this label in [`PhiLabel::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PhiLabel::Name => "NAME",
@@ -115,5 +120,8 @@ mod tests {
             assert_eq!(label.as_str().parse::<PhiLabel>(), Ok(label));
         }
         assert_eq!("name".parse::<PhiLabel>(), Err(UnknownLabel));
+        for (position, label) in PhiLabel::ALL.into_iter().enumerate() {
+            assert_eq!(label.index(), position);
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use aho_corasick::{AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHasher};
 
+use crate::lexicon::MONTHS;
 use crate::{Finding, PhiLabel};
 
 /// How `redact` replaces a finding.
@@ -212,20 +213,6 @@ const STREETS: &[&str] = &[
     "Chestnut",
 ];
 const STREET_TYPES: &[&str] = &["Street", "Avenue", "Road", "Lane", "Drive", "Court"];
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 
 impl Pseudonymiser {
     /// A pseudonymiser for one conversation; the same key gives the same surrogates and date shift.
@@ -474,35 +461,29 @@ fn match_case(original: &str, surrogate: &str) -> String {
 /// without a day to shift ("yesterday", "last Friday" stay as they are).
 fn shift_date(value: &str, days: i64) -> Option<String> {
     let trimmed = value.trim();
+    let lower = trimmed.to_lowercase();
     let numbers: Vec<(usize, usize, u32)> = number_runs(trimmed);
     let month_word = MONTHS.iter().position(|month| {
-        trimmed
-            .to_lowercase()
+        lower
             .split(|c: char| !c.is_alphabetic())
             .any(|word| word.len() >= 3 && month.starts_with(word))
     });
-    let (year, month, day, year_index, day_index) = match (month_word, numbers.as_slice()) {
-        (None, [a, b, c]) if a.2 >= 1000 => (a.2 as i64, b.2, c.2, Some(0), 2),
-        (None, [a, b, c]) => (expand_year(c.2, c.1 - c.0), a.2, b.2, Some(2), 1),
-        (None, [a, b]) if b.2 < 100 || b.2 >= 1000 => {
-            if b.2 >= 1000 {
-                return None;
+    // Which number is the year, the month (when written as a number) and the day.
+    let (year, month, day, year_index, month_index, day_index) =
+        match (month_word, numbers.as_slice()) {
+            (None, [a, b, c]) if a.2 >= 1000 => (a.2 as i64, b.2, c.2, Some(0), Some(1), 2),
+            (None, [a, b, c]) => (expand_year(c.2, c.1 - c.0), a.2, b.2, Some(2), Some(0), 1),
+            (None, [a, b]) if b.2 < 100 => (2001, a.2, b.2, None, Some(0), 1),
+            (Some(month), [day]) if day.2 <= 31 => (2001, month as u32 + 1, day.2, None, None, 0),
+            (Some(month), [day, year]) if day.2 <= 31 => {
+                let year = expand_year(year.2, year.1 - year.0);
+                (year, month as u32 + 1, day.2, Some(1), None, 0)
             }
-            (2001, a.2, b.2, None, 1)
-        }
-        (Some(month), [day]) if day.2 <= 31 => (2001, month as u32 + 1, day.2, None, 0),
-        (Some(month), [day, year]) if day.2 <= 31 => (
-            expand_year(year.2, year.1 - year.0),
-            month as u32 + 1,
-            day.2,
-            Some(1),
-            0,
-        ),
-        (Some(month), [year, day]) if year.2 >= 1000 => {
-            (year.2 as i64, month as u32 + 1, day.2, Some(0), 1)
-        }
-        _ => return None,
-    };
+            (Some(month), [year, day]) if year.2 >= 1000 => {
+                (year.2 as i64, month as u32 + 1, day.2, Some(0), None, 1)
+            }
+            _ => return None,
+        };
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
@@ -522,23 +503,12 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
         };
         edits.push((start, end, year_text));
     }
-    match month_word {
-        None => {
-            let month_index = numbers
-                .iter()
-                .position(|n| n.2 == month && numbers.len() > 1)
-                .filter(|&i| i != day_index && Some(i) != year_index);
-            if let Some(index) = month_index.or(if numbers.len() == 3 {
-                Some(if year_index == Some(0) { 1 } else { 0 })
-            } else {
-                Some(0)
-            }) {
-                let (start, end, _) = numbers[index];
-                edits.push((start, end, pad(new_month, end - start)));
-            }
+    match (month_index, month_word) {
+        (Some(index), _) => {
+            let (start, end, _) = numbers[index];
+            edits.push((start, end, pad(new_month, end - start)));
         }
-        Some(old) => {
-            let lower = trimmed.to_lowercase();
+        (None, Some(old)) => {
             let name = MONTHS[old];
             if let Some((start, end)) = month_word_span(&lower, name) {
                 let written = &trimmed[start..end];
@@ -551,6 +521,7 @@ fn shift_date(value: &str, days: i64) -> Option<String> {
                 edits.push((start, end, match_case_first(written, &replacement)));
             }
         }
+        (None, None) => {}
     }
     edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
     for (start, end, text) in edits {

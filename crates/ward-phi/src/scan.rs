@@ -212,6 +212,16 @@ impl Scan<'_> {
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     }
 
+    /// Whether a number goes on past `start..end` through one of `separators` ("1.555.123.4567.8",
+    /// "12.5" before a match, "3/5/2023/1"): then the match is part of something longer.
+    pub fn continues_number(&self, start: usize, end: usize, separators: &[u8]) -> bool {
+        let bytes = self.text.as_bytes();
+        let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+        let before = start >= 2 && separators.contains(&bytes[start - 1]) && digit_at(start - 2);
+        let after = bytes.get(end).is_some_and(|b| separators.contains(b)) && digit_at(end + 1);
+        before || after
+    }
+
     /// The lowercased text in the `window` bytes before `start` (rounded to a character boundary).
     pub fn lower_before(&self, start: usize, window: usize) -> &str {
         let mut from = start.saturating_sub(window);

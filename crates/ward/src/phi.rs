@@ -1,14 +1,16 @@
 //! `ward phi detect|redact|eval`: the PHI detector on JSONL or plain text, from a file or stdin.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use ward_phi::{
-    redact_text, Detector, EvalReport, GoldDocument, PhiLabel, Pseudonymiser, RedactionMode,
+    redact_text, Detector, EvalReport, Finding, GoldDocument, PhiLabel, Pseudonymiser,
+    RedactionMode,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,18 +57,31 @@ fn spans_json(findings: &[ward_phi::Finding]) -> Value {
 }
 
 /// One JSONL record `{"id": ..., "text": "..."}`; the error never repeats the line's content.
-fn parse_record(line: &str) -> Result<(Value, String), String> {
-    let value: Value = serde_json::from_str(line)
-        .map_err(|error| format!("not valid JSON (column {})", error.column()))?;
-    let Value::Object(mut object) = value else {
-        return Err("expected a JSON object like {\"id\": 1, \"text\": \"...\"}".into());
+/// A record's text and its other fields, or why the line is not a record.
+type Parsed = Result<(String, Map<String, Value>), String>;
+
+/// Its id (null when absent or unreadable) and the parsed rest.
+fn parse_record(line: &str) -> (Value, Parsed) {
+    let mut object = match serde_json::from_str(line) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => {
+            let reason = "expected a JSON object like {\"id\": 1, \"text\": \"...\"}";
+            return (Value::Null, Err(reason.into()));
+        }
+        Err(error) => {
+            return (
+                Value::Null,
+                Err(format!("not valid JSON (column {})", error.column())),
+            )
+        }
     };
     let id = object.remove("id").unwrap_or(Value::Null);
-    match object.remove("text") {
-        Some(Value::String(text)) => Ok((id, text)),
+    let text = match object.remove("text") {
+        Some(Value::String(text)) => Ok((text, object)),
         Some(_) => Err("field \"text\" must be a string".into()),
         None => Err("missing field \"text\"".into()),
-    }
+    };
+    (id, text)
 }
 
 /// Runs `per_record` over each JSONL line; a bad line gets an `{"id", "error"}` line in its place so
@@ -86,12 +101,8 @@ fn each_record(
             continue;
         }
         match parse_record(&line) {
-            Ok((id, text)) => per_record(&id, &text, &mut out)?,
-            Err(reason) => {
-                let id = serde_json::from_str::<Value>(&line)
-                    .ok()
-                    .and_then(|v| v.get("id").cloned())
-                    .unwrap_or(Value::Null);
+            (id, Ok((text, _))) => per_record(&id, &text, &mut out)?,
+            (id, Err(reason)) => {
                 writeln!(out, "{}", json!({"id": id, "error": reason}))?;
                 bad_lines.push(format!("line {}: {reason}", index + 1));
             }
@@ -143,6 +154,9 @@ pub fn redact_command(
     key: Option<u64>,
     mapping: Option<&Path>,
 ) -> anyhow::Result<()> {
+    if mapping.is_some() && mode != Mode::Pseudonymise {
+        bail!("--mapping only applies to --mode pseudonymise");
+    }
     let detector = Detector::shared();
     let key = key.unwrap_or_else(random_key);
     let mut pseudonymiser = Pseudonymiser::new(key);
@@ -165,9 +179,6 @@ pub fn redact_command(
         })?;
     }
     if let Some(path) = mapping {
-        if mode != Mode::Pseudonymise {
-            bail!("--mapping only applies to --mode pseudonymise");
-        }
         let pairs: Vec<Value> = pseudonymiser
             .mapping()
             .iter()
@@ -207,11 +218,10 @@ fn read_gold(path: &Path) -> anyhow::Result<(Vec<Value>, Vec<GoldDocument>)> {
             continue;
         }
         let where_ = || format!("{}: line {}", path.display(), index + 1);
-        let (id, text) =
-            parse_record(&line).map_err(|reason| anyhow::anyhow!("{}: {reason}", where_()))?;
-        let value: Value = serde_json::from_str(&line)?;
+        let (id, parsed) = parse_record(&line);
+        let (text, fields) = parsed.map_err(|reason| anyhow::anyhow!("{}: {reason}", where_()))?;
         let mut spans = Vec::new();
-        for span in value
+        for span in fields
             .get("spans")
             .and_then(Value::as_array)
             .with_context(|| format!("{}: missing array \"spans\"", where_()))?
@@ -337,11 +347,17 @@ fn print_report(report: &EvalReport, seconds: f64) {
 /// Misses and flagged PHI-free documents, with their text: for synthetic evaluation sets only.
 fn print_errors(report: &EvalReport, ids: &[Value], documents: &[GoldDocument], limit: usize) {
     let detector = Detector::shared();
+    let mut findings_by_document: HashMap<usize, Vec<Finding>> = HashMap::new();
+    let mut findings_of = |document: usize| {
+        findings_by_document
+            .entry(document)
+            .or_insert_with(|| detector.detect(&documents[document].text))
+            .clone()
+    };
     println!("\nmissed gold spans (first {limit}):");
     for miss in report.misses.iter().take(limit) {
         let text = &documents[miss.document].text;
-        let found: Vec<String> = detector
-            .detect(text)
+        let found: Vec<String> = findings_of(miss.document)
             .iter()
             .filter(|f| f.start < miss.end + 40 && miss.start < f.end + 40)
             .map(|f| format!("{}={}", &text[f.start..f.end], f.label))
@@ -360,8 +376,7 @@ fn print_errors(report: &EvalReport, ids: &[Value], documents: &[GoldDocument], 
     println!("\nflagged PHI-free documents (first {limit}):");
     for &index in report.flagged_negatives.iter().take(limit) {
         let text = &documents[index].text;
-        let found: Vec<String> = detector
-            .detect(text)
+        let found: Vec<String> = findings_of(index)
             .iter()
             .map(|f| {
                 format!(

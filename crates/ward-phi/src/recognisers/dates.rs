@@ -171,7 +171,7 @@ impl DateRecogniser {
             let span = captures.get(1).unwrap_or(whole);
             let (start, end) = (span.start(), span.end());
             let text = span.as_str();
-            if continues_number(scan, start, end) || !plausible(scan, text, start, end) {
+            if scan.continues_number(start, end, b"./-:") || !plausible(scan, text, start, end) {
                 continue;
             }
             if contains_word(text, "may")
@@ -194,16 +194,6 @@ impl DateRecogniser {
             scan.push(start, end, PhiLabel::Date, Recogniser::Date, confidence);
         }
     }
-}
-
-/// "1.2.3.2023" or "555-12-31-4" continue past the match: not a date.
-fn continues_number(scan: &Scan<'_>, start: usize, end: usize) -> bool {
-    let bytes = scan.lower.as_bytes();
-    let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
-    let before =
-        start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-' | b':') && digit_at(start - 2);
-    let after = matches!(bytes.get(end), Some(b'.' | b'/' | b'-' | b':')) && digit_at(end + 1);
-    before || after
 }
 
 fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {

@@ -199,10 +199,10 @@ impl FacilityRecogniser {
                 scan.tokens[first_keyword_token].case,
                 Case::Capitalised | Case::Upper
             );
-            let weak = WEAK_KEYWORDS.contains(&keyword.as_str())
-                || WEAK_KEYWORDS
-                    .iter()
-                    .any(|w| keyword.as_str().starts_with(w) && keyword.as_str().contains(' '));
+            // "cardiology associates" is as weak as "cardiology".
+            let first_word = keyword.as_str().split(' ').next().unwrap_or_default();
+            let weak =
+                WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
             if weak
                 && !keyword_capitalised
                 && !keyword.as_str().ends_with("center")
@@ -267,7 +267,6 @@ fn name_start(
         let word = scan.word(candidate);
         let token = &scan.tokens[candidate];
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
-        let connector = CONNECTORS.contains(&word) || scan.gap_after(candidate).trim() == "&";
         if CONNECTORS.contains(&word)
             && candidate > 0
             && start == candidate + 1
@@ -285,7 +284,6 @@ fn name_start(
             }
             break;
         }
-        let _ = connector;
         let lowercase_word =
             !keyword_capitalised && token.case == Case::Lower && !BOUNDARIES.contains(&word);
         let lowercase_distinctive = lowercase_word

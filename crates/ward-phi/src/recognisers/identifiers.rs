@@ -178,12 +178,8 @@ impl IdentifierRecogniser {
             }
             let digits = text.bytes().filter(u8::is_ascii_digit).count();
             let letters = text.bytes().filter(u8::is_ascii_alphabetic).count();
-            let decimal_before = start >= 2
-                && scan.lower.as_bytes()[start - 1] == b'.'
-                && scan.lower.as_bytes()[start - 2].is_ascii_digit();
-            let decimal_after = scan.lower[end..].starts_with('.')
-                && scan.lower[end + 1..].starts_with(|c: char| c.is_ascii_digit());
-            let long_number = letters == 0 && digits >= 7 && !decimal_before && !decimal_after;
+            let decimal = scan.continues_number(start, end, b".");
+            let long_number = letters == 0 && digits >= 7 && !decimal;
             let long_code = letters > 0
                 && digits >= 5
                 && text.len() >= 6

@@ -6,8 +6,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::finding::Recogniser;
-use crate::lexicon::Lexicon;
-use crate::recognisers::location::HEAD_NOUNS;
+use crate::lexicon::{Lexicon, HEAD_NOUNS};
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
@@ -23,39 +22,10 @@ const TITLES: &[&str] = &[
     "professor",
     "rev",
 ];
-/// Words that introduce a person: whatever capitalised words follow are a name.
+/// Words that introduce a person (family relations are in `RELATIONS`): whatever capitalised
+/// words follow are a name.
 const STRONG_CUES: &[&str] = &[
     "named",
-    "wife",
-    "husband",
-    "son",
-    "daughter",
-    "mother",
-    "father",
-    "mom",
-    "dad",
-    "spouse",
-    "partner",
-    "fiance",
-    "fiancee",
-    "girlfriend",
-    "boyfriend",
-    "grandson",
-    "granddaughter",
-    "grandmother",
-    "grandfather",
-    "grandma",
-    "grandpa",
-    "aunt",
-    "uncle",
-    "niece",
-    "nephew",
-    "cousin",
-    "sibling",
-    "stepson",
-    "stepdaughter",
-    "caregiver",
-    "guardian",
     "dear",
     "hi",
     "hello",

@@ -52,7 +52,7 @@ impl PhoneRecogniser {
                 .count();
             if !(10..=16).contains(&digits)
                 || !scan.isolated(start, end)
-                || continues_number(scan.text, start, end)
+                || scan.continues_number(start, end, b"./-")
             {
                 continue;
             }
@@ -77,17 +77,6 @@ impl PhoneRecogniser {
             scan.push(start, end, label, Recogniser::Phone, confidence);
         }
     }
-}
-
-/// A date, decimal or longer code continues before or after the match ("1.555.123.4567.8").
-fn continues_number(text: &str, start: usize, end: usize) -> bool {
-    let bytes = text.as_bytes();
-    let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
-    let before =
-        start >= 2 && matches!(bytes[start - 1], b'.' | b'/' | b'-') && digit_at(start - 2);
-    let after =
-        end + 1 < bytes.len() && matches!(bytes[end], b'.' | b'/' | b'-') && digit_at(end + 1);
-    before || after
 }
 
 #[cfg(test)]

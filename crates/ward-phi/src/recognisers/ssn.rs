@@ -32,9 +32,7 @@ impl SsnRecogniser {
         for captures in self.pattern.captures_iter(&scan.lower) {
             let whole = captures.get(0).expect("group 0");
             let (start, end) = (whole.start(), whole.end());
-            if !scan.isolated(start, end)
-                || scan.text[end..].starts_with(['-', '.']) && digit_after(scan.text, end + 1)
-            {
+            if !scan.isolated(start, end) || scan.continues_number(start, end, b"-.") {
                 continue;
             }
             let separators = (&captures[1], &captures[2]);
@@ -60,10 +58,6 @@ impl SsnRecogniser {
             scan.push(start, end, label, Recogniser::Ssn, confidence);
         }
     }
-}
-
-fn digit_after(text: &str, at: usize) -> bool {
-    text.as_bytes().get(at).is_some_and(u8::is_ascii_digit)
 }
 
 /// The Social Security Administration never issues area 000, 666 or 900-999, group 00 or serial 0000.

@@ -62,9 +62,7 @@ impl WebRecogniser {
                 .as_str()
                 .split('.')
                 .all(|octet| octet.parse::<u16>().is_ok_and(|value| value <= 255));
-            let continued = lower[ip.end()..].starts_with(|c: char| c.is_ascii_digit())
-                || lower[ip.end()..].starts_with('.')
-                    && lower[ip.end() + 1..].starts_with(|c: char| c.is_ascii_digit());
+            let continued = scan.continues_number(ip.start(), ip.end(), b".");
             if valid && !continued && scan.isolated(ip.start(), ip.end()) {
                 found.push((
                     ip.start(),
