@@ -1,8 +1,13 @@
 //! The word lists the recognisers consult, embedded in the binary and indexed once.
 //! Sources and licences: `crates/ward-phi/data/README.md`.
 
+use std::ops::BitOr;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::recognisers::{address, location, names};
+use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
 const LAST_NAMES: &str = include_str!("../data/last_names.txt");
@@ -11,65 +16,65 @@ const ENGLISH_WORDS: &str = include_str!("../data/english_words.txt");
 const CLINICAL_TERMS: &str = include_str!("../data/clinical_terms.txt");
 const INSTITUTIONS: &str = include_str!("../data/institutions.txt");
 
-/// US states and territories, full names and postal codes: not PHI on their own (Safe Harbor
+/// US states and territories, full names and postal codes (lowercased): not PHI on their own (Safe Harbor
 /// keeps the state), but they anchor "City, ST 12345".
 pub(crate) const STATES: [(&str, &str); 56] = [
-    ("alabama", "AL"),
-    ("alaska", "AK"),
-    ("arizona", "AZ"),
-    ("arkansas", "AR"),
-    ("california", "CA"),
-    ("colorado", "CO"),
-    ("connecticut", "CT"),
-    ("delaware", "DE"),
-    ("district of columbia", "DC"),
-    ("florida", "FL"),
-    ("georgia", "GA"),
-    ("hawaii", "HI"),
-    ("idaho", "ID"),
-    ("illinois", "IL"),
-    ("indiana", "IN"),
-    ("iowa", "IA"),
-    ("kansas", "KS"),
-    ("kentucky", "KY"),
-    ("louisiana", "LA"),
-    ("maine", "ME"),
-    ("maryland", "MD"),
-    ("massachusetts", "MA"),
-    ("michigan", "MI"),
-    ("minnesota", "MN"),
-    ("mississippi", "MS"),
-    ("missouri", "MO"),
-    ("montana", "MT"),
-    ("nebraska", "NE"),
-    ("nevada", "NV"),
-    ("new hampshire", "NH"),
-    ("new jersey", "NJ"),
-    ("new mexico", "NM"),
-    ("new york", "NY"),
-    ("north carolina", "NC"),
-    ("north dakota", "ND"),
-    ("ohio", "OH"),
-    ("oklahoma", "OK"),
-    ("oregon", "OR"),
-    ("pennsylvania", "PA"),
-    ("rhode island", "RI"),
-    ("south carolina", "SC"),
-    ("south dakota", "SD"),
-    ("tennessee", "TN"),
-    ("texas", "TX"),
-    ("utah", "UT"),
-    ("vermont", "VT"),
-    ("virginia", "VA"),
-    ("washington", "WA"),
-    ("west virginia", "WV"),
-    ("wisconsin", "WI"),
-    ("wyoming", "WY"),
-    ("puerto rico", "PR"),
-    ("guam", "GU"),
-    ("virgin islands", "VI"),
-    ("american samoa", "AS"),
-    ("northern mariana islands", "MP"),
+    ("alabama", "al"),
+    ("alaska", "ak"),
+    ("arizona", "az"),
+    ("arkansas", "ar"),
+    ("california", "ca"),
+    ("colorado", "co"),
+    ("connecticut", "ct"),
+    ("delaware", "de"),
+    ("district of columbia", "dc"),
+    ("florida", "fl"),
+    ("georgia", "ga"),
+    ("hawaii", "hi"),
+    ("idaho", "id"),
+    ("illinois", "il"),
+    ("indiana", "in"),
+    ("iowa", "ia"),
+    ("kansas", "ks"),
+    ("kentucky", "ky"),
+    ("louisiana", "la"),
+    ("maine", "me"),
+    ("maryland", "md"),
+    ("massachusetts", "ma"),
+    ("michigan", "mi"),
+    ("minnesota", "mn"),
+    ("mississippi", "ms"),
+    ("missouri", "mo"),
+    ("montana", "mt"),
+    ("nebraska", "ne"),
+    ("nevada", "nv"),
+    ("new hampshire", "nh"),
+    ("new jersey", "nj"),
+    ("new mexico", "nm"),
+    ("new york", "ny"),
+    ("north carolina", "nc"),
+    ("north dakota", "nd"),
+    ("ohio", "oh"),
+    ("oklahoma", "ok"),
+    ("oregon", "or"),
+    ("pennsylvania", "pa"),
+    ("rhode island", "ri"),
+    ("south carolina", "sc"),
+    ("south dakota", "sd"),
+    ("tennessee", "tn"),
+    ("texas", "tx"),
+    ("utah", "ut"),
+    ("vermont", "vt"),
+    ("virginia", "va"),
+    ("washington", "wa"),
+    ("west virginia", "wv"),
+    ("wisconsin", "wi"),
+    ("wyoming", "wy"),
+    ("puerto rico", "pr"),
+    ("guam", "gu"),
+    ("virgin islands", "vi"),
+    ("american samoa", "as"),
+    ("northern mariana islands", "mp"),
 ];
 
 /// Languages and nationalities: capitalised like names, never PHI.
@@ -401,22 +406,88 @@ const WEEKDAYS: [&str; 7] = [
     "sunday",
 ];
 
-/// A month or weekday name, or a month's usual abbreviation: a date word, never a place.
-pub(crate) fn is_calendar_word(word: &str) -> bool {
-    MONTHS.contains(&word)
-        || WEEKDAYS.contains(&word)
-        || (3..=4).contains(&word.len()) && MONTHS.iter().any(|month| month.starts_with(word))
+/// The word lists a lowercased word belongs to, found with one hash lookup per token; the top
+/// byte holds how many tokens the longest place starting with the word has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Kinds(u32);
+
+impl Kinds {
+    pub const FIRST_NAME: Kinds = Kinds(1);
+    pub const LAST_NAME: Kinds = Kinds(1 << 1);
+    /// An ordinary English word ("will", "brown", "rose" are names too, so they need context).
+    pub const ENGLISH: Kinds = Kinds(1 << 2);
+    /// Clinical vocabulary, eponyms and drug names: never a name or place on their own.
+    pub const CLINICAL: Kinds = Kinds(1 << 3);
+    /// A language, nationality or religion ("Spanish-speaking"): never a name.
+    pub const NATIONALITY: Kinds = Kinds(1 << 4);
+    /// A month or weekday name, or a month's usual abbreviation: a date word, never a place.
+    pub const CALENDAR: Kinds = Kinds(1 << 5);
+    pub const HEAD_NOUN: Kinds = Kinds(1 << 6);
+    pub const FUNCTION_WORD: Kinds = Kinds(1 << 7);
+    pub const TITLE: Kinds = Kinds(1 << 8);
+    pub const STRONG_CUE: Kinds = Kinds(1 << 9);
+    pub const RELATION: Kinds = Kinds(1 << 10);
+    pub const HEADER_CUE: Kinds = Kinds(1 << 11);
+    pub const PARTICLE: Kinds = Kinds(1 << 12);
+    pub const SUBJECT_VERB: Kinds = Kinds(1 << 13);
+    pub const WEAK_CUE: Kinds = Kinds(1 << 14);
+    pub const PERSON_VERB: Kinds = Kinds(1 << 15);
+    pub const CREDENTIAL: Kinds = Kinds(1 << 16);
+    pub const NAME_SUFFIX: Kinds = Kinds(1 << 17);
+    pub const PLACE_CUE: Kinds = Kinds(1 << 18);
+    /// A state's postal code (in any case) or the first word of its name.
+    pub const STATE: Kinds = Kinds(1 << 19);
+    pub const STREET_SUFFIX: Kinds = Kinds(1 << 20);
+
+    /// The most tokens a place that starts with this word has (0: none starts with it).
+    pub fn place_tokens(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+
+    fn with_place_tokens(self, tokens: usize) -> Kinds {
+        let tokens = tokens.min(15).max(self.place_tokens()) as u32;
+        Kinds(self.0 & 0x00ff_ffff | tokens << 24)
+    }
+
+    /// Whether the word is in any of `kinds`.
+    pub fn any(self, kinds: Kinds) -> bool {
+        self.0 & kinds.0 != 0
+    }
 }
 
+impl BitOr for Kinds {
+    type Output = Kinds;
+    fn bitor(self, other: Kinds) -> Kinds {
+        Kinds(self.0 | other.0)
+    }
+}
+
+/// The small vocabularies the recognisers keep beside their code, indexed with the word lists.
+const VOCABULARIES: &[(&[&str], Kinds)] = &[
+    (NATIONALITIES, Kinds::NATIONALITY),
+    (&MONTHS, Kinds::CALENDAR),
+    (&WEEKDAYS, Kinds::CALENDAR),
+    (HEAD_NOUNS, Kinds::HEAD_NOUN),
+    (names::FUNCTION_WORDS, Kinds::FUNCTION_WORD),
+    (names::TITLES, Kinds::TITLE),
+    (names::STRONG_CUES, Kinds::STRONG_CUE),
+    (names::RELATIONS, Kinds::RELATION),
+    (names::HEADER_CUES, Kinds::HEADER_CUE),
+    (names::PARTICLES, Kinds::PARTICLE),
+    (names::SUBJECT_VERBS, Kinds::SUBJECT_VERB),
+    (names::WEAK_CUES, Kinds::WEAK_CUE),
+    (names::PERSON_VERBS, Kinds::PERSON_VERB),
+    (names::CREDENTIALS, Kinds::CREDENTIAL),
+    (names::NAME_SUFFIXES, Kinds::NAME_SUFFIX),
+    (location::PLACE_CUES, Kinds::PLACE_CUE),
+];
+
 pub(crate) struct Lexicon {
-    first_names: FxHashSet<&'static str>,
-    last_names: FxHashSet<&'static str>,
-    english: FxHashSet<&'static str>,
-    clinical: FxHashSet<&'static str>,
+    kinds: FxHashMap<&'static str, Kinds>,
+    /// Multi-word state and country names ("new york"), which are not PHI.
     not_places: FxHashSet<&'static str>,
-    nationalities: FxHashSet<&'static str>,
-    /// US places over the lowercased text, longest match first.
-    pub places: AhoCorasick,
+    /// US places, states and countries, lowercased.
+    places: FxHashSet<&'static str>,
     /// Well-known institutions over the lowercased text.
     pub institutions: AhoCorasick,
 }
@@ -442,58 +513,90 @@ fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
 
 impl Lexicon {
     pub fn new() -> Self {
+        let mut kinds: FxHashMap<&'static str, Kinds> = FxHashMap::default();
+        let mut add = |word: &'static str, kind: Kinds| {
+            let entry = kinds.entry(word).or_default();
+            *entry = *entry | kind;
+        };
+        for (list, kind) in [
+            (FIRST_NAMES, Kinds::FIRST_NAME),
+            (LAST_NAMES, Kinds::LAST_NAME),
+            (ENGLISH_WORDS, Kinds::ENGLISH),
+            (CLINICAL_TERMS, Kinds::CLINICAL),
+        ] {
+            entries(list).for_each(|word| add(word, kind));
+        }
+        for (list, kind) in VOCABULARIES {
+            list.iter().for_each(|word| add(word, *kind));
+        }
+        address::SUFFIXES
+            .split('|')
+            .for_each(|suffix| add(suffix, Kinds::STREET_SUFFIX));
+        for (name, code) in STATES {
+            add(name.split(' ').next().unwrap_or(name), Kinds::STATE);
+            add(code, Kinds::STATE);
+        }
+        // "jan", "sept": the abbreviations are the three- and four-letter prefixes.
+        for month in MONTHS {
+            add(&month[..3], Kinds::CALENDAR);
+            add(&month[..4.min(month.len())], Kinds::CALENDAR);
+        }
+        // States and countries are places too, so "North Dakota" is never read as the town "North".
+        let mut places = FxHashSet::default();
+        let all_places = lines(US_PLACES)
+            .chain(STATES.iter().map(|(name, _)| *name))
+            .chain(COUNTRIES.iter().copied())
+            .chain(COUNTRY_PHRASES.iter().copied());
+        for place in all_places {
+            let tokens = tokenize(place);
+            let Some(first) = tokens.first().filter(|first| first.start == 0) else {
+                continue;
+            };
+            places.insert(place);
+            let entry = kinds.entry(&place[..first.core_end]).or_default();
+            *entry = entry.with_place_tokens(tokens.len());
+        }
         let mut not_places: FxHashSet<&'static str> = COUNTRIES.iter().copied().collect();
         not_places.extend(COUNTRY_PHRASES.iter().copied());
         not_places.extend(NATIONALITIES.iter().copied());
         not_places.extend(STATES.iter().map(|(name, _)| *name));
         Lexicon {
-            first_names: entries(FIRST_NAMES).collect(),
-            last_names: entries(LAST_NAMES).collect(),
-            english: entries(ENGLISH_WORDS).collect(),
-            clinical: entries(CLINICAL_TERMS).collect(),
+            kinds,
             not_places,
-            nationalities: NATIONALITIES.iter().copied().collect(),
-            // States and countries are patterns too, so "North Dakota" is never read as the town "North".
-            places: automaton(
-                lines(US_PLACES)
-                    .chain(STATES.iter().map(|(name, _)| *name))
-                    .chain(COUNTRIES.iter().copied())
-                    .chain(COUNTRY_PHRASES.iter().copied()),
-            ),
+            places,
             institutions: automaton(lines(INSTITUTIONS)),
         }
     }
 
-    pub fn is_first_name(&self, word: &str) -> bool {
-        self.first_names.contains(word)
+    /// The word lists `word` (lowercased) is in; a plural counts as an English word when the
+    /// word without its final s's is one.
+    pub fn kinds(&self, word: &str) -> Kinds {
+        let kinds = self.kinds.get(word).copied().unwrap_or_default();
+        if kinds.any(Kinds::ENGLISH) || !word.ends_with('s') {
+            return kinds;
+        }
+        let singular = word.trim_end_matches('s');
+        match self.kinds.get(singular) {
+            Some(stem) if stem.any(Kinds::ENGLISH) => kinds | Kinds::ENGLISH,
+            _ => kinds,
+        }
     }
 
-    pub fn is_last_name(&self, word: &str) -> bool {
-        self.last_names.contains(word)
+    /// A place in the gazetteer (a state or country too), lowercased as the text has it.
+    pub fn is_place(&self, phrase: &str) -> bool {
+        self.places.contains(phrase)
     }
 
-    /// An ordinary English word ("will", "brown", "rose" are names too, so they need context).
-    pub fn is_english(&self, word: &str) -> bool {
-        self.english.contains(word) || self.english.contains(word.trim_end_matches('s'))
-    }
-
-    /// Clinical vocabulary, eponyms and drug names: never a name or place on their own.
-    pub fn is_clinical(&self, word: &str) -> bool {
-        self.clinical.contains(word)
-    }
-
-    /// A state or country name: a place, but not PHI.
+    /// A state or country name, one word or several: a place, but not PHI.
     pub fn is_state_or_country(&self, place: &str) -> bool {
         self.not_places.contains(place)
     }
 
-    /// A language, nationality or religion ("Spanish-speaking"): never a name.
-    pub fn is_nationality(&self, word: &str) -> bool {
-        self.nationalities.contains(word)
-    }
-
     /// The postal code of a state written as `word` (upper case, as addresses write it).
     pub fn is_state_code(word: &str) -> bool {
-        STATES.iter().any(|(_, code)| *code == word)
+        word.bytes().all(|b| b.is_ascii_uppercase())
+            && STATES
+                .iter()
+                .any(|(_, code)| code.eq_ignore_ascii_case(word))
     }
 }

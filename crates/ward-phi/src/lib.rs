@@ -89,14 +89,14 @@ impl Detector {
         if text.is_empty() {
             return Vec::new();
         }
-        let mut scan = Scan::new(text);
+        let mut scan = Scan::new(text, &self.lexicon);
         self.ssn.scan(&mut scan);
         self.phone.scan(&mut scan);
         self.web.scan(&mut scan);
         self.identifiers.scan(&mut scan);
         self.dates.scan(&mut scan);
         self.age.scan(&mut scan);
-        self.address.scan(&mut scan, &self.lexicon);
+        self.address.scan(&mut scan);
         self.location.scan(&mut scan, &self.lexicon);
         self.facility.scan(&mut scan, &self.lexicon);
         self.names.scan(&mut scan, &self.lexicon);

@@ -1,6 +1,7 @@
 //! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
 
 use crate::finding::{Finding, Recogniser};
+use crate::lexicon::{Kinds, Lexicon};
 use crate::PhiLabel;
 
 /// How a word is written; names and places are usually capitalised, but chat text often is not.
@@ -27,6 +28,8 @@ pub(crate) struct Token {
     pub case: Case,
     pub has_digit: bool,
     pub has_alpha: bool,
+    /// The word lists the lowercased core is in.
+    pub kinds: Kinds,
 }
 
 impl Token {
@@ -46,14 +49,26 @@ pub(crate) struct Scan<'t> {
 }
 
 impl<'t> Scan<'t> {
-    pub fn new(text: &'t str) -> Self {
+    pub fn new(text: &'t str, lexicon: &Lexicon) -> Self {
+        let lower = text.to_ascii_lowercase();
+        let mut tokens = tokenize(text);
+        for token in &mut tokens {
+            if token.has_alpha {
+                token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
+            }
+        }
         Scan {
             text,
-            lower: text.to_ascii_lowercase(),
-            tokens: tokenize(text),
+            lower,
+            tokens,
             findings: Vec::new(),
             not_phi: Vec::new(),
         }
+    }
+
+    /// Whether token `index` is in any of the word lists `kinds`.
+    pub fn is(&self, index: usize, kinds: Kinds) -> bool {
+        self.tokens[index].kinds.any(kinds)
     }
 
     pub fn push(
@@ -126,7 +141,7 @@ impl<'t> Scan<'t> {
     }
 }
 
-fn tokenize(text: &str) -> Vec<Token> {
+pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 5);
     let mut chars = text.char_indices().peekable();
     while let Some((start, first)) = chars.next() {
@@ -199,6 +214,7 @@ fn tokenize(text: &str) -> Vec<Token> {
             case,
             has_digit: digits > 0,
             has_alpha: uppers + lowers > 0,
+            kinds: Kinds::default(),
         });
     }
     tokens
@@ -254,7 +270,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<(String, Case)> {
-        let scan = Scan::new(text);
+        let scan = Scan::new(text, &Lexicon::new());
         (0..scan.tokens.len())
             .map(|i| (scan.original(i).to_string(), scan.tokens[i].case))
             .collect()
@@ -278,7 +294,7 @@ mod tests {
 
     #[test]
     fn shapes_and_sentence_starts() {
-        let scan = Scan::new("NOTE by J. Smith.\nJosé arrived");
+        let scan = Scan::new("NOTE by J. Smith.\nJosé arrived", &Lexicon::new());
         assert_eq!(scan.tokens[0].case, Case::Upper);
         assert_eq!(scan.tokens[2].case, Case::Letter);
         assert!(scan.starts_sentence(0));

@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::lexicon::Lexicon;
+use crate::lexicon::Kinds;
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
@@ -19,7 +19,8 @@ const AMBIGUOUS_SUFFIXES: &[&str] = &[
     "sq", "ter", "cir", "trl", "park", "grove", "walk", "place", "square", "court", "crossing",
     "xing", "pike", "trail", "alley", "plaza", "circle", "heights", "hts", "view", "lane", "ln",
 ];
-const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike";
+/// Street suffixes (the Kinds::STREET_SUFFIX vocabulary).
+pub(crate) const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike";
 const FUNCTION_WORDS: &[&str] = &[
     "the", "a", "an", "to", "of", "and", "or", "per", "by", "on", "in", "at", "down", "up", "for",
     "with", "from", "into", "her", "his", "their", "my", "our", "your", "this", "that", "times",
@@ -37,15 +38,32 @@ impl AddressRecogniser {
         }
     }
 
-    pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
+    pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in self.street.captures_iter(&scan.lower) {
+        // Only around a street suffix: the pattern runs on a window from six words before it to six
+        // after, and must end its street name on that very word.
+        for index in 1..scan.tokens.len() {
+            if !scan.is(index, Kinds::STREET_SUFFIX) {
+                continue;
+            }
+            let from = scan.tokens[index.saturating_sub(6)].start;
+            let to = scan.tokens[(index + 6).min(scan.tokens.len() - 1)].end;
+            let suffix_start = scan.tokens[index].start;
+            let Some(captures) =
+                self.street
+                    .captures_at(&scan.lower[..to], from)
+                    .filter(|captures| {
+                        captures.get(2).map(|suffix| suffix.start()) == Some(suffix_start)
+                    })
+            else {
+                continue;
+            };
             let whole = captures.get(0).expect("group 0");
             let (name, suffix) = (
                 captures.get(1).expect("name group"),
                 captures.get(2).expect("suffix group"),
             );
-            if street_name_fits(scan, lexicon, name.start(), name.end(), suffix.as_str()) {
+            if street_name_fits(scan, name.start(), name.end(), suffix.as_str()) {
                 found.push((whole.start(), whole.end(), 0.9));
             }
         }
@@ -55,7 +73,7 @@ impl AddressRecogniser {
                 found.push((post_box.start(), post_box.end(), 0.95));
             }
         }
-        cued_street_lines(scan, lexicon, &mut found);
+        cued_street_lines(scan, &mut found);
         for (start, end, confidence) in found {
             scan.push(
                 start,
@@ -107,7 +125,7 @@ const UNITS: &[&str] = &[
 
 /// "lives at 8651 Arthur Lodge", "Address: 97993 W Carolyn Tunnel, Apartment 10": a house number and
 /// capitalised words after an address cue, or alone on a line above a "City, ST" line.
-fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
     for index in 0..scan.tokens.len() {
         let token = &scan.tokens[index];
         let number = scan.word(index);
@@ -120,16 +138,6 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
         }
         let line_start =
             scan.starts_sentence(index) && scan.gap_before(index).contains('\n') || index == 0;
-        let cued = index > 0 && {
-            let before = scan.lower_before(token.start, 20);
-            ADDRESS_CUES.iter().any(|cue| {
-                before
-                    .trim_end()
-                    .trim_end_matches(':')
-                    .trim_end()
-                    .ends_with(cue)
-            })
-        };
         let mut last = index;
         let mut words = 0;
         while last + 1 < scan.tokens.len() && words < 5 && scan.joined_by_space(last) {
@@ -141,7 +149,7 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
                     .iter()
                     .any(|end| word.ends_with(end));
             if !(matches!(next.case, Case::Capitalised | Case::Upper) || directional || ordinal)
-                || lexicon.is_clinical(word) && !directional
+                || scan.is(last + 1, Kinds::CLINICAL) && !directional
             {
                 break;
             }
@@ -154,10 +162,18 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
                     scan.word(last),
                     "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west"
                 ));
+        if !named {
+            continue;
+        }
+        let cued = index > 0 && {
+            let before = scan.lower_before(token.start, 20);
+            let before = before.trim_end().trim_end_matches(':').trim_end();
+            ADDRESS_CUES.iter().any(|cue| before.ends_with(cue))
+        };
         let line_ends = scan.gap_after(last).contains('\n')
             || last + 1 == scan.tokens.len()
             || scan.gap_after(last).trim() == ",";
-        if !named || !(cued || line_start && line_ends && words >= 2) {
+        if !(cued || line_start && line_ends && words >= 2) {
             continue;
         }
         // ", Bldg 3, Apt 26" / " #12"
@@ -181,13 +197,7 @@ fn cued_street_lines(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize,
 }
 
 /// The words between the house number and the suffix must read as a street name.
-fn street_name_fits(
-    scan: &Scan<'_>,
-    lexicon: &Lexicon,
-    start: usize,
-    end: usize,
-    suffix: &str,
-) -> bool {
+fn street_name_fits(scan: &Scan<'_>, start: usize, end: usize, suffix: &str) -> bool {
     let first = scan.token_at_or_after(start);
     let last = scan.token_at_or_after(end);
     let ambiguous = AMBIGUOUS_SUFFIXES.contains(&suffix);
@@ -207,7 +217,7 @@ fn street_name_fits(
             "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west" | "old" | "new"
         );
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
-        if FUNCTION_WORDS.contains(&word) || lexicon.is_clinical(word) {
+        if FUNCTION_WORDS.contains(&word) || scan.is(index, Kinds::CLINICAL) {
             return false;
         }
         ordinal || directional || capitalised || (!ambiguous && token.has_alpha && !token.has_digit)

@@ -5,7 +5,7 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Kinds, Lexicon};
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
@@ -211,15 +211,14 @@ impl FacilityRecogniser {
                 continue;
             }
             let end_token = name_continuation(scan, last_keyword_token);
-            let start_token =
-                match name_start(scan, lexicon, first_keyword_token, keyword_capitalised) {
-                    Some(start) => start,
-                    // "Hospital of the University of Pennsylvania": the name comes after the keyword.
-                    None if end_token > last_keyword_token && keyword_capitalised => {
-                        first_keyword_token
-                    }
-                    None => continue,
-                };
+            let start_token = match name_start(scan, first_keyword_token, keyword_capitalised) {
+                Some(start) => start,
+                // "Hospital of the University of Pennsylvania": the name comes after the keyword.
+                None if end_token > last_keyword_token && keyword_capitalised => {
+                    first_keyword_token
+                }
+                None => continue,
+            };
             found.push((
                 scan.tokens[start_token].start,
                 scan.tokens[end_token].end,
@@ -244,12 +243,7 @@ impl FacilityRecogniser {
 }
 
 /// Walks back from the facility word over its name; `None` when no word in it is distinctive.
-fn name_start(
-    scan: &Scan<'_>,
-    lexicon: &Lexicon,
-    keyword_token: usize,
-    keyword_capitalised: bool,
-) -> Option<usize> {
+fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) -> Option<usize> {
     let mut start = keyword_token;
     let mut distinctive = false;
     let mut index = keyword_token;
@@ -287,10 +281,9 @@ fn name_start(
         let lowercase_word =
             !keyword_capitalised && token.case == Case::Lower && !BOUNDARIES.contains(&word);
         let lowercase_distinctive = lowercase_word
-            && !lexicon.is_clinical(word)
-            && (!lexicon.is_english(word)
-                || lexicon.is_last_name(word)
-                || lexicon.is_first_name(word));
+            && !scan.is(candidate, Kinds::CLINICAL)
+            && (!scan.is(candidate, Kinds::ENGLISH)
+                || scan.is(candidate, Kinds::LAST_NAME | Kinds::FIRST_NAME));
         let lowercase_fits = lowercase_word
             && (lowercase_distinctive
                 || GENERIC.contains(&word)
@@ -300,7 +293,7 @@ fn name_start(
         }
         let generic = GENERIC.contains(&word)
             || matches!(word, "st" | "saint" | "mt" | "mount")
-            || lexicon.is_clinical(word);
+            || scan.is(candidate, Kinds::CLINICAL);
         if capitalised && !generic || lowercase_distinctive && !GENERIC.contains(&word) {
             distinctive = true;
         }

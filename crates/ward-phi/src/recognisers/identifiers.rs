@@ -11,7 +11,6 @@ pub(crate) struct IdentifierRecogniser {
     /// Seven or more digits read out one by one in a dictation ("four one three seven ...").
     spoken_digits: Regex,
     cued: Regex,
-    code: Regex,
 }
 
 /// Cue words, longest first within a family, each with the label its value gets.
@@ -117,26 +116,40 @@ impl IdentifierRecogniser {
             .map(|cue| regex::escape(cue))
             .collect::<Vec<_>>()
             .join("|");
+        // Segments joined by "-", "." or "/", a digit in one of them, then more numbers after spaces.
+        let segments = r"(?:(?:[a-z0-9]+[-./])*[a-z]*[0-9][a-z0-9]*(?:[-./][a-z0-9]+)*|[a-z0-9]+(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{2,})+)";
+        let value = format!(r"{segments}(?: [0-9][a-z0-9-]{{2,}})*");
         // cue, then connective noise ("#", "no.", "number:", "is"), then a value with a digit in it.
         let cued = format!(
-            r"(?:^|[^a-z0-9])((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*([a-z0-9][a-z0-9]*(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{{2,}})*)"
+            r"((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*({value})"
         );
         let digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
         IdentifierRecogniser {
             spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)"))
                 .expect("valid pattern"),
             cued: Regex::new(&cued).expect("valid pattern"),
-            code: Regex::new(r"[a-z0-9]+(?:-[a-z0-9]+)*").expect("valid pattern"),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in self.cued.captures_iter(&scan.lower) {
+        // The cue must start a word; checked here rather than in the pattern, so that the search
+        // can skip ahead to the cue words' literals.
+        let mut from = 0;
+        while let Some(captures) = self.cued.captures_at(&scan.lower, from) {
             let (cue, value) = (
                 captures.get(1).expect("cue group"),
                 captures.get(2).expect("value group"),
             );
+            if scan.lower[..cue.start()]
+                .bytes()
+                .next_back()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            {
+                from = cue.start() + 1;
+                continue;
+            }
+            from = value.end();
             // "pacemaker serial number": the most specific cue in the run names the label.
             let label = CUES
                 .iter()
@@ -166,9 +179,8 @@ impl IdentifierRecogniser {
                 if weak_cue { 0.7 } else { 0.9 },
             ));
         }
-        for code in self.code.find_iter(&scan.lower) {
-            let (start, end) = (code.start(), code.end());
-            let text = code.as_str();
+        for (start, end) in codes(&scan.lower) {
+            let text = &scan.lower[start..end];
             if !scan.isolated(start, end) {
                 continue;
             }
@@ -216,6 +228,38 @@ impl IdentifierRecogniser {
             scan.push(start, end, label, recogniser, confidence);
         }
     }
+}
+
+/// Runs of ASCII letters and digits joined by single hyphens ("ab12-3456"), left to right, each
+/// as long as it goes; the runs without a digit are left out unless they could be a VIN.
+fn codes(lower: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = lower.as_bytes();
+    let alphanumeric = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
+    let mut at = 0;
+    std::iter::from_fn(move || loop {
+        while at < bytes.len() && !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        let mut digit = false;
+        loop {
+            while alphanumeric(at) {
+                digit |= bytes[at].is_ascii_digit();
+                at += 1;
+            }
+            if bytes.get(at) == Some(&b'-') && alphanumeric(at + 1) {
+                at += 1;
+            } else {
+                break;
+            }
+        }
+        if digit || at - start == 17 {
+            return Some((start, at));
+        }
+    })
 }
 
 /// "policy 2 mg", "group 3 x 10" or "id 40 units": a number followed by a unit is not an identifier.

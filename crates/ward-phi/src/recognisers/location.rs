@@ -4,19 +4,19 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::lexicon::{is_calendar_word, Lexicon, HEAD_NOUNS, STATES};
+use crate::lexicon::{Kinds, Lexicon, STATES};
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct LocationRecogniser {
-    state_anchor: Regex,
+    state_anchors: [Regex; 2],
     zip_by_cue: Regex,
     zip_plus_four: Regex,
     county: Regex,
 }
 
 /// Words right before a lowercase place that make it a place ("lives in boston").
-const PLACE_CUES: &[&str] = &[
+pub(crate) const PLACE_CUES: &[&str] = &[
     "in",
     "from",
     "to",
@@ -40,16 +40,19 @@ const PLACE_CUES: &[&str] = &[
 
 impl LocationRecogniser {
     pub fn new() -> Self {
-        let state_names = STATES
+        let zip = "[0-9]{5}(?:-[0-9]{4})?";
+        let state = STATES
             .iter()
             .map(|(name, _)| name.replace(' ', r"\s+"))
             .collect::<Vec<_>>()
             .join("|");
         LocationRecogniser {
-            state_anchor: Regex::new(&format!(
-                r"(,\s*|\s+)({state_names}|[a-z]{{2}})(?-u:\b)\.?(?:,?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)(?-u:\b))?"
-            ))
-            .expect("valid pattern"),
+            // A state after a comma, with or without a ZIP after it, or after spaces with a ZIP.
+            state_anchors: [
+                format!(r"(,\s*)({state}|[a-z]{{2}})(?-u:\b)\.?(?:,?\s+({zip})(?-u:\b))?"),
+                format!(r"(?:^|[^,\s])(\s+)({state}|[a-z]{{2}})(?-u:\b)\.?,?\s+({zip})(?-u:\b)"),
+            ]
+            .map(|pattern| Regex::new(&pattern).expect("valid pattern")),
             zip_by_cue: Regex::new(r"(?-u:\b)(?:zip|zipcode|zip code|postal code)\s*(?:code)?\s*:?\s*#?\s*([0-9]{5}(?:-[0-9]{4})?)(?-u:\b)")
                 .expect("valid pattern"),
             zip_plus_four: Regex::new(r"(?-u:\b)[0-9]{5}-[0-9]{4}(?-u:\b)").expect("valid pattern"),
@@ -59,7 +62,7 @@ impl LocationRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
         let mut found: Vec<(usize, usize, f32)> = Vec::new();
-        self.city_state_zip(scan, lexicon, &mut found);
+        self.city_state_zip(scan, &mut found);
         for captures in self.zip_by_cue.captures_iter(&scan.lower) {
             let zip = captures.get(1).expect("zip group");
             found.push((zip.start(), zip.end(), 0.95));
@@ -69,7 +72,7 @@ impl LocationRecogniser {
         }
         for county in self.county.find_iter(&scan.lower) {
             let index = scan.token_at_or_after(county.start());
-            let words = capitalised_run_before(scan, lexicon, index, 3);
+            let words = capitalised_run_before(scan, index, 3);
             if words > 0 {
                 found.push((scan.tokens[index - words].start, county.end(), 0.9));
             }
@@ -89,13 +92,23 @@ impl LocationRecogniser {
 
     /// "Springfield, IL 62704", "Austin, Texas", "Boston MA 02118": the city before the state and
     /// the ZIP after it are PHI, the state is not.
-    fn city_state_zip(
-        &self,
-        scan: &Scan<'_>,
-        lexicon: &Lexicon,
-        found: &mut Vec<(usize, usize, f32)>,
-    ) {
-        for captures in self.state_anchor.captures_iter(&scan.lower) {
+    fn city_state_zip(&self, scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
+        // Only around a state word: the patterns run on a window from the word before it to the
+        // ZIP after it, and must place the state on that very word.
+        for index in 1..scan.tokens.len() {
+            if !scan.is(index, Kinds::STATE) {
+                continue;
+            }
+            let from = scan.tokens[index - 1].start;
+            let to = scan.tokens[(index + 5).min(scan.tokens.len() - 1)].end;
+            let window = &scan.lower[..to];
+            let Some(captures) = self.state_anchors.iter().find_map(|anchor| {
+                anchor.captures_at(window, from).filter(|captures| {
+                    captures.get(2).map(|state| state.start()) == Some(scan.tokens[index].start)
+                })
+            }) else {
+                continue;
+            };
             let separator = captures.get(1).expect("separator group");
             let state = captures.get(2).expect("state group");
             let zip = captures.get(3);
@@ -114,22 +127,18 @@ impl LocationRecogniser {
             {
                 continue;
             }
-            let comma = separator.as_str().contains(',');
-            if !comma && zip.is_none() {
-                continue;
-            }
             if let Some(zip) = zip {
                 found.push((zip.start(), zip.end(), 0.9));
             }
             let index = scan.token_at_or_after(separator.start());
-            let words = capitalised_run_before(scan, lexicon, index, 3);
+            let words = capitalised_run_before(scan, index, 3);
             if words > 0 {
                 found.push((
                     scan.tokens[index - words].start,
                     scan.tokens[index - 1].core_end,
                     0.85,
                 ));
-            } else if zip.is_some() && index > 0 && !lexicon.is_clinical(scan.word(index - 1)) {
+            } else if zip.is_some() && index > 0 && !scan.is(index - 1, Kinds::CLINICAL) {
                 // lowercase "springfield, il 62704": the ZIP vouches for the word before the state.
                 found.push((
                     scan.tokens[index - 1].start,
@@ -198,19 +207,18 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             last += 1;
         }
         let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
-        let words_ok = (index..=last)
-            .all(|i| !lexicon.is_clinical(scan.word(i)) && !lexicon.is_nationality(scan.word(i)));
-        let novel = (index..=last).any(|i| !lexicon.is_english(scan.word(i)));
+        let words_ok = (index..=last).all(|i| !scan.is(i, Kinds::CLINICAL | Kinds::NATIONALITY));
+        let novel = (index..=last).any(|i| !scan.is(i, Kinds::ENGLISH));
         let weak_cue = matches!(*cue, "in" | "from" | "near" | "outside");
         if !words_ok
             || !novel
             || lexicon.is_state_or_country(phrase)
-            || is_calendar_word(scan.word(index))
+            || scan.is(index, Kinds::CALENDAR)
         {
             continue;
         }
         // After "in" or "from", only a word that looks made up or is a known place: not "in March".
-        if weak_cue && lexicon.is_first_name(scan.word(index)) && index == last {
+        if weak_cue && scan.is(index, Kinds::FIRST_NAME) && index == last {
             continue;
         }
         found.push((
@@ -224,8 +232,7 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             && scan.tokens[index - 1].case == Case::Lower
             && scan.joined_by_space(index - 1)
         {
-            let place = scan.word(index - 1);
-            if !lexicon.is_english(place) && !lexicon.is_clinical(place) {
+            if !scan.is(index - 1, Kinds::ENGLISH | Kinds::CLINICAL) {
                 found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
             }
         }
@@ -233,13 +240,13 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
 }
 
 /// How many capitalised, non-clinical words (up to `limit`) end right before token `index`.
-fn capitalised_run_before(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, limit: usize) -> usize {
+fn capitalised_run_before(scan: &Scan<'_>, index: usize, limit: usize) -> usize {
     let mut count = 0;
     while count < limit && index > count {
         let at = index - count - 1;
         let token = &scan.tokens[at];
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper);
-        if !capitalised || lexicon.is_clinical(scan.word(at)) || token.has_digit {
+        if !capitalised || scan.is(at, Kinds::CLINICAL) || token.has_digit {
             break;
         }
         if count > 0 && !scan.joined_by_space(at) {
@@ -253,50 +260,49 @@ fn capitalised_run_before(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, limi
 /// Towns and cities from the gazetteer, screened for the ones that are also words or eponyms.
 fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
     let mut not_phi = Vec::new();
-    for place in lexicon.places.find_iter(&scan.lower) {
-        let (start, end) = (place.start(), place.end());
-        let name = &scan.lower[start..end];
-        let after = scan.text[end..]
-            .strip_prefix("'s")
-            .unwrap_or(&scan.text[end..]);
-        let bounded_after = !after.starts_with(|c: char| c.is_alphanumeric());
-        let bounded_before = !scan.text[..start].ends_with(|c: char| c.is_alphanumeric());
-        if !bounded_after || !bounded_before {
+    let count = scan.tokens.len();
+    let mut first = 0;
+    while first < count {
+        let longest = scan.tokens[first].kinds.place_tokens();
+        let start = scan.tokens[first].start;
+        // The longest place that starts here, with or without a possessive "'s" at its end.
+        let place = (first..count.min(first + longest)).rev().find_map(|last| {
+            let token = &scan.tokens[last];
+            [token.core_end, token.end]
+                .into_iter()
+                .find(|end| lexicon.is_place(&scan.lower[start..*end]))
+                .map(|_| (last, token.core_end))
+        });
+        let Some((last, end)) = place else {
+            first += 1;
             continue;
-        }
+        };
+        let next = last + 1;
+        let name = &scan.lower[start..end];
         if lexicon.is_state_or_country(name) {
             not_phi.push((start, end));
+            first = next;
             continue;
         }
-        let first = scan.token_at_or_after(start);
-        let last = scan.token_at_or_after(end).saturating_sub(1);
-        if first >= scan.tokens.len() || last < first {
-            continue;
-        }
-        let next_word = scan
-            .tokens
-            .get(last + 1)
-            .map(|_| scan.word(last + 1))
-            .unwrap_or("");
-        if HEAD_NOUNS.contains(&next_word) {
+        let first = std::mem::replace(&mut first, next);
+        if last + 1 < scan.tokens.len() && scan.is(last + 1, Kinds::HEAD_NOUN) {
             continue;
         }
         let words = last - first + 1;
         let capitalised = matches!(scan.tokens[first].case, Case::Capitalised | Case::Upper);
-        let previous_word = if first > 0 { scan.word(first - 1) } else { "" };
-        let cued = PLACE_CUES.contains(&previous_word);
+        let cued = first > 0 && scan.is(first - 1, Kinds::PLACE_CUE);
         let confidence = if words > 1 {
-            let all_english = (first..=last).all(|i| lexicon.is_english(scan.word(i)));
+            let all_english = (first..=last).all(|i| scan.is(i, Kinds::ENGLISH));
             match (capitalised, all_english) {
                 (true, _) => 0.85,
                 (false, false) if cued => 0.6,
                 _ => continue,
             }
         } else {
-            if lexicon.is_clinical(name) || name.len() < 4 {
+            if scan.is(first, Kinds::CLINICAL) || name.len() < 4 {
                 continue;
             }
-            let english = lexicon.is_english(name);
+            let english = scan.is(first, Kinds::ENGLISH);
             match (capitalised, english) {
                 (true, false) => 0.7,
                 (true, true) if cued && !scan.starts_sentence(first) => 0.5,

@@ -6,11 +6,11 @@
 use rustc_hash::FxHashSet;
 
 use crate::finding::Recogniser;
-use crate::lexicon::{Lexicon, HEAD_NOUNS};
+use crate::lexicon::{Kinds, Lexicon};
 use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
-const TITLES: &[&str] = &[
+pub(crate) const TITLES: &[&str] = &[
     "dr",
     "doctor",
     "mr",
@@ -24,7 +24,7 @@ const TITLES: &[&str] = &[
 ];
 /// Words that introduce a person (family relations are in `RELATIONS`): whatever capitalised
 /// words follow are a name.
-const STRONG_CUES: &[&str] = &[
+pub(crate) const STRONG_CUES: &[&str] = &[
     "named",
     "dear",
     "hi",
@@ -55,7 +55,7 @@ const STRONG_CUES: &[&str] = &[
     "md",
 ];
 /// Family and household relations: "nephew xiulan called".
-const RELATIONS: &[&str] = &[
+pub(crate) const RELATIONS: &[&str] = &[
     "wife",
     "husband",
     "son",
@@ -90,7 +90,7 @@ const RELATIONS: &[&str] = &[
     "sister",
 ];
 /// Header fields whose value is a person ("RE: Kunda, Jyoti", "Referring: Dr. X").
-const HEADER_CUES: &[&str] = &[
+pub(crate) const HEADER_CUES: &[&str] = &[
     "re",
     "pt",
     "patient",
@@ -118,12 +118,12 @@ const HEADER_CUES: &[&str] = &[
     "care",
 ];
 /// Particles inside names ("van der", "de la"): part of a name, never one alone.
-const PARTICLES: &[&str] = &[
+pub(crate) const PARTICLES: &[&str] = &[
     "van", "von", "der", "den", "de", "del", "della", "la", "le", "da", "di", "du", "bin", "ibn",
     "al", "el", "dos", "das", "ó", "mac",
 ];
 /// Verbs that follow a patient's name at the start of a sentence ("Victor notes improvement").
-const SUBJECT_VERBS: &[&str] = &[
+pub(crate) const SUBJECT_VERBS: &[&str] = &[
     "reports",
     "notes",
     "states",
@@ -166,7 +166,7 @@ const SUBJECT_VERBS: &[&str] = &[
 ];
 
 /// Words that often introduce a person: dictionary names that follow are names.
-const WEAK_CUES: &[&str] = &[
+pub(crate) const WEAK_CUES: &[&str] = &[
     "patient",
     "pt",
     "by",
@@ -207,7 +207,7 @@ const WEAK_CUES: &[&str] = &[
     "as",
 ];
 /// Verbs that turn "by" or "with" into a strong cue ("seen by", "spoke with").
-const PERSON_VERBS: &[&str] = &[
+pub(crate) const PERSON_VERBS: &[&str] = &[
     "seen",
     "referred",
     "accompanied",
@@ -239,13 +239,13 @@ const PERSON_VERBS: &[&str] = &[
     "ordered",
     "approved",
 ];
-const CREDENTIALS: &[&str] = &[
+pub(crate) const CREDENTIALS: &[&str] = &[
     "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp",
     "facc", "dnp", "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd",
     "cma", "rma", "lvn", "cnp", "crnp", "cns", "rd", "rph", "slp", "otr", "dpt", "emt", "ccc-slp",
     "lmft", "lpc", "mft", "cnm", "facs", "facog",
 ];
-const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
+pub(crate) const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
 
 pub(crate) struct NameRecogniser;
 
@@ -270,10 +270,7 @@ impl NameRecogniser {
             if let Some((first, last, confidence)) = candidate_at(scan, lexicon, index) {
                 let (first, last) = extend(scan, lexicon, first, last);
                 let phrase = &scan.lower[scan.tokens[first].start..scan.tokens[last].core_end];
-                if !eponym_follows(scan, last)
-                    && !lexicon.is_state_or_country(phrase)
-                    && !lexicon.is_nationality(phrase)
-                {
+                if !eponym_follows(scan, last) && !lexicon.is_state_or_country(phrase) {
                     spans.push((first, last, confidence));
                     index = last + 1;
                     continue;
@@ -281,8 +278,8 @@ impl NameRecogniser {
             }
             index += 1;
         }
-        credentialed(scan, lexicon, &mut spans);
-        propagate(scan, lexicon, &mut spans);
+        credentialed(scan, &mut spans);
+        propagate(scan, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
             if scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
@@ -298,20 +295,18 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
     let word = scan.word(index);
     // Title or cue, then a run of name words.
     let header_cue = scan.gap_after(index).trim_start().starts_with(':')
-        && (WEAK_CUES.contains(&word) || HEADER_CUES.contains(&word));
-    let context = if TITLES.contains(&word) && !scan.tokens[index].possessive()
-        || RELATIONS.contains(&word)
+        && (scan.is(index, Kinds::WEAK_CUE) || scan.is(index, Kinds::HEADER_CUE));
+    let context = if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive()
+        || scan.is(index, Kinds::RELATION)
     {
         Context::Title
     } else if header_cue
-        || STRONG_CUES.contains(&word) && scan.tokens[index].case != Case::Upper
+        || scan.is(index, Kinds::STRONG_CUE) && scan.tokens[index].case != Case::Upper
         || is_name_label(scan, index)
-        || matches!(word, "by" | "with")
-            && index > 0
-            && PERSON_VERBS.contains(&scan.word(index - 1))
+        || matches!(word, "by" | "with") && index > 0 && scan.is(index - 1, Kinds::PERSON_VERB)
     {
         Context::Strong
-    } else if WEAK_CUES.contains(&word) {
+    } else if scan.is(index, Kinds::WEAK_CUE) {
         Context::Weak
     } else {
         Context::None
@@ -321,7 +316,7 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
         if next < scan.tokens.len() && scan.word(next) == "is" && word == "name" {
             next += 1;
         }
-        if let Some(last) = name_run(scan, lexicon, next, context) {
+        if let Some(last) = name_run(scan, next, context) {
             let capitalised = scan.tokens[next].case != Case::Lower;
             let confidence = match context {
                 Context::Strong => 0.9,
@@ -343,7 +338,7 @@ fn is_name_label(scan: &Scan<'_>, index: usize) -> bool {
 }
 
 /// Up to three name words from token `first` on; the last index, or `None` if the first is not one.
-fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) -> Option<usize> {
+fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
     let mut last = None;
     let mut index = first;
     let mut commas = 0;
@@ -369,7 +364,7 @@ fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) 
         {
             break;
         }
-        if PARTICLES.contains(&scan.word(index))
+        if scan.is(index, Kinds::PARTICLE)
             && (index > first || context != Context::Weak)
             && index + 1 < scan.tokens.len()
             && scan.joined_by_space(index)
@@ -377,13 +372,12 @@ fn name_run(scan: &Scan<'_>, lexicon: &Lexicon, first: usize, context: Context) 
             index += 1;
             continue;
         }
-        let after_given_name = index > first && lexicon.is_first_name(scan.word(index - 1));
+        let after_given_name = index > first && scan.is(index - 1, Kinds::FIRST_NAME);
         let surname = after_given_name
-            && lexicon.is_last_name(scan.word(index))
-            && !lexicon.is_clinical(scan.word(index))
-            && !is_function_word(scan.word(index));
-        let accepted =
-            is_initial(scan, index) || surname || is_name_word(scan, lexicon, index, context);
+            && scan.is(index, Kinds::LAST_NAME)
+            && !scan.is(index, Kinds::CLINICAL)
+            && !scan.is(index, Kinds::FUNCTION_WORD);
+        let accepted = is_initial(scan, index) || surname || is_name_word(scan, index, context);
         if !accepted {
             break;
         }
@@ -399,165 +393,165 @@ fn is_initial(scan: &Scan<'_>, index: usize) -> bool {
     scan.tokens[index].case == Case::Letter && gap.starts_with('.') && !gap.contains('\n')
 }
 
-fn is_name_word(scan: &Scan<'_>, lexicon: &Lexicon, index: usize, context: Context) -> bool {
+fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
     let token = &scan.tokens[index];
     if token.has_digit || !token.has_alpha {
         return false;
     }
     let word = scan.word(index);
-    if word.len() < 2 || TITLES.contains(&word) || CREDENTIALS.contains(&word) {
+    if word.len() < 2 || scan.is(index, Kinds::TITLE) || scan.is(index, Kinds::CREDENTIAL) {
         return false;
     }
-    let in_dictionary = lexicon.is_first_name(word) || lexicon.is_last_name(word);
-    let english = lexicon.is_english(word);
-    let clinical = lexicon.is_clinical(word);
+    let in_dictionary = scan.is(index, Kinds::FIRST_NAME) || scan.is(index, Kinds::LAST_NAME);
+    let english = scan.is(index, Kinds::ENGLISH);
+    let clinical = scan.is(index, Kinds::CLINICAL);
     let foreign = !word.is_ascii() && !english && !clinical;
     match (token.case, context) {
         (Case::Capitalised | Case::Upper, Context::Title) => {
-            !is_function_word(word) && (!english || in_dictionary)
+            !scan.is(index, Kinds::FUNCTION_WORD) && (!english || in_dictionary)
         }
         (Case::Lower, Context::Title) => {
-            !is_function_word(word) && !clinical && (!english || in_dictionary)
+            !scan.is(index, Kinds::FUNCTION_WORD) && !clinical && (!english || in_dictionary)
         }
         (Case::Capitalised, _) if foreign => true,
         (Case::Capitalised | Case::Upper, Context::Strong) => {
-            !is_function_word(word) && !clinical && (in_dictionary || !english)
+            !scan.is(index, Kinds::FUNCTION_WORD) && !clinical && (in_dictionary || !english)
         }
-        (Case::Capitalised, Context::Weak) => !clinical && in_dictionary && !is_function_word(word),
+        (Case::Capitalised, Context::Weak) => {
+            !clinical && in_dictionary && !scan.is(index, Kinds::FUNCTION_WORD)
+        }
         (Case::Upper, Context::Weak) => !clinical && in_dictionary && !english && word.len() >= 4,
         (Case::Lower, Context::Strong) => {
-            !clinical && !is_function_word(word) && in_dictionary && !english
+            !clinical && !scan.is(index, Kinds::FUNCTION_WORD) && in_dictionary && !english
         }
         // Census surnames include clinical words ("melena"); a lowercase word alone must be a given name.
-        (Case::Lower, _) => !clinical && lexicon.is_first_name(word) && !english,
+        (Case::Lower, _) => !clinical && scan.is(index, Kinds::FIRST_NAME) && !english,
         _ => false,
     }
 }
 
-fn is_function_word(word: &str) -> bool {
-    matches!(
-        word,
-        "the"
-            | "a"
-            | "an"
-            | "and"
-            | "or"
-            | "of"
-            | "to"
-            | "in"
-            | "on"
-            | "at"
-            | "by"
-            | "for"
-            | "with"
-            | "is"
-            | "was"
-            | "has"
-            | "had"
-            | "he"
-            | "she"
-            | "they"
-            | "his"
-            | "her"
-            | "their"
-            | "we"
-            | "i"
-            | "you"
-            | "it"
-            | "this"
-            | "that"
-            | "who"
-            | "will"
-            | "would"
-            | "can"
-            | "could"
-            | "should"
-            | "may"
-            | "might"
-            | "not"
-            | "no"
-            | "yes"
-            | "as"
-            | "be"
-            | "are"
-            | "were"
-            | "been"
-            | "about"
-            | "from"
-            | "re"
-            | "please"
-            | "today"
-            | "tomorrow"
-            | "yesterday"
-            | "also"
-            | "just"
-            | "said"
-            | "says"
-            | "reports"
-            | "states"
-            | "denies"
-            | "presents"
-            | "present"
-            | "here"
-            | "there"
-            | "all"
-            | "my"
-            | "your"
-            | "our"
-            | "its"
-            | "if"
-            | "then"
-            | "so"
-            | "ok"
-            | "okay"
-            | "hi"
-            | "how"
-            | "what"
-            | "when"
-            | "where"
-            | "why"
-            | "which"
-            | "i've"
-            | "i'm"
-            | "i'd"
-            | "i'll"
-            | "von"
-            | "van"
-            | "de"
-            | "del"
-            | "della"
-            | "la"
-            | "le"
-            | "da"
-            | "di"
-            | "du"
-            | "bin"
-            | "al"
-            | "el"
-            | "st"
-            | "dear"
-            | "thanks"
-            | "thank"
-            | "regards"
-            | "sincerely"
-            | "team"
-            | "staff"
-            | "office"
-            | "department"
-            | "dept"
-            | "clinic"
-            | "service"
-            | "services"
-            | "line"
-            | "desk"
-            | "center"
-            | "unit"
-            | "nursing"
-            | "administration"
-            | "colleague"
-            | "colleagues"
-    )
-}
+/// Pronouns, articles, auxiliaries, sign-offs and department words: never part of a name.
+pub(crate) const FUNCTION_WORDS: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "is",
+    "was",
+    "has",
+    "had",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "we",
+    "i",
+    "you",
+    "it",
+    "this",
+    "that",
+    "who",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "not",
+    "no",
+    "yes",
+    "as",
+    "be",
+    "are",
+    "were",
+    "been",
+    "about",
+    "from",
+    "re",
+    "please",
+    "today",
+    "tomorrow",
+    "yesterday",
+    "also",
+    "just",
+    "said",
+    "says",
+    "reports",
+    "states",
+    "denies",
+    "presents",
+    "present",
+    "here",
+    "there",
+    "all",
+    "my",
+    "your",
+    "our",
+    "its",
+    "if",
+    "then",
+    "so",
+    "ok",
+    "okay",
+    "hi",
+    "how",
+    "what",
+    "when",
+    "where",
+    "why",
+    "which",
+    "i've",
+    "i'm",
+    "i'd",
+    "i'll",
+    "von",
+    "van",
+    "de",
+    "del",
+    "della",
+    "la",
+    "le",
+    "da",
+    "di",
+    "du",
+    "bin",
+    "al",
+    "el",
+    "st",
+    "dear",
+    "thanks",
+    "thank",
+    "regards",
+    "sincerely",
+    "team",
+    "staff",
+    "office",
+    "department",
+    "dept",
+    "clinic",
+    "service",
+    "services",
+    "line",
+    "desk",
+    "center",
+    "unit",
+    "nursing",
+    "administration",
+    "colleague",
+    "colleagues",
+];
 
 /// A name without a cue: first name + last name, "Last, First", an initial with a surname, or one
 /// distinctive dictionary surname.
@@ -581,21 +575,20 @@ fn dictionary_name(
         && !(index > 0 && scan.tokens[index - 1].has_digit)
     {
         let next = index + 1;
-        let next_word = scan.word(next);
         if scan.tokens[next].case == Case::Capitalised
-            && !lexicon.is_clinical(next_word)
-            && lexicon.is_last_name(next_word)
-            && !is_function_word(next_word)
+            && !scan.is(next, Kinds::CLINICAL)
+            && scan.is(next, Kinds::LAST_NAME)
+            && !scan.is(next, Kinds::FUNCTION_WORD)
         {
             return Some((index, next, 0.85));
         }
         return None;
     }
-    if lexicon.is_clinical(word) || is_function_word(word) || word.len() < 2 {
+    if scan.is(index, Kinds::CLINICAL) || scan.is(index, Kinds::FUNCTION_WORD) || word.len() < 2 {
         return None;
     }
-    let first_name = lexicon.is_first_name(word);
-    let english = lexicon.is_english(word);
+    let first_name = scan.is(index, Kinds::FIRST_NAME);
+    let english = scan.is(index, Kinds::ENGLISH);
 
     // First [M.] Last
     if first_name && index + 1 < count && (scan.joined_by_space(index)) {
@@ -605,11 +598,12 @@ fn dictionary_name(
         }
         let surname = scan.word(next);
         let surname_token = &scan.tokens[next];
-        let surname_known = lexicon.is_last_name(surname) || lexicon.is_first_name(surname);
-        let surname_english = lexicon.is_english(surname);
+        let surname_known = scan.is(next, Kinds::LAST_NAME) || scan.is(next, Kinds::FIRST_NAME);
+        let surname_english = scan.is(next, Kinds::ENGLISH);
         // "Clifford Clark": an eponym after a given name is a surname (a head noun after it still blocks).
-        let plausible_surname = (!lexicon.is_clinical(surname) || lexicon.is_last_name(surname))
-            && !is_function_word(surname)
+        let plausible_surname = (!scan.is(next, Kinds::CLINICAL)
+            || scan.is(next, Kinds::LAST_NAME))
+            && !scan.is(next, Kinds::FUNCTION_WORD)
             && !surname_token.has_digit;
         let both_capitalised =
             capitalised && matches!(surname_token.case, Case::Capitalised | Case::Upper);
@@ -622,7 +616,7 @@ fn dictionary_name(
         if plausible_surname
             && both_lower
             && surname_fits
-            && !lexicon.is_clinical(surname)
+            && !scan.is(next, Kinds::CLINICAL)
             && word.len() >= 3
             && surname.len() >= 3
         {
@@ -638,13 +632,13 @@ fn dictionary_name(
         let given = scan.word(next);
         let same_case = scan.tokens[next].case == token.case
             && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
-        let surname_like = lexicon.is_last_name(word) || !english && word.len() >= 3;
-        let lowercase_ok = token.case != Case::Lower || !english || !lexicon.is_english(given);
+        let surname_like = scan.is(index, Kinds::LAST_NAME) || !english && word.len() >= 3;
+        let lowercase_ok = token.case != Case::Lower || !english || !scan.is(next, Kinds::ENGLISH);
         if same_case
             && surname_like
             && lowercase_ok
-            && lexicon.is_first_name(given)
-            && !is_function_word(given)
+            && scan.is(next, Kinds::FIRST_NAME)
+            && !scan.is(next, Kinds::FUNCTION_WORD)
             && !lexicon.is_state_or_country(given)
         {
             return Some((index, next, 0.8));
@@ -660,8 +654,8 @@ fn dictionary_name(
     {
         let next = index + 1;
         if scan.tokens[next].case == Case::Capitalised
-            && lexicon.is_last_name(scan.word(next))
-            && !is_function_word(scan.word(next))
+            && scan.is(next, Kinds::LAST_NAME)
+            && !scan.is(next, Kinds::FUNCTION_WORD)
         {
             return Some((index, next, 0.7));
         }
@@ -676,9 +670,9 @@ fn dictionary_name(
         let next = index + 1;
         let surname = scan.word(next);
         if scan.tokens[next].case == Case::Lower
-            && lexicon.is_last_name(surname)
-            && !lexicon.is_english(surname)
-            && !lexicon.is_clinical(surname)
+            && scan.is(next, Kinds::LAST_NAME)
+            && !scan.is(next, Kinds::ENGLISH)
+            && !scan.is(next, Kinds::CLINICAL)
             && surname.len() >= 3
         {
             return Some((index, next, 0.6));
@@ -694,14 +688,18 @@ fn dictionary_name(
         return Some((index, index + 1, 0.8));
     }
     // One distinctive surname or given name, capitalised, that is not an English word.
-    if capitalised && (first_name || lexicon.is_last_name(word)) && !english && word.len() >= 3 {
+    if capitalised
+        && (first_name || scan.is(index, Kinds::LAST_NAME))
+        && !english
+        && word.len() >= 3
+    {
         return Some((index, index, 0.6));
     }
     // "Thảo", "Yetişal": a capitalised word with letters English does not use.
     if token.case == Case::Capitalised
         && !word.is_ascii()
         && !english
-        && !lexicon.is_nationality(word)
+        && !scan.is(index, Kinds::NATIONALITY)
     {
         return Some((index, index, 0.6));
     }
@@ -711,13 +709,12 @@ fn dictionary_name(
         && index + 1 < count
         && scan.joined_by_space(index)
     {
-        let verb = scan.word(index + 1);
-        let subject_like = first_name || lexicon.is_last_name(word) || !english;
-        if SUBJECT_VERBS.contains(&verb)
+        let subject_like = first_name || scan.is(index, Kinds::LAST_NAME) || !english;
+        if scan.is(index + 1, Kinds::SUBJECT_VERB)
             && subject_like
-            && !RELATIONS.contains(&word)
-            && !WEAK_CUES.contains(&word)
-            && !HEADER_CUES.contains(&word)
+            && !scan.is(index, Kinds::RELATION)
+            && !scan.is(index, Kinds::WEAK_CUE)
+            && !scan.is(index, Kinds::HEADER_CUE)
         {
             return Some((index, index, 0.6));
         }
@@ -748,14 +745,12 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
         if !joined || scan.tokens[last].possessive() {
             break;
         }
-        let word = scan.word(next);
         let token = &scan.tokens[next];
         let grows = is_initial(scan, next) && next + 1 < count
-            || NAME_SUFFIXES.contains(&word) && token.case != Case::Lower
+            || scan.is(next, Kinds::NAME_SUFFIX) && token.case != Case::Lower
             || token.case == Case::Capitalised
-                && !lexicon.is_clinical(word)
-                && !is_function_word(word)
-                && (lexicon.is_last_name(word) || !lexicon.is_english(word));
+                && !scan.is(next, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+                && (scan.is(next, Kinds::LAST_NAME) || !scan.is(next, Kinds::ENGLISH));
         if !grows {
             break;
         }
@@ -767,13 +762,11 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
     {
         let previous = first - 1;
         let word = scan.word(previous);
-        let given = lexicon.is_first_name(word) || !lexicon.is_english(word);
         if scan.tokens[previous].case == Case::Capitalised
-            && given
-            && !lexicon.is_english(word)
-            && !lexicon.is_clinical(word)
-            && !is_function_word(word)
-            && !TITLES.contains(&word)
+            && !scan.is(
+                previous,
+                Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD | Kinds::TITLE,
+            )
             && !lexicon.is_state_or_country(word)
         {
             first = previous;
@@ -793,7 +786,7 @@ fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
         if next >= scan.tokens.len() || !scan.gap_after(index).trim().is_empty() {
             return false;
         }
-        if HEAD_NOUNS.contains(&scan.word(next)) {
+        if scan.is(next, Kinds::HEAD_NOUN) {
             return true;
         }
         if scan.tokens[next].case != Case::Capitalised {
@@ -805,12 +798,15 @@ fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
 }
 
 /// "Maria Lopez, MD", "K. Osei RN": capitalised words before a credential.
-fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, f32)>) {
+fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     for index in 1..scan.tokens.len() {
-        let word = scan.word(index);
-        let original = scan.original(index);
-        if !CREDENTIALS.contains(&word)
-            || original.chars().filter(|c| c.is_ascii_uppercase()).count() < 2
+        if !scan.is(index, Kinds::CREDENTIAL)
+            || scan
+                .original(index)
+                .chars()
+                .filter(|c| c.is_ascii_uppercase())
+                .count()
+                < 2
         {
             continue;
         }
@@ -822,10 +818,9 @@ fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usiz
         while first > 0 && index - first < 3 {
             let candidate = first - 1;
             let token = &scan.tokens[candidate];
-            let candidate_word = scan.word(candidate);
             let name_like = matches!(token.case, Case::Capitalised)
-                && !is_function_word(candidate_word)
-                && (!lexicon.is_clinical(candidate_word) || lexicon.is_last_name(candidate_word))
+                && !scan.is(candidate, Kinds::FUNCTION_WORD)
+                && (!scan.is(candidate, Kinds::CLINICAL) || scan.is(candidate, Kinds::LAST_NAME))
                 || is_initial(scan, candidate);
             let joined = candidate + 1 == index
                 || scan.joined_by_space(candidate)
@@ -842,15 +837,15 @@ fn credentialed(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usiz
 }
 
 /// Every other mention of a distinctive word already found in a name is that name too.
-fn propagate(scan: &Scan<'_>, lexicon: &Lexicon, spans: &mut Vec<(usize, usize, f32)>) {
+fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let mut known: FxHashSet<&str> = FxHashSet::default();
     for (first, last, _) in spans.iter() {
         for index in *first..=*last {
             let word = scan.word(index);
             if word.len() >= 3
-                && !lexicon.is_english(word)
-                && !lexicon.is_clinical(word)
-                && !is_function_word(word)
+                && !scan.is(index, Kinds::ENGLISH)
+                && !scan.is(index, Kinds::CLINICAL)
+                && !scan.is(index, Kinds::FUNCTION_WORD)
             {
                 known.insert(word);
             }
