@@ -10,6 +10,7 @@ use crate::PhiLabel;
 
 pub(crate) struct DateRecogniser {
     pattern: Regex,
+    weekday_after_preposition: Regex,
     month_alone: Regex,
 }
 
@@ -152,12 +153,15 @@ impl DateRecogniser {
             r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}(?-u:\b)".to_string(),
             // relative dates that pin a day
             format!(r"(?-u:\b)(?:this\s+past|this\s+coming|last|this|next|past|previous|coming|(?:early|late)(?: on)?)\s+{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?-u:\b)"),
-            format!(r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"),
             format!(r"(?-u:\b){WEEKDAY}\s+(?:morning|afternoon|evening|night)(?-u:\b)"),
             r"(?-u:\b)(?:the\s+day\s+before\s+yesterday|yesterday|tomorrow|day\s+before\s+yesterday)(?-u:\b)".to_string(),
         ];
         DateRecogniser {
             pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
+            weekday_after_preposition: Regex::new(&format!(
+                r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"
+            ))
+            .expect("valid pattern"),
             month_alone: Regex::new(r"(?-u:\b)(?:in|since|during|early|late|mid|until|till|through|last|next|this|of|by|before|after)[\s-]+(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec)(?-u:\b)")
                 .expect("valid pattern"),
         }
@@ -165,10 +169,12 @@ impl DateRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in self.pattern.captures_iter(&scan.lower) {
-            let whole = captures.get(0).expect("group 0");
-            // "on Monday": the weekday alone is the date.
-            let span = captures.get(1).unwrap_or(whole);
+        // "on Monday": the weekday alone is the date.
+        let weekdays = self
+            .weekday_after_preposition
+            .captures_iter(&scan.lower)
+            .filter_map(|captures| captures.get(1));
+        for span in self.pattern.find_iter(&scan.lower).chain(weekdays) {
             let (start, end) = (span.start(), span.end());
             let text = span.as_str();
             if scan.continues_number(start, end, b"./-:") || !plausible(scan, text, start, end) {

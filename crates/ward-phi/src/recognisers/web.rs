@@ -39,7 +39,20 @@ impl WebRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         let lower = scan.lower.as_str();
-        for email in self.email.find_iter(lower) {
+        // Each pattern runs only when the character it cannot do without is in the text.
+        let bytes = lower.as_bytes();
+        let dotted_word = lower.contains("://")
+            || bytes.windows(3).any(|w| {
+                w[0].is_ascii_alphanumeric() && w[1] == b'.' && w[2].is_ascii_alphabetic()
+            });
+        let colon_between_hex = bytes.windows(3).any(|w| {
+            w[1] == b':'
+                && (w[0].is_ascii_hexdigit() || w[0] == b':')
+                && (w[2].is_ascii_hexdigit() || w[2] == b':')
+        });
+        let at_sign = bytes.contains(&b'@');
+        let emails = at_sign.then(|| self.email.find_iter(lower));
+        for email in emails.into_iter().flatten() {
             found.push((
                 email.start(),
                 email.end(),
@@ -48,7 +61,8 @@ impl WebRecogniser {
                 0.99,
             ));
         }
-        for url in self.url.find_iter(lower) {
+        let urls = dotted_word.then(|| self.url.find_iter(lower));
+        for url in urls.into_iter().flatten() {
             let end = url.start() + trim_trailing_punctuation(url.as_str());
             let inside_email = found
                 .iter()
@@ -73,7 +87,8 @@ impl WebRecogniser {
                 ));
             }
         }
-        for ip in self.ipv6.find_iter(lower) {
+        let ipv6 = colon_between_hex.then(|| self.ipv6.find_iter(lower));
+        for ip in ipv6.into_iter().flatten() {
             if ip.as_str().matches(':').count() >= 2
                 && ip.as_str().parse::<Ipv6Addr>().is_ok()
                 && scan.isolated(ip.start(), ip.end())
