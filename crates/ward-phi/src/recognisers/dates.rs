@@ -157,7 +157,9 @@ impl DateRecogniser {
             r"(?-u:\b)(?:the\s+day\s+before\s+yesterday|yesterday|tomorrow|day\s+before\s+yesterday)(?-u:\b)".to_string(),
         ];
         DateRecogniser {
-            pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
+            // A date stays on one line: "16\n\nDec. 16" is a number above a date.
+            pattern: Regex::new(&alternatives.join("|").replace(r"\s", r"[\s&&[^\n\r]]"))
+                .expect("valid pattern"),
             weekday_after_preposition: Regex::new(&format!(
                 r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"
             ))
@@ -169,25 +171,34 @@ impl DateRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        // "on Monday": the weekday alone is the date.
-        let weekdays = self
-            .weekday_after_preposition
-            .captures_iter(&scan.lower)
-            .filter_map(|captures| captures.get(1));
-        for span in self.pattern.find_iter(&scan.lower).chain(weekdays) {
-            let (start, end) = (span.start(), span.end());
-            let text = span.as_str();
-            if scan.continues_number(start, end, b"./-:") || !plausible(scan, text, start, end) {
-                continue;
-            }
-            if contains_word(text, "may")
+        let accepted = |start: usize, end: usize| {
+            let text = &scan.lower[start..end];
+            let may_the_verb = contains_word(text, "may")
                 && text.split_whitespace().count() <= 2
                 && !text.bytes().any(|b| b.is_ascii_digit())
-                && !scan.text[start..end].contains('M')
-            {
-                continue;
+                && !scan.text[start..end].contains('M');
+            !scan.continues_number(start, end, b"./-:")
+                && plausible(scan, text, start, end)
+                && !may_the_verb
+        };
+        // A rejected match ("52 May 16" in "davis-52 May 16, 2023") must not hide the date inside
+        // it: the search goes on from the next character, not from the end of the match.
+        let mut from = 0;
+        while let Some(span) = self.pattern.find_at(&scan.lower, from) {
+            let (start, end) = (span.start(), span.end());
+            if accepted(start, end) {
+                found.push((start, end, 0.9));
+                from = end;
+            } else {
+                from = start + scan.lower[start..].chars().next().map_or(1, char::len_utf8);
             }
-            found.push((start, end, 0.9));
+        }
+        // "on Monday": the weekday alone is the date.
+        for captures in self.weekday_after_preposition.captures_iter(&scan.lower) {
+            let weekday = captures.get(1).expect("weekday group");
+            if accepted(weekday.start(), weekday.end()) {
+                found.push((weekday.start(), weekday.end(), 0.9));
+            }
         }
         for captures in self.month_alone.captures_iter(&scan.lower) {
             let month = captures.get(1).expect("month group");
@@ -322,7 +333,24 @@ mod tests {
             &[("the fourteenth of may nineteen twenty six", PhiLabel::Date)],
         );
         check("worse since yesterday", &[("yesterday", PhiLabel::Date)]);
-        check("seen on Monday morning", &[("Monday", PhiLabel::Date)]);
+        check(
+            "seen on Monday morning",
+            &[("Monday morning", PhiLabel::Date)],
+        );
+        check(
+            "Fax: 2923267617 ext 16\n\nDec. 16, 2019",
+            &[
+                ("2923267617 ext 16", PhiLabel::Fax),
+                ("Dec. 16, 2019", PhiLabel::Date),
+            ],
+        );
+        check(
+            "gofundme.com/f/help-52 May 16, 2023",
+            &[
+                ("gofundme.com/f/help-52", PhiLabel::Url),
+                ("May 16, 2023", PhiLabel::Date),
+            ],
+        );
     }
 
     #[test]

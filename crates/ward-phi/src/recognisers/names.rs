@@ -293,6 +293,16 @@ impl NameRecogniser {
 /// The name that starts at or right after token `index`, as a token range and a confidence.
 fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
     let word = scan.word(index);
+    // "Dear Will,": a given name after "Dear", even one that is a common word ("Dear Patient" is not).
+    if word == "dear"
+        && scan
+            .tokens
+            .get(index + 1)
+            .is_some_and(|next| next.case == Case::Capitalised)
+        && scan.is(index + 1, Kinds::FIRST_NAME)
+    {
+        return Some((index + 1, index + 1, 0.8));
+    }
     // Title or cue, then a run of name words.
     let header_cue = scan.gap_after(index).trim_start().starts_with(':')
         && (scan.is(index, Kinds::WEAK_CUE) || scan.is(index, Kinds::HEADER_CUE));
@@ -388,9 +398,22 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
     last.filter(|&end| !(end == first && is_initial(scan, first)))
 }
 
+/// "J." (a capital letter and a full stop), anywhere in a name.
 fn is_initial(scan: &Scan<'_>, index: usize) -> bool {
-    let gap = scan.gap_after(index);
-    scan.tokens[index].case == Case::Letter && gap.starts_with('.') && !gap.contains('\n')
+    scan.tokens[index].case == Case::Letter && scan.gap_after(index).starts_with('.')
+}
+
+/// An initial with more of the name after it on the same line.
+fn initial_joins(scan: &Scan<'_>, index: usize) -> bool {
+    is_initial(scan, index) && !scan.gap_after(index).contains('\n')
+}
+
+/// "k." in a lowercase name ("timothy k. robertson", "hunt, danielle w.").
+fn lowercase_initial(scan: &Scan<'_>, index: usize) -> bool {
+    let token = &scan.tokens[index];
+    token.case == Case::Lower
+        && token.end - token.start == 1
+        && scan.gap_after(index).starts_with('.')
 }
 
 fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
@@ -570,7 +593,7 @@ fn dictionary_name(
     let count = scan.tokens.len();
 
     // J. Smith
-    if is_initial(scan, index)
+    if initial_joins(scan, index)
         && index + 1 < count
         && !(index > 0 && scan.tokens[index - 1].has_digit)
     {
@@ -584,16 +607,46 @@ fn dictionary_name(
         }
         return None;
     }
+    let english = scan.is(index, Kinds::ENGLISH);
+    // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
+    if index + 1 < count
+        && scan.gap_after(index).trim() == ","
+        && !scan.gap_after(index).contains('\n')
+    {
+        let next = index + 1;
+        let given = scan.word(next);
+        let same_case = scan.tokens[next].case == token.case
+            && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
+        // "CLARK, ELIZABETH": a surname that is also an eponym, when a given name follows.
+        let surname_like = scan.is(index, Kinds::LAST_NAME)
+            || !english && !scan.is(index, Kinds::CLINICAL) && word.len() >= 3;
+        let lowercase_ok = token.case != Case::Lower
+            || (!english || !scan.is(next, Kinds::ENGLISH)) && !scan.is(index, Kinds::CLINICAL);
+        if same_case
+            && surname_like
+            && lowercase_ok
+            && scan.is(next, Kinds::FIRST_NAME)
+            && !scan.is(index, Kinds::FUNCTION_WORD)
+            && !scan.is(next, Kinds::FUNCTION_WORD)
+            && !lexicon.is_state_or_country(given)
+        {
+            return Some((index, next, 0.8));
+        }
+    }
     if scan.is(index, Kinds::CLINICAL) || scan.is(index, Kinds::FUNCTION_WORD) || word.len() < 2 {
         return None;
     }
     let first_name = scan.is(index, Kinds::FIRST_NAME);
-    let english = scan.is(index, Kinds::ENGLISH);
 
     // First [M.] Last
     if first_name && index + 1 < count && (scan.joined_by_space(index)) {
         let mut next = index + 1;
-        if is_initial(scan, next) && next + 1 < count {
+        let initial = if token.case == Case::Lower {
+            lowercase_initial(scan, next)
+        } else {
+            is_initial(scan, next)
+        };
+        if initial && !scan.gap_after(next).contains('\n') && next + 1 < count {
             next += 1;
         }
         let surname = scan.word(next);
@@ -621,27 +674,6 @@ fn dictionary_name(
             && surname.len() >= 3
         {
             return Some((index, next, 0.7));
-        }
-    }
-    // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
-    if index + 1 < count
-        && scan.gap_after(index).trim() == ","
-        && !scan.gap_after(index).contains('\n')
-    {
-        let next = index + 1;
-        let given = scan.word(next);
-        let same_case = scan.tokens[next].case == token.case
-            && matches!(token.case, Case::Capitalised | Case::Upper | Case::Lower);
-        let surname_like = scan.is(index, Kinds::LAST_NAME) || !english && word.len() >= 3;
-        let lowercase_ok = token.case != Case::Lower || !english || !scan.is(next, Kinds::ENGLISH);
-        if same_case
-            && surname_like
-            && lowercase_ok
-            && scan.is(next, Kinds::FIRST_NAME)
-            && !scan.is(next, Kinds::FUNCTION_WORD)
-            && !lexicon.is_state_or_country(given)
-        {
-            return Some((index, next, 0.8));
         }
     }
     // "Amope Walker": an unknown capitalised word before a capitalised surname.
@@ -740,21 +772,54 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
     let count = scan.tokens.len();
     while last + 1 < count && last - first < 4 {
         let next = last + 1;
+        let initial = |index| {
+            is_initial(scan, index)
+                || scan.tokens[last].case == Case::Lower && lowercase_initial(scan, index)
+        };
         let joined = scan.joined_by_space(last)
-            || is_initial(scan, last) && scan.gap_after(last).trim() == ".";
+            || initial(last)
+                && scan.gap_after(last).trim() == "."
+                && !scan.gap_after(last).contains('\n');
         if !joined || scan.tokens[last].possessive() {
             break;
         }
         let token = &scan.tokens[next];
-        let grows = is_initial(scan, next) && next + 1 < count
+        let head_noun_after =
+            next + 1 < count && scan.is(next + 1, Kinds::HEAD_NOUN) && scan.joined_by_space(next);
+        // "Cliff Hodgkin, NP", "Xiuying Crohn": an eponym right after a given name is a surname,
+        // unless a head noun makes it the disease.
+        let eponym_surname = token.case == Case::Capitalised
+            && scan.is(next, Kinds::CLINICAL)
+            && scan.is(last, Kinds::FIRST_NAME)
+            && last == first
+            && !token.possessive()
+            && !head_noun_after;
+        let grows = initial(next)
             || scan.is(next, Kinds::NAME_SUFFIX) && token.case != Case::Lower
+            || eponym_surname
             || token.case == Case::Capitalised
                 && !scan.is(next, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
                 && (scan.is(next, Kinds::LAST_NAME) || !scan.is(next, Kinds::ENGLISH));
-        if !grows {
+        if grows {
+            last = next;
+            continue;
+        }
+        // "lorraine de la cruz", "Ludwig van Beethoven": particles, then a surname in the same case.
+        let mut after = next;
+        while after < count && after - next < 2 && scan.is(after, Kinds::PARTICLE) {
+            after += 1;
+        }
+        let surname_follows = after > next
+            && after < count
+            && (next..after).all(|i| scan.joined_by_space(i))
+            && scan.tokens[after].case == scan.tokens[last].case
+            && matches!(scan.tokens[after].case, Case::Capitalised | Case::Lower)
+            && !scan.is(after, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+            && (scan.is(after, Kinds::LAST_NAME) || !scan.is(after, Kinds::ENGLISH));
+        if !surname_follows {
             break;
         }
-        last = next;
+        last = after;
     }
     while first > 0
         && scan.joined_by_space(first - 1)
@@ -824,7 +889,7 @@ fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
                 || is_initial(scan, candidate);
             let joined = candidate + 1 == index
                 || scan.joined_by_space(candidate)
-                || is_initial(scan, candidate);
+                || initial_joins(scan, candidate);
             if !name_like || !joined {
                 break;
             }
@@ -902,6 +967,39 @@ mod tests {
         check("per J. Smith", &[("J. Smith", PhiLabel::Name)]);
         check("Anna S. was here", &[("Anna S", PhiLabel::Name)]);
         check("Mark Green has", &[("Mark Green", PhiLabel::Name)]);
+    }
+
+    #[test]
+    fn initials_particles_and_eponym_surnames_stay_inside_the_name() {
+        check(
+            "Name: Russell, Patrick C.\nDOB",
+            &[("Russell, Patrick C", PhiLabel::Name)],
+        );
+        check(
+            "this is hunt, danielle w. md dictating",
+            &[("hunt, danielle w", PhiLabel::Name)],
+        );
+        check(
+            "on timothy k. robertson today",
+            &[("timothy k. robertson", PhiLabel::Name)],
+        );
+        check(
+            "psychiatry note on lorraine de la cruz today",
+            &[("lorraine de la cruz", PhiLabel::Name)],
+        );
+        check(
+            "Signed: Cliff Hodgkin, NP",
+            &[("Cliff Hodgkin", PhiLabel::Name)],
+        );
+        check(
+            "NAME: CLARK, ELIZABETH\n",
+            &[("CLARK, ELIZABETH", PhiLabel::Name)],
+        );
+        check("Dear Will,\nYour labs", &[("Will", PhiLabel::Name)]);
+        for text in ["Dear Patient,", "history of Crohn disease"] {
+            assert!(!labels(text).contains(&PhiLabel::Name), "{text}");
+        }
+        check("Maria has Hodgkin lymphoma", &[("Maria", PhiLabel::Name)]);
     }
 
     #[test]
