@@ -231,10 +231,9 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
         if matches!(scan.word(index), "county" | "parish")
             && scan.tokens[index - 1].case == Case::Lower
             && scan.joined_by_space(index - 1)
+            && !scan.is(index - 1, Kinds::ENGLISH | Kinds::CLINICAL)
         {
-            if !scan.is(index - 1, Kinds::ENGLISH | Kinds::CLINICAL) {
-                found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
-            }
+            found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
         }
     }
 }
@@ -260,59 +259,67 @@ fn capitalised_run_before(scan: &Scan<'_>, index: usize, limit: usize) -> usize 
 /// Towns and cities from the gazetteer, screened for the ones that are also words or eponyms.
 fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
     let mut not_phi = Vec::new();
-    let count = scan.tokens.len();
     let mut first = 0;
-    while first < count {
-        let longest = scan.tokens[first].kinds.place_tokens();
-        let start = scan.tokens[first].start;
-        // The longest place that starts here, with or without a possessive "'s" at its end.
-        let place = (first..count.min(first + longest)).rev().find_map(|last| {
-            let token = &scan.tokens[last];
-            [token.core_end, token.end]
-                .into_iter()
-                .find(|end| lexicon.is_place(&scan.lower[start..*end]))
-                .map(|_| (last, token.core_end))
-        });
-        let Some((last, end)) = place else {
+    while first < scan.tokens.len() {
+        let Some((last, end)) = place_at(scan, lexicon, first) else {
             first += 1;
             continue;
         };
-        let next = last + 1;
-        let name = &scan.lower[start..end];
-        if lexicon.is_state_or_country(name) {
+        let start = scan.tokens[first].start;
+        if lexicon.is_state_or_country(&scan.lower[start..end]) {
             not_phi.push((start, end));
-            first = next;
-            continue;
+        } else if let Some(confidence) = place_confidence(scan, first, last) {
+            found.push((start, end, confidence));
         }
-        let first = std::mem::replace(&mut first, next);
-        if last + 1 < scan.tokens.len() && scan.is(last + 1, Kinds::HEAD_NOUN) {
-            continue;
-        }
-        let words = last - first + 1;
-        let capitalised = matches!(scan.tokens[first].case, Case::Capitalised | Case::Upper);
-        let cued = first > 0 && scan.is(first - 1, Kinds::PLACE_CUE);
-        let confidence = if words > 1 {
-            let all_english = (first..=last).all(|i| scan.is(i, Kinds::ENGLISH));
-            match (capitalised, all_english) {
-                (true, _) => 0.85,
-                (false, false) if cued => 0.6,
-                _ => continue,
-            }
-        } else {
-            if scan.is(first, Kinds::CLINICAL) || name.len() < 4 {
-                continue;
-            }
-            let english = scan.is(first, Kinds::ENGLISH);
-            match (capitalised, english) {
-                (true, false) => 0.7,
-                (true, true) if cued && !scan.starts_sentence(first) => 0.5,
-                (false, false) if cued => 0.6,
-                _ => continue,
-            }
-        };
-        found.push((start, end, confidence));
+        first = last + 1;
     }
     scan.not_phi.extend(not_phi);
+}
+
+/// The longest gazetteer place that starts at token `first` (with or without a possessive "'s"
+/// at its end): its last token and its end.
+fn place_at(scan: &Scan<'_>, lexicon: &Lexicon, first: usize) -> Option<(usize, usize)> {
+    let longest = scan.tokens[first].kinds.place_tokens();
+    let start = scan.tokens[first].start;
+    (first..scan.tokens.len().min(first + longest))
+        .rev()
+        .find_map(|last| {
+            let token = &scan.tokens[last];
+            [token.core_end, token.end]
+                .into_iter()
+                .any(|end| lexicon.is_place(&scan.lower[start..end]))
+                .then_some((last, token.core_end))
+        })
+}
+
+/// How sure a place word is a place: capitalised and not an English word, or after a place cue;
+/// `None` for an eponym ("Lyme disease") or a common word.
+fn place_confidence(scan: &Scan<'_>, first: usize, last: usize) -> Option<f32> {
+    if last + 1 < scan.tokens.len() && scan.is(last + 1, Kinds::HEAD_NOUN) {
+        return None;
+    }
+    let capitalised = matches!(scan.tokens[first].case, Case::Capitalised | Case::Upper);
+    let cued = first > 0 && scan.is(first - 1, Kinds::PLACE_CUE);
+    let confidence = if last > first {
+        let all_english = (first..=last).all(|i| scan.is(i, Kinds::ENGLISH));
+        match (capitalised, all_english) {
+            (true, _) => 0.85,
+            (false, false) if cued => 0.6,
+            _ => return None,
+        }
+    } else {
+        if scan.is(first, Kinds::CLINICAL) || scan.word(first).len() < 4 {
+            return None;
+        }
+        let english = scan.is(first, Kinds::ENGLISH);
+        match (capitalised, english) {
+            (true, false) => 0.7,
+            (true, true) if cued && !scan.starts_sentence(first) => 0.5,
+            (false, false) if cued => 0.6,
+            _ => return None,
+        }
+    };
+    Some(confidence)
 }
 
 #[cfg(test)]
