@@ -1,5 +1,7 @@
 //! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
 
+use regex::{Captures, Regex};
+
 use crate::finding::{Finding, Recogniser};
 use crate::lexicon::{Kinds, Lexicon};
 use crate::PhiLabel;
@@ -133,6 +135,23 @@ impl<'t> Scan<'t> {
     pub fn joined_by_space(&self, index: usize) -> bool {
         let gap = self.gap_after(index);
         !gap.is_empty() && gap.len() <= 3 && gap.chars().all(|c| c == ' ' || c == '\t')
+    }
+
+    /// The first match of `pattern` in the lowercased text from token `first` to the end of token
+    /// `last` (clamped to the text), kept only when its `group` starts at token `anchor`: a pattern
+    /// that needs a rare word runs around that word instead of over the whole text.
+    pub fn captures_around(
+        &self,
+        pattern: &Regex,
+        (first, last): (usize, usize),
+        group: usize,
+        anchor: usize,
+    ) -> Option<Captures<'_>> {
+        let to = self.tokens[last.min(self.tokens.len() - 1)].end;
+        let anchor_start = self.tokens[anchor].start;
+        pattern
+            .captures_at(&self.lower[..to], self.tokens[first].start)
+            .filter(|captures| captures.get(group).map(|m| m.start()) == Some(anchor_start))
     }
 
     /// The index of the first token that starts at or after byte `offset`.

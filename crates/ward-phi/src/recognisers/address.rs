@@ -46,16 +46,8 @@ impl AddressRecogniser {
             if !scan.is(index, Kinds::STREET_SUFFIX) {
                 continue;
             }
-            let from = scan.tokens[index.saturating_sub(6)].start;
-            let to = scan.tokens[(index + 6).min(scan.tokens.len() - 1)].end;
-            let suffix_start = scan.tokens[index].start;
-            let Some(captures) =
-                self.street
-                    .captures_at(&scan.lower[..to], from)
-                    .filter(|captures| {
-                        captures.get(2).map(|suffix| suffix.start()) == Some(suffix_start)
-                    })
-            else {
+            let window = (index.saturating_sub(6), index + 6);
+            let Some(captures) = scan.captures_around(&self.street, window, 2, index) else {
                 continue;
             };
             let whole = captures.get(0).expect("group 0");

@@ -99,14 +99,11 @@ impl LocationRecogniser {
             if !scan.is(index, Kinds::STATE) {
                 continue;
             }
-            let from = scan.tokens[index - 1].start;
-            let to = scan.tokens[(index + 5).min(scan.tokens.len() - 1)].end;
-            let window = &scan.lower[..to];
-            let Some(captures) = self.state_anchors.iter().find_map(|anchor| {
-                anchor.captures_at(window, from).filter(|captures| {
-                    captures.get(2).map(|state| state.start()) == Some(scan.tokens[index].start)
-                })
-            }) else {
+            let Some(captures) = self
+                .state_anchors
+                .iter()
+                .find_map(|anchor| scan.captures_around(anchor, (index - 1, index + 5), 2, index))
+            else {
                 continue;
             };
             let separator = captures.get(1).expect("separator group");
