@@ -484,7 +484,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
 
 pub(crate) struct Lexicon {
     kinds: FxHashMap<&'static str, Kinds>,
-    /// Multi-word state and country names ("new york"), which are not PHI.
+    /// State, country and nationality names, one word or several ("new york", "spanish").
     not_places: FxHashSet<&'static str>,
     /// US places, states and countries, lowercased.
     places: FxHashSet<&'static str>,
@@ -587,7 +587,7 @@ impl Lexicon {
         self.places.contains(phrase)
     }
 
-    /// A state or country name, one word or several: a place, but not PHI.
+    /// A state, country or nationality name, one word or several: never PHI on its own.
     pub fn is_state_or_country(&self, place: &str) -> bool {
         self.not_places.contains(place)
     }

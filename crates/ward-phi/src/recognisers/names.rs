@@ -305,7 +305,7 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
     }
     // Title or cue, then a run of name words.
     let header_cue = scan.gap_after(index).trim_start().starts_with(':')
-        && (scan.is(index, Kinds::WEAK_CUE) || scan.is(index, Kinds::HEADER_CUE));
+        && scan.is(index, Kinds::WEAK_CUE | Kinds::HEADER_CUE);
     let context = if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive()
         || scan.is(index, Kinds::RELATION)
     {
@@ -385,8 +385,7 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
         let after_given_name = index > first && scan.is(index - 1, Kinds::FIRST_NAME);
         let surname = after_given_name
             && scan.is(index, Kinds::LAST_NAME)
-            && !scan.is(index, Kinds::CLINICAL)
-            && !scan.is(index, Kinds::FUNCTION_WORD);
+            && !scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD);
         let accepted = is_initial(scan, index) || surname || is_name_word(scan, index, context);
         if !accepted {
             break;
@@ -422,10 +421,10 @@ fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
         return false;
     }
     let word = scan.word(index);
-    if word.len() < 2 || scan.is(index, Kinds::TITLE) || scan.is(index, Kinds::CREDENTIAL) {
+    if word.len() < 2 || scan.is(index, Kinds::TITLE | Kinds::CREDENTIAL) {
         return false;
     }
-    let in_dictionary = scan.is(index, Kinds::FIRST_NAME) || scan.is(index, Kinds::LAST_NAME);
+    let in_dictionary = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME);
     let english = scan.is(index, Kinds::ENGLISH);
     let clinical = scan.is(index, Kinds::CLINICAL);
     let foreign = !word.is_ascii() && !english && !clinical;
@@ -633,7 +632,7 @@ fn dictionary_name(
             return Some((index, next, 0.8));
         }
     }
-    if scan.is(index, Kinds::CLINICAL) || scan.is(index, Kinds::FUNCTION_WORD) || word.len() < 2 {
+    if scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD) || word.len() < 2 {
         return None;
     }
     let first_name = scan.is(index, Kinds::FIRST_NAME);
@@ -651,7 +650,7 @@ fn dictionary_name(
         }
         let surname = scan.word(next);
         let surname_token = &scan.tokens[next];
-        let surname_known = scan.is(next, Kinds::LAST_NAME) || scan.is(next, Kinds::FIRST_NAME);
+        let surname_known = scan.is(next, Kinds::LAST_NAME | Kinds::FIRST_NAME);
         let surname_english = scan.is(next, Kinds::ENGLISH);
         // "Clifford Clark": an eponym after a given name is a surname (a head noun after it still blocks).
         let plausible_surname = (!scan.is(next, Kinds::CLINICAL)
@@ -703,8 +702,7 @@ fn dictionary_name(
         let surname = scan.word(next);
         if scan.tokens[next].case == Case::Lower
             && scan.is(next, Kinds::LAST_NAME)
-            && !scan.is(next, Kinds::ENGLISH)
-            && !scan.is(next, Kinds::CLINICAL)
+            && !scan.is(next, Kinds::ENGLISH | Kinds::CLINICAL)
             && surname.len() >= 3
         {
             return Some((index, next, 0.6));
@@ -744,9 +742,7 @@ fn dictionary_name(
         let subject_like = first_name || scan.is(index, Kinds::LAST_NAME) || !english;
         if scan.is(index + 1, Kinds::SUBJECT_VERB)
             && subject_like
-            && !scan.is(index, Kinds::RELATION)
-            && !scan.is(index, Kinds::WEAK_CUE)
-            && !scan.is(index, Kinds::HEADER_CUE)
+            && !scan.is(index, Kinds::RELATION | Kinds::WEAK_CUE | Kinds::HEADER_CUE)
         {
             return Some((index, index, 0.6));
         }
@@ -908,9 +904,10 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         for index in *first..=*last {
             let word = scan.word(index);
             if word.len() >= 3
-                && !scan.is(index, Kinds::ENGLISH)
-                && !scan.is(index, Kinds::CLINICAL)
-                && !scan.is(index, Kinds::FUNCTION_WORD)
+                && !scan.is(
+                    index,
+                    Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD,
+                )
             {
                 known.insert(word);
             }

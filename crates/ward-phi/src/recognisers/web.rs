@@ -71,35 +71,21 @@ impl WebRecogniser {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
-        for ip in self.ipv4.find_iter(lower) {
-            let valid = ip
+        let ipv4 = self.ipv4.find_iter(lower).filter(|ip| {
+            let octets_fit = ip
                 .as_str()
                 .split('.')
                 .all(|octet| octet.parse::<u16>().is_ok_and(|value| value <= 255));
-            let continued = scan.continues_number(ip.start(), ip.end(), b".");
-            if valid && !continued && scan.isolated(ip.start(), ip.end()) {
-                found.push((
-                    ip.start(),
-                    ip.end(),
-                    PhiLabel::IpAddress,
-                    Recogniser::IpAddress,
-                    0.95,
-                ));
-            }
-        }
+            octets_fit && !scan.continues_number(ip.start(), ip.end(), b".")
+        });
         let ipv6 = colon_between_hex.then(|| self.ipv6.find_iter(lower));
-        for ip in ipv6.into_iter().flatten() {
-            if ip.as_str().matches(':').count() >= 2
-                && ip.as_str().parse::<Ipv6Addr>().is_ok()
-                && scan.isolated(ip.start(), ip.end())
-            {
-                found.push((
-                    ip.start(),
-                    ip.end(),
-                    PhiLabel::IpAddress,
-                    Recogniser::IpAddress,
-                    0.95,
-                ));
+        let ipv6 = ipv6.into_iter().flatten().filter(|ip| {
+            ip.as_str().matches(':').count() >= 2 && ip.as_str().parse::<Ipv6Addr>().is_ok()
+        });
+        for ip in ipv4.chain(ipv6) {
+            if scan.isolated(ip.start(), ip.end()) {
+                let (start, end) = (ip.start(), ip.end());
+                found.push((start, end, PhiLabel::IpAddress, Recogniser::IpAddress, 0.95));
             }
         }
         for (start, end, label, recogniser, confidence) in found {
