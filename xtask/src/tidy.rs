@@ -30,7 +30,7 @@ const ALLOWED_INTERNAL: &[(&str, &[&str])] = &[
             "ward-clinical",
         ],
     ),
-    ("ward-router", &["ward-core"]),
+    ("ward-router", &["ward-core", "ward-phi"]),
     ("ward-engine", &["ward-core"]),
     ("ward-store", &["ward-core"]),
     ("ward-phi", &[]),

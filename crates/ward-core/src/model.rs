@@ -26,6 +26,23 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
+    /// A card known only by name (a model served by a remote engine).
+    pub fn named(name: impl Into<String>) -> Self {
+        ModelCard {
+            name: name.into(),
+            aliases: Vec::new(),
+            size_bytes: 0,
+            sha256: String::new(),
+            architecture: String::new(),
+            context_length: 0,
+            parameter_size: None,
+            quantization: None,
+            has_chat_template: true,
+            chat_template: None,
+            created_unix: 0,
+        }
+    }
+
     /// Whether `requested` names this model, by name or alias; a missing `:latest` tag is allowed.
     pub fn answers_to(&self, requested: &str) -> bool {
         let requested = requested.strip_suffix(":latest").unwrap_or(requested);

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 pub use eval::{evaluate, EvalReport, GoldDocument, LabelScore};
 pub use finding::{merge, Finding, Recogniser};
 pub use label::{PhiLabel, UnknownLabel};
-pub use redact::{redact, redact_text, Pseudonymiser, RedactionMode, Surrogate};
+pub use redact::{redact, redact_text, Pseudonymiser, RedactionMode, Restorer, Surrogate};
 
 use lexicon::Lexicon;
 use recognisers::{

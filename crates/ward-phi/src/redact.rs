@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::lexicon::MONTHS;
@@ -163,6 +163,68 @@ impl fmt::Debug for Pseudonymiser {
     }
 }
 
+/// Restores original values in a streamed answer; made by [`Pseudonymiser::restorer`].
+pub struct Restorer {
+    automaton: Option<AhoCorasick>,
+    originals: Vec<String>,
+    longest: usize,
+    pending: String,
+}
+
+impl fmt::Debug for Restorer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Restorer")
+            .field("pending_bytes", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Restorer {
+    /// Takes the next piece of the answer and returns the text that is now final, restored.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.pending.push_str(piece);
+        let Some(automaton) = &self.automaton else {
+            return std::mem::take(&mut self.pending);
+        };
+        // A match starting before `cut` would have to end within the text we have, so text up to
+        // `cut` is final, unless a match crosses it: then that match waits for more text.
+        let mut cut = self
+            .pending
+            .len()
+            .saturating_sub(self.longest.saturating_sub(1));
+        while !self.pending.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        for found in automaton.find_iter(&self.pending) {
+            if found.start() < cut && found.end() > cut {
+                cut = found.start();
+                break;
+            }
+        }
+        let tail = self.pending.split_off(cut);
+        let ready = std::mem::replace(&mut self.pending, tail);
+        self.restore(&ready)
+    }
+
+    /// The held-back rest, restored, once the answer is complete.
+    pub fn finish(&mut self) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        self.restore(&rest)
+    }
+
+    fn restore(&self, text: &str) -> String {
+        let Some(automaton) = &self.automaton else {
+            return text.to_owned();
+        };
+        let mut output = String::with_capacity(text.len());
+        automaton.replace_all_with(text, &mut output, |found, _, dst| {
+            dst.push_str(&self.originals[found.pattern().as_usize()]);
+            true
+        });
+        output
+    }
+}
+
 const GIVEN_NAMES: &[&str] = &[
     "Avery", "Jordan", "Morgan", "Casey", "Riley", "Quinn", "Harper", "Rowan", "Emerson", "Finley",
     "Hayden", "Reese", "Skyler", "Dakota", "Peyton", "Sawyer", "Blair", "Elliot", "Marlowe",
@@ -245,25 +307,36 @@ impl Pseudonymiser {
 
     /// Puts the original values back into `answer` wherever a surrogate appears.
     pub fn reidentify(&self, answer: &str) -> String {
-        let pairs: Vec<&Surrogate> = self
+        self.restorer().restore(answer)
+    }
+
+    /// Puts the original values back into an answer that arrives in pieces (a stream): text that
+    /// could still turn out to be part of a surrogate is held back until it is certain.
+    pub fn restorer(&self) -> Restorer {
+        let pairs: Vec<(String, String)> = self
             .surrogates
             .iter()
             .filter(|s| s.surrogate != s.original && !s.surrogate.is_empty())
+            .map(|s| (s.surrogate.clone(), s.original.clone()))
             .collect();
-        if pairs.is_empty() {
-            return answer.to_string();
-        }
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .build(pairs.iter().map(|pair| pair.surrogate.as_str()))
-            .expect("surrogates build an automaton");
-        let mut output = String::with_capacity(answer.len());
-        automaton.replace_all_with(answer, &mut output, |found, _, dst| {
-            dst.push_str(&pairs[found.pattern().as_usize()].original);
-            true
+        let automaton = (!pairs.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
+                .build(pairs.iter().map(|(surrogate, _)| surrogate))
+                .expect("surrogates build an automaton")
         });
-        output
+        let longest = pairs
+            .iter()
+            .map(|(surrogate, _)| surrogate.len())
+            .max()
+            .unwrap_or(0);
+        Restorer {
+            automaton,
+            originals: pairs.into_iter().map(|(_, original)| original).collect(),
+            longest,
+            pending: String::new(),
+        }
     }
 
     /// Every value replaced so far with its surrogate. Handle with care: this is PHI.

@@ -1,1 +1,25 @@
-//! ward-router
+//! Ward's router: the PHI gate, the two-axis routing policy (PHI, complexity), tiers as ordered
+//! fallback chains, promotion, and the remote backends (OpenAI, Azure OpenAI, Ollama and
+//! Anthropic wires) with replicas, health and circuit breaking.
+//!
+//! The no-PHI-egress invariant lives in the types: a cloud backend (`CloudBackend`) only accepts
+//! a `Cleared` request, and only the gate (`gate.rs`) can make one. `Policy::new` refuses a
+//! configuration that puts a cloud backend in a tier PHI requests can reach.
+
+mod backend;
+pub mod complexity;
+mod config;
+pub mod fake;
+mod gate;
+mod policy;
+mod router;
+
+pub use backend::{CloudBackend, RoutedBackend};
+pub use complexity::{Assessment, Complexity, ComplexityClassifier, Thresholds};
+pub use config::{
+    HealthSettings, Locality, PhiOnCloudModel, PromoteOn, RemoteSettings, RemoteWire,
+    RoutingSettings, Secret, TierSettings, Timeouts,
+};
+pub use gate::{Cleared, PhiGate, PhiRequest, PhiSummary, Screened, Unscreened};
+pub use policy::{Policy, PolicyError};
+pub use router::{Dispatch, DispatchError, Router, AUTO_MODEL, DIRECT_TIER};

@@ -111,6 +111,28 @@ proptest! {
         }
         prop_assert_eq!(pseudonymised.is_empty(), text.is_empty());
     }
+
+    #[test]
+    fn restoring_a_stream_in_any_pieces_equals_restoring_it_whole(
+        text in clinical_text(),
+        key in any::<u64>(),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let mut pseudonymiser = Pseudonymiser::new(key);
+        let answer = pseudonymiser.pseudonymise(&text, &detect(&text));
+        let mut boundaries: Vec<usize> = cuts.iter().map(|cut| cut.index(answer.len() + 1)).collect();
+        boundaries.retain(|&at| answer.is_char_boundary(at));
+        boundaries.extend([0, answer.len()]);
+        boundaries.sort_unstable();
+        boundaries.dedup();
+        let mut restorer = pseudonymiser.restorer();
+        let mut streamed = String::new();
+        for pair in boundaries.windows(2) {
+            streamed.push_str(&restorer.push(&answer[pair[0]..pair[1]]));
+        }
+        streamed.push_str(&restorer.finish());
+        prop_assert_eq!(streamed, pseudonymiser.reidentify(&answer));
+    }
 }
 
 #[test]

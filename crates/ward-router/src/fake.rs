@@ -1,0 +1,143 @@
+//! A scripted backend for tests: it answers from a script (text in pieces, a failure before or
+//! after the first piece, a hang) and records every request it receives, so tests can prove what
+//! reached which backend.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ward_core::{
+    Backend, ErrorKind, FinishReason, GenerationEvent, GenerationRequest, GenerationStream,
+    GenerationSummary, ModelCard, Timings, Usage, WardError,
+};
+
+use crate::backend::{CloudBackend, RoutedBackend};
+use crate::gate::Cleared;
+
+/// What the backend does with the next requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Script {
+    /// Stream these pieces, then finish.
+    Reply(Vec<String>, FinishReason),
+    /// Refuse before any text.
+    FailToStart(ErrorKind),
+    /// Send the first piece, then fail.
+    FailAfterFirst(Vec<String>),
+    /// Never answer.
+    Hang,
+}
+
+pub struct ScriptedBackend {
+    backend_id: String,
+    cards: Vec<ModelCard>,
+    script: Mutex<Script>,
+    ready: AtomicBool,
+    received: Mutex<Vec<GenerationRequest>>,
+}
+
+impl ScriptedBackend {
+    /// A backend serving `model` that answers "ok".
+    pub fn new(backend_id: &str, model: &str) -> Self {
+        ScriptedBackend {
+            backend_id: backend_id.to_owned(),
+            cards: vec![ModelCard::named(model)],
+            script: Mutex::new(Script::Reply(vec!["ok".into()], FinishReason::Stop)),
+            ready: AtomicBool::new(true),
+            received: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn set_script(&self, script: Script) {
+        *self.script.lock().expect("script lock") = script;
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// Every request received so far.
+    pub fn received(&self) -> Vec<GenerationRequest> {
+        self.received.lock().expect("received lock").clone()
+    }
+
+    pub fn into_local(self) -> RoutedBackend {
+        RoutedBackend::Local(Arc::new(self))
+    }
+
+    fn answer(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
+        self.received.lock().expect("received lock").push(request);
+        let script = self.script.lock().expect("script lock").clone();
+        let summary = |finish_reason, pieces: &[String]| GenerationSummary {
+            finish_reason,
+            usage: Usage {
+                prompt_tokens: 3,
+                completion_tokens: pieces.len() as u32,
+            },
+            timings: Timings::default(),
+        };
+        let events: Vec<Result<GenerationEvent, WardError>> = match script {
+            Script::FailToStart(kind) => {
+                return Err(WardError::new(
+                    kind,
+                    format!("backend '{}' refused", self.backend_id),
+                ))
+            }
+            Script::Hang => return Ok(Box::pin(futures::stream::pending())),
+            Script::Reply(pieces, finish_reason) => pieces
+                .iter()
+                .map(|piece| Ok(GenerationEvent::Delta(piece.clone())))
+                .chain([Ok(GenerationEvent::Done(summary(finish_reason, &pieces)))])
+                .collect(),
+            Script::FailAfterFirst(pieces) => vec![
+                Ok(GenerationEvent::Delta(
+                    pieces.first().cloned().unwrap_or_default(),
+                )),
+                Err(WardError::new(
+                    ErrorKind::BackendUnavailable,
+                    "the backend failed mid-stream",
+                )),
+            ],
+        };
+        Ok(Box::pin(futures::stream::iter(events)))
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for ScriptedBackend {
+    fn backend_id(&self) -> &str {
+        &self.backend_id
+    }
+
+    fn loaded_models(&self) -> &[ModelCard] {
+        &self.cards
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
+        self.answer(request)
+    }
+}
+
+#[async_trait::async_trait]
+impl CloudBackend for ScriptedBackend {
+    fn backend_id(&self) -> &str {
+        &self.backend_id
+    }
+
+    fn loaded_models(&self) -> &[ModelCard] {
+        &self.cards
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    async fn generate(
+        &self,
+        request: Cleared<GenerationRequest>,
+    ) -> Result<GenerationStream, WardError> {
+        self.answer(request.into_inner())
+    }
+}

@@ -1,0 +1,3 @@
+//! ward-router's integration tests: the classifier on its labelled set, and routing laws.
+
+mod complexity;
