@@ -12,7 +12,10 @@ mod config;
 pub mod fake;
 mod gate;
 mod policy;
+mod remote;
+mod replicas;
 mod router;
+mod wire;
 
 pub use backend::{CloudBackend, RoutedBackend};
 pub use complexity::{Assessment, Complexity, ComplexityClassifier, Thresholds};
@@ -22,4 +25,6 @@ pub use config::{
 };
 pub use gate::{Cleared, PhiGate, PhiRequest, PhiSummary, Screened, Unscreened};
 pub use policy::{Policy, PolicyError};
+pub use remote::{remote_backend, CloudRemote, LocalRemote, RemoteBackend, ReplicaStatus};
+pub use replicas::Circuit;
 pub use router::{Dispatch, DispatchError, Router, AUTO_MODEL, DIRECT_TIER};

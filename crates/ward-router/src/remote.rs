@@ -1,0 +1,416 @@
+//! Remote backends: an engine reached over HTTP (OpenAI-compatible, Azure OpenAI, Ollama,
+//! Anthropic), with replicas, timeouts (connect, first token, total), retries on another replica
+//! before the first token within the retry budget, and active health checks.
+//!
+//! A remote backend becomes a `RoutedBackend` by its configured locality: `Local` implements
+//! `Backend`, `Cloud` implements only `CloudBackend` and so takes only `Cleared` requests.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use ward_core::{
+    Backend, ErrorKind, FinishReason, GenerationEvent, GenerationRequest, GenerationStream,
+    GenerationSummary, ModelCard, Timings, Usage, WardError,
+};
+
+use crate::backend::{CloudBackend, RoutedBackend};
+use crate::config::{Locality, RemoteSettings, RemoteWire};
+use crate::gate::Cleared;
+use crate::replicas::{Circuit, Lease, ReplicaSet};
+use crate::wire::{self, Decoded, LineSplitter};
+
+/// An HTTP engine with its replicas.
+pub struct RemoteBackend {
+    settings: RemoteSettings,
+    client: reqwest::Client,
+    replicas: ReplicaSet,
+    cards: Vec<ModelCard>,
+}
+
+impl std::fmt::Debug for RemoteBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteBackend")
+            .field("name", &self.settings.name)
+            .field("wire", &self.settings.wire.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A remote backend's replica as `/metrics` and the console see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaStatus {
+    pub url: String,
+    pub healthy: bool,
+    pub circuit: Circuit,
+    pub in_flight: u32,
+}
+
+/// Builds the backend for `settings`, typed by its locality. Active health checks start when a
+/// Tokio runtime is running and stop when the backend is dropped.
+pub fn remote_backend(settings: RemoteSettings) -> Result<RoutedBackend, WardError> {
+    let locality = settings.locality;
+    let remote = Arc::new(RemoteBackend::new(settings)?);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        remote.start_health_checks();
+    }
+    Ok(match locality {
+        Locality::Local => RoutedBackend::Local(Arc::new(LocalRemote(remote))),
+        Locality::Cloud => RoutedBackend::Cloud(Arc::new(CloudRemote(remote))),
+    })
+}
+
+impl RemoteBackend {
+    pub fn new(settings: RemoteSettings) -> Result<RemoteBackend, WardError> {
+        if settings.urls.is_empty() {
+            return Err(WardError::invalid_request(format!(
+                "backend '{}' needs at least one url",
+                settings.name
+            )));
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.timeouts.connect)
+            .build()
+            .map_err(|_| WardError::internal("cannot build the HTTP client"))?;
+        let mut card = ModelCard::named(settings.model.clone());
+        card.aliases.push(settings.name.clone());
+        Ok(RemoteBackend {
+            replicas: ReplicaSet::new(&settings.urls, settings.health),
+            client,
+            cards: vec![card],
+            settings,
+        })
+    }
+
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        (0..self.replicas.len())
+            .map(|index| ReplicaStatus {
+                url: self.replicas.url(index).to_owned(),
+                healthy: self.replicas.is_healthy(index),
+                circuit: self.replicas.circuit(index),
+                in_flight: self.replicas.in_flight(index),
+            })
+            .collect()
+    }
+
+    fn start_health_checks(self: &Arc<Self>) {
+        let Some(interval) = self.replicas.check_interval() else {
+            return;
+        };
+        if wire::health_url(&self.settings.wire, "").is_none() {
+            return;
+        }
+        let weak: Weak<RemoteBackend> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(backend) = weak.upgrade() else {
+                    return;
+                };
+                backend.check_health().await;
+                drop(backend);
+                tokio::time::sleep(interval).await;
+            }
+        });
+    }
+
+    /// One round of active health checks over every replica.
+    pub async fn check_health(&self) {
+        for index in 0..self.replicas.len() {
+            let Some(url) = wire::health_url(&self.settings.wire, self.replicas.url(index)) else {
+                return;
+            };
+            let check = self
+                .authorise(self.client.get(url))
+                .timeout(self.settings.timeouts.connect.max(Duration::from_secs(1)))
+                .send()
+                .await;
+            let healthy = matches!(&check, Ok(response) if response.status().is_success());
+            if healthy != self.replicas.is_healthy(index) {
+                tracing::warn!(backend_id = %self.settings.name, replica = index, healthy, "replica health changed");
+            }
+            self.replicas.set_healthy(index, healthy);
+        }
+    }
+
+    fn authorise(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let Some(key) = &self.settings.api_key else {
+            return builder;
+        };
+        match self.settings.wire {
+            RemoteWire::OpenAi | RemoteWire::Ollama => builder.bearer_auth(key.expose()),
+            RemoteWire::AzureOpenAi { .. } => builder.header("api-key", key.expose()),
+            RemoteWire::Anthropic => builder.header("x-api-key", key.expose()),
+        }
+    }
+
+    fn error(&self, kind: ErrorKind, what: &str) -> WardError {
+        WardError::new(kind, format!("backend '{}': {what}", self.settings.name))
+    }
+
+    /// Sends `request`, trying other replicas while no token has arrived and the retry budget
+    /// allows, and returns the stream once its first event is in hand.
+    async fn send(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
+        self.replicas.deposit_retry_credit();
+        let started = Instant::now();
+        let mut tried = Vec::new();
+        let mut last_error = self.error(ErrorKind::BackendUnavailable, "no replica is available");
+        loop {
+            if !tried.is_empty() && !self.replicas.withdraw_retry() {
+                return Err(last_error);
+            }
+            let Some(lease) = self.replicas.acquire(&tried) else {
+                return Err(last_error);
+            };
+            tried.push(lease.index);
+            match self.attempt(&request, lease, started).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => {
+                    tracing::warn!(
+                        backend_id = %self.settings.name,
+                        kind = error.kind.code(),
+                        "replica failed before the first token"
+                    );
+                    // A request the upstream rejects as invalid fails the same way everywhere.
+                    if error.kind == ErrorKind::InvalidRequest {
+                        return Err(error);
+                    }
+                    last_error = error;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &GenerationRequest,
+        lease: Lease<'_>,
+        started: Instant,
+    ) -> Result<GenerationStream, WardError> {
+        let timeouts = self.settings.timeouts;
+        let url = wire::generation_url(&self.settings.wire, lease.url(), &self.settings.model);
+        let extensions = self.settings.locality == Locality::Local;
+        let body = wire::request_body(
+            &self.settings.wire,
+            request,
+            &self.settings.model,
+            extensions,
+        );
+        let mut builder = self
+            .authorise(self.client.post(url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if matches!(self.settings.wire, RemoteWire::Anthropic) {
+            builder = builder.header("anthropic-version", wire::ANTHROPIC_VERSION);
+        }
+        let first_token_deadline = tokio::time::Instant::now() + timeouts.first_token;
+        let response = match tokio::time::timeout_at(first_token_deadline, builder.send()).await {
+            Err(_) => {
+                lease.fail();
+                return Err(self.error(
+                    ErrorKind::BackendTimeout,
+                    "no response before the first-token timeout",
+                ));
+            }
+            Ok(Err(error)) => {
+                lease.fail();
+                let what = if error.is_connect() {
+                    "cannot connect"
+                } else if error.is_timeout() {
+                    "connection timed out"
+                } else {
+                    "the request failed"
+                };
+                return Err(self.error(ErrorKind::BackendUnavailable, what));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            // The upstream's error body is not read: it may quote the request.
+            let (kind, healthy_replica) = match status.as_u16() {
+                400 | 413 | 422 => (ErrorKind::InvalidRequest, true),
+                401 | 403 => (ErrorKind::BackendUnavailable, true),
+                404 => (ErrorKind::BackendUnavailable, true),
+                429 => (ErrorKind::Overloaded, true),
+                _ => (ErrorKind::BackendUnavailable, false),
+            };
+            if healthy_replica {
+                lease.succeed();
+            } else {
+                lease.fail();
+            }
+            let what = match status.as_u16() {
+                401 | 403 => format!("upstream refused the credentials (HTTP {status}); check the backend's api key"),
+                404 => format!("upstream has no such model or path (HTTP {status}); check the backend's model and url"),
+                _ => format!("upstream answered HTTP {status}"),
+            };
+            return Err(self.error(kind, &what));
+        }
+        let mut events = self.events(response, started);
+        let first = match tokio::time::timeout_at(first_token_deadline, events.next()).await {
+            Err(_) => {
+                lease.fail();
+                return Err(self.error(
+                    ErrorKind::BackendTimeout,
+                    "no token before the first-token timeout",
+                ));
+            }
+            Ok(None) => {
+                lease.fail();
+                return Err(self.error(
+                    ErrorKind::BackendUnavailable,
+                    "the stream ended before any token",
+                ));
+            }
+            Ok(Some(Err(error))) => {
+                lease.fail();
+                return Err(error);
+            }
+            Ok(Some(Ok(first))) => first,
+        };
+        lease.succeed();
+        let total_deadline =
+            tokio::time::Instant::now() + timeouts.total.saturating_sub(started.elapsed());
+        let timeout_error = self.error(
+            ErrorKind::BackendTimeout,
+            "the generation ran past the total timeout",
+        );
+        let rest = async_stream::stream! {
+            loop {
+                match tokio::time::timeout_at(total_deadline, events.next()).await {
+                    Ok(Some(event)) => {
+                        let last = !matches!(event, Ok(GenerationEvent::Delta(_)));
+                        yield event;
+                        if last {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        yield Err(timeout_error);
+                        break;
+                    }
+                }
+            }
+        };
+        Ok(Box::pin(
+            futures::stream::once(async { Ok(first) }).chain(rest),
+        ))
+    }
+
+    /// Decodes the response body into generation events, ending with exactly one `Done` or an
+    /// error.
+    fn events(&self, response: reqwest::Response, started: Instant) -> GenerationStream {
+        let wire = self.settings.wire.clone();
+        let interrupted = self.error(ErrorKind::BackendUnavailable, "the stream broke off");
+        let upstream_error = self.error(
+            ErrorKind::BackendUnavailable,
+            "upstream reported an error mid-stream",
+        );
+        let mut body = response.bytes_stream();
+        Box::pin(async_stream::stream! {
+            let mut splitter = LineSplitter::default();
+            let mut usage = Usage::default();
+            let mut finish = None;
+            let mut first_token_at = None;
+            let mut ended = false;
+            'read: loop {
+                let (lines, at_end) = match body.next().await {
+                    Some(Ok(bytes)) => (splitter.push(&bytes), false),
+                    Some(Err(_)) => {
+                        yield Err(interrupted.clone());
+                        return;
+                    }
+                    None => (splitter.finish().into_iter().collect(), true),
+                };
+                for line in &lines {
+                    for decoded in wire::decode_line(&wire, line) {
+                        match decoded {
+                            Decoded::Text(text) => {
+                                first_token_at.get_or_insert_with(Instant::now);
+                                yield Ok(GenerationEvent::Delta(text));
+                            }
+                            Decoded::Finish(reason) => finish = Some(reason),
+                            Decoded::Usage(counted) => {
+                                usage.prompt_tokens = usage.prompt_tokens.max(counted.prompt_tokens);
+                                usage.completion_tokens = usage.completion_tokens.max(counted.completion_tokens);
+                            }
+                            Decoded::End => {
+                                ended = true;
+                                break 'read;
+                            }
+                            Decoded::Error => {
+                                yield Err(upstream_error.clone());
+                                return;
+                            }
+                        }
+                    }
+                }
+                if at_end {
+                    break;
+                }
+            }
+            if !ended && finish.is_none() {
+                yield Err(interrupted);
+                return;
+            }
+            let first = first_token_at.unwrap_or_else(Instant::now);
+            yield Ok(GenerationEvent::Done(GenerationSummary {
+                finish_reason: finish.unwrap_or(FinishReason::Stop),
+                usage,
+                timings: Timings {
+                    queued: Duration::ZERO,
+                    prompt_eval: first.saturating_duration_since(started),
+                    generation: first.elapsed(),
+                },
+            }));
+        })
+    }
+}
+
+/// A remote backend inside the network.
+pub struct LocalRemote(pub Arc<RemoteBackend>);
+
+/// A remote backend outside the network: it accepts only cleared requests.
+pub struct CloudRemote(pub Arc<RemoteBackend>);
+
+#[async_trait::async_trait]
+impl Backend for LocalRemote {
+    fn backend_id(&self) -> &str {
+        &self.0.settings.name
+    }
+
+    fn loaded_models(&self) -> &[ModelCard] {
+        &self.0.cards
+    }
+
+    fn is_ready(&self) -> bool {
+        self.0.replicas.any_available()
+    }
+
+    async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
+        self.0.send(request).await
+    }
+}
+
+#[async_trait::async_trait]
+impl CloudBackend for CloudRemote {
+    fn backend_id(&self) -> &str {
+        &self.0.settings.name
+    }
+
+    fn loaded_models(&self) -> &[ModelCard] {
+        &self.0.cards
+    }
+
+    fn is_ready(&self) -> bool {
+        self.0.replicas.any_available()
+    }
+
+    async fn generate(
+        &self,
+        request: Cleared<GenerationRequest>,
+    ) -> Result<GenerationStream, WardError> {
+        self.0.send(request.into_inner()).await
+    }
+}
