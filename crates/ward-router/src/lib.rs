@@ -24,7 +24,7 @@ pub use config::{
     RoutingSettings, Secret, TierSettings, Timeouts,
 };
 pub use gate::{Cleared, PhiGate, PhiRequest, PhiSummary, Screened, Unscreened};
-pub use policy::{Policy, PolicyError};
+pub use policy::{check_policy, Policy, PolicyError};
 pub use remote::{remote_backend, CloudRemote, LocalRemote, RemoteBackend, ReplicaStatus};
 pub use replicas::Circuit;
-pub use router::{Dispatch, DispatchError, Router, AUTO_MODEL, DIRECT_TIER};
+pub use router::{default_tiers, Dispatch, DispatchError, Router, AUTO_MODEL, DIRECT_TIER};

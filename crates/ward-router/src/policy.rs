@@ -39,88 +39,15 @@ impl Policy {
         tiers: &[TierSettings],
         routing: &RoutingSettings,
     ) -> Result<Policy, PolicyError> {
-        for (index, backend) in backends.iter().enumerate() {
-            if backends[..index]
-                .iter()
-                .any(|other| other.backend_id() == backend.backend_id())
-            {
-                return Err(PolicyError(format!(
-                    "backends: the name '{}' is used twice",
-                    backend.backend_id()
-                )));
-            }
-        }
-        let backend_index = |tier: &str, name: &str| {
-            backends
-                .iter()
-                .position(|backend| backend.backend_id() == name)
-                .ok_or_else(|| {
-                    PolicyError(format!(
-                        "tiers '{tier}': backend '{name}' is not defined in [[backends]]"
-                    ))
-                })
-        };
-        let tier_index = |key: &str, name: &str| {
-            tiers
-                .iter()
-                .position(|tier| tier.name == name)
-                .ok_or_else(|| {
-                    PolicyError(format!("{key}: tier '{name}' is not defined in [[tiers]]"))
-                })
-        };
-        let mut compiled = Vec::with_capacity(tiers.len());
-        for (index, tier) in tiers.iter().enumerate() {
-            if tiers[..index].iter().any(|other| other.name == tier.name) {
-                return Err(PolicyError(format!(
-                    "tiers: the name '{}' is used twice",
-                    tier.name
-                )));
-            }
-            if tier.backends.is_empty() {
-                return Err(PolicyError(format!(
-                    "tiers '{}': backends must list at least one backend",
-                    tier.name
-                )));
-            }
-            let chain = tier
-                .backends
-                .iter()
-                .map(|name| backend_index(&tier.name, name))
-                .collect::<Result<Vec<_>, _>>()?;
-            let promote_to = match &tier.promote_to {
-                Some(target) => Some(tier_index(
-                    &format!("tiers '{}'.promote_to", tier.name),
-                    target,
-                )?),
-                None if !tier.promote_on.is_empty() => {
-                    return Err(PolicyError(format!(
-                        "tiers '{}': promote_on needs promote_to, the tier to re-run on",
-                        tier.name
-                    )))
-                }
-                None => None,
-            };
-            compiled.push(Tier {
-                name: tier.name.clone(),
-                chain,
-                deidentify: tier.deidentify,
-                promote_on: tier.promote_on.clone(),
-                promote_to,
-            });
-        }
-        let policy = Policy {
-            phi_tier: tier_index("routing.phi", &routing.phi)?,
-            by_complexity: [
-                tier_index("routing.simple", &routing.simple)?,
-                tier_index("routing.moderate", &routing.moderate)?,
-                tier_index("routing.complex", &routing.complex)?,
-            ],
-            phi_on_cloud_model: routing.phi_on_cloud_model,
+        let described: Vec<(&str, Locality)> = backends
+            .iter()
+            .map(|backend| (backend.backend_id(), backend.locality()))
+            .collect();
+        let compiled = compile(&described, tiers, routing)?;
+        Ok(Policy {
             backends,
-            tiers: compiled,
-        };
-        policy.check_phi_reachable()?;
-        Ok(policy)
+            ..compiled
+        })
     }
 
     /// The tiers a PHI request can reach, in order: the PHI tier, then its promotions.
@@ -135,7 +62,7 @@ impl Policy {
         reached
     }
 
-    fn check_phi_reachable(&self) -> Result<(), PolicyError> {
+    fn check_phi_reachable(&self, backends: &[(&str, Locality)]) -> Result<(), PolicyError> {
         for tier_index in self.phi_reachable() {
             let tier = &self.tiers[tier_index];
             if tier.deidentify {
@@ -144,9 +71,9 @@ impl Policy {
             let cloud = tier
                 .chain
                 .iter()
-                .map(|&index| &self.backends[index])
-                .find(|backend| backend.locality() == Locality::Cloud);
-            if let Some(cloud) = cloud {
+                .map(|&index| backends[index])
+                .find(|(_, locality)| *locality == Locality::Cloud);
+            if let Some((cloud, _)) = cloud {
                 let how = if tier_index == self.phi_tier {
                     "it is routing.phi".to_owned()
                 } else {
@@ -159,8 +86,7 @@ impl Policy {
                     "tiers '{}': PHI requests reach this tier ({how}) but it lists cloud backend '{}'; \
                      PHI never goes to a cloud backend: remove it from the tier, or set deidentify = true \
                      so it only sees pseudonymised text",
-                    tier.name,
-                    cloud.backend_id()
+                    tier.name, cloud
                 )));
             }
         }
@@ -175,6 +101,14 @@ impl Policy {
         self.by_complexity[complexity as usize]
     }
 
+    /// The first tier whose chain lists `backend`.
+    pub fn tier_listing(&self, backend: usize) -> Option<&str> {
+        self.tiers
+            .iter()
+            .find(|tier| tier.chain.contains(&backend))
+            .map(|tier| tier.name.as_str())
+    }
+
     /// The backend that serves an explicitly requested model.
     pub fn backend_serving(&self, model: &str) -> Option<(usize, String)> {
         self.backends
@@ -184,6 +118,100 @@ impl Policy {
                 backend.serves(model).map(|card| (index, card.name.clone()))
             })
     }
+}
+
+/// Checks backends (by name and locality), tiers and the routing table without building any
+/// backend: what `ward serve --check-config` runs.
+pub fn check_policy(
+    backends: &[(&str, Locality)],
+    tiers: &[TierSettings],
+    routing: &RoutingSettings,
+) -> Result<(), PolicyError> {
+    compile(backends, tiers, routing).map(|_| ())
+}
+
+/// The policy without its backends.
+fn compile(
+    backends: &[(&str, Locality)],
+    tiers: &[TierSettings],
+    routing: &RoutingSettings,
+) -> Result<Policy, PolicyError> {
+    for (index, (name, _)) in backends.iter().enumerate() {
+        if backends[..index].iter().any(|(other, _)| other == name) {
+            return Err(PolicyError(format!(
+                "backends: the name '{name}' is used twice"
+            )));
+        }
+    }
+    let backend_index = |tier: &str, name: &str| {
+        backends
+            .iter()
+            .position(|(backend, _)| *backend == name)
+            .ok_or_else(|| {
+                PolicyError(format!(
+                    "tiers '{tier}': backend '{name}' is not defined in [[backends]]"
+                ))
+            })
+    };
+    let tier_index = |key: &str, name: &str| {
+        tiers
+            .iter()
+            .position(|tier| tier.name == name)
+            .ok_or_else(|| PolicyError(format!("{key}: tier '{name}' is not defined in [[tiers]]")))
+    };
+    let mut compiled = Vec::with_capacity(tiers.len());
+    for (index, tier) in tiers.iter().enumerate() {
+        if tiers[..index].iter().any(|other| other.name == tier.name) {
+            return Err(PolicyError(format!(
+                "tiers: the name '{}' is used twice",
+                tier.name
+            )));
+        }
+        if tier.backends.is_empty() {
+            return Err(PolicyError(format!(
+                "tiers '{}': backends must list at least one backend",
+                tier.name
+            )));
+        }
+        let chain = tier
+            .backends
+            .iter()
+            .map(|name| backend_index(&tier.name, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let promote_to = match &tier.promote_to {
+            Some(target) => Some(tier_index(
+                &format!("tiers '{}'.promote_to", tier.name),
+                target,
+            )?),
+            None if !tier.promote_on.is_empty() => {
+                return Err(PolicyError(format!(
+                    "tiers '{}': promote_on needs promote_to, the tier to re-run on",
+                    tier.name
+                )))
+            }
+            None => None,
+        };
+        compiled.push(Tier {
+            name: tier.name.clone(),
+            chain,
+            deidentify: tier.deidentify,
+            promote_on: tier.promote_on.clone(),
+            promote_to,
+        });
+    }
+    let policy = Policy {
+        phi_tier: tier_index("routing.phi", &routing.phi)?,
+        by_complexity: [
+            tier_index("routing.simple", &routing.simple)?,
+            tier_index("routing.moderate", &routing.moderate)?,
+            tier_index("routing.complex", &routing.complex)?,
+        ],
+        phi_on_cloud_model: routing.phi_on_cloud_model,
+        backends: Vec::new(),
+        tiers: compiled,
+    };
+    policy.check_phi_reachable(backends)?;
+    Ok(policy)
 }
 
 #[cfg(test)]

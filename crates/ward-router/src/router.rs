@@ -19,7 +19,7 @@ use crate::policy::{Policy, PolicyError};
 /// The model name that lets the router choose.
 pub const AUTO_MODEL: &str = "auto";
 
-/// The tier name reported when a client named a model outside any tier.
+/// The tier name reported when a client named a model whose backend is in no tier.
 pub const DIRECT_TIER: &str = "direct";
 
 /// A request on its way: where it went and the answer's stream.
@@ -72,6 +72,14 @@ impl Router {
         })
     }
 
+    /// The tiers Ward uses when `ward.toml` defines none: `local` (every local backend, in
+    /// order) serves PHI, simple and moderate requests; with cloud backends, `cloud` (those, then
+    /// the local ones as fallback) serves complex ones.
+    pub fn with_default_tiers(backends: Vec<RoutedBackend>) -> Result<Router, PolicyError> {
+        let (tiers, routing) = default_tiers(&backends);
+        Router::new(backends, &tiers, &routing)
+    }
+
     pub fn backends(&self) -> &[RoutedBackend] {
         &self.policy.backends
     }
@@ -108,15 +116,16 @@ impl Router {
             };
             let to_cloud = self.policy.backends[backend].locality() == crate::Locality::Cloud;
             if !(phi.is_phi() && to_cloud) {
+                let tier_name = self.policy.tier_listing(backend).unwrap_or(DIRECT_TIER);
                 let mut fallbacks = Vec::new();
                 return match self
                     .try_backend(backend, &model, &screened, false, request_key)
                     .await
                 {
-                    Ok(started) => Ok(started.into_dispatch(DIRECT_TIER, phi, None, fallbacks)),
+                    Ok(started) => Ok(started.into_dispatch(tier_name, phi, None, fallbacks)),
                     Err(error) => {
                         fallbacks.push(self.policy.backends[backend].backend_id().to_owned());
-                        Err(fail(error, Some(DIRECT_TIER.to_owned()), fallbacks))
+                        Err(fail(error, Some(tier_name.to_owned()), fallbacks))
                     }
                 };
             }
@@ -303,6 +312,32 @@ impl Router {
         };
         Started::first_event(stream, backend.backend_id(), model).await
     }
+}
+
+/// The default tiers for `backends` (see [`Router::with_default_tiers`]).
+pub fn default_tiers(backends: &[RoutedBackend]) -> (Vec<TierSettings>, RoutingSettings) {
+    let names = |locality: crate::Locality| -> Vec<String> {
+        backends
+            .iter()
+            .filter(|backend| backend.locality() == locality)
+            .map(|backend| backend.backend_id().to_owned())
+            .collect()
+    };
+    let local = names(crate::Locality::Local);
+    let cloud = names(crate::Locality::Cloud);
+    let mut tiers = vec![TierSettings {
+        backends: local.clone(),
+        ..TierSettings::new("local", &[])
+    }];
+    let mut routing = RoutingSettings::all_to("local");
+    if !cloud.is_empty() {
+        tiers.push(TierSettings {
+            backends: cloud.into_iter().chain(local).collect(),
+            ..TierSettings::new("cloud", &[])
+        });
+        routing.complex = "cloud".to_owned();
+    }
+    (tiers, routing)
 }
 
 /// A backend that has produced its first event.

@@ -1,46 +1,60 @@
-//! One model call, whichever API it came through: pick the backend that serves the requested
-//! model, give the call a request id, and say in response headers where it went.
-
-use std::sync::Arc;
+//! One model call, whichever API it came through: give it a request id, hand it to the router
+//! (PHI gate, tier, fallback chain), and say in response headers where it went and what PHI
+//! categories were found, on answers and refusals alike.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use futures::StreamExt;
 use ward_core::{
-    Backend, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
-    ModelCard, WardError,
+    ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, WardError,
 };
+use ward_router::{DispatchError, PhiSummary};
 
+use crate::error::{ApiError, ApiFlavor};
 use crate::routes::AppState;
-
-/// The model name that lets Ward choose.
-pub const AUTO_MODEL: &str = "auto";
 
 pub const REQUEST_ID_HEADER: &str = "x-ward-request-id";
 pub const TIER_HEADER: &str = "x-ward-tier";
 pub const BACKEND_HEADER: &str = "x-ward-backend";
+pub const PHI_HEADER: &str = "x-ward-phi";
+pub const FALLBACKS_HEADER: &str = "x-ward-fallbacks";
+pub const COMPLEXITY_HEADER: &str = "x-ward-complexity";
 
 /// A generation that has started, with what the response must say about it.
 pub struct StartedCall {
     pub request_id: String,
-    /// The model name to report: the served model's canonical name.
+    /// The model name to report: the served model's name.
     pub model: String,
-    pub backend_id: String,
     pub stream: GenerationStream,
+    headers: HeaderMap,
+}
+
+fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+fn decision_headers(
+    request_id: &str,
+    phi: &PhiSummary,
+    tier: Option<&str>,
+    fallbacks: &[String],
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    put(&mut headers, REQUEST_ID_HEADER, request_id);
+    put(&mut headers, PHI_HEADER, &phi.header_value());
+    if let Some(tier) = tier {
+        put(&mut headers, TIER_HEADER, tier);
+    }
+    if !fallbacks.is_empty() {
+        put(&mut headers, FALLBACKS_HEADER, &fallbacks.join(","));
+    }
+    headers
 }
 
 impl StartedCall {
     pub fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        };
-        put(REQUEST_ID_HEADER, &self.request_id);
-        // Routing tiers arrive with the router; today every call is served locally.
-        put(TIER_HEADER, "local");
-        put(BACKEND_HEADER, &self.backend_id);
-        headers
+        self.headers.clone()
     }
 
     /// Drains the stream into the full text and its summary (non-streaming responses).
@@ -59,49 +73,92 @@ impl StartedCall {
     }
 }
 
-fn find_backend(state: &AppState, model: &str) -> Result<(Arc<dyn Backend>, String), WardError> {
-    if model.trim().is_empty() {
-        return Err(WardError::invalid_request("`model` is required").with_param("model"));
+/// Routes the request and starts generating; a refusal comes back as an error response that
+/// still carries the request id and the PHI verdict.
+pub async fn start(
+    state: &AppState,
+    request: GenerationRequest,
+    flavor: ApiFlavor,
+) -> Result<StartedCall, ApiError> {
+    let request_uuid = uuid::Uuid::now_v7();
+    let request_id = request_uuid.to_string();
+    if request.model.trim().is_empty() {
+        return Err(ApiError::new(
+            flavor,
+            WardError::invalid_request("`model` is required").with_param("model"),
+        ));
     }
-    for backend in &state.backends {
-        let serves = |card: &&ModelCard| model == AUTO_MODEL || card.answers_to(model);
-        if let Some(card) = backend.loaded_models().iter().find(serves) {
-            return Ok((backend.clone(), card.name.clone()));
+    let requested = request.model.clone();
+    match state
+        .router
+        .dispatch(request, request_uuid.as_u128() as u64)
+        .await
+    {
+        Ok(dispatch) => {
+            tracing::info!(
+                request_id = %request_id,
+                tier = %dispatch.tier,
+                backend_id = %dispatch.backend_id,
+                phi = %dispatch.phi.header_value(),
+                complexity = dispatch.complexity.map_or("", |assessment| assessment.complexity.as_str()),
+                fallbacks = dispatch.fallbacks.len(),
+                "model call started"
+            );
+            let mut headers = decision_headers(
+                &request_id,
+                &dispatch.phi,
+                Some(&dispatch.tier),
+                &dispatch.fallbacks,
+            );
+            put(&mut headers, BACKEND_HEADER, &dispatch.backend_id);
+            if let Some(assessment) = dispatch.complexity {
+                put(
+                    &mut headers,
+                    COMPLEXITY_HEADER,
+                    assessment.complexity.as_str(),
+                );
+            }
+            Ok(StartedCall {
+                request_id,
+                model: dispatch.model,
+                stream: dispatch.stream,
+                headers,
+            })
+        }
+        Err(DispatchError {
+            error,
+            phi,
+            tier,
+            fallbacks,
+        }) => {
+            tracing::info!(
+                request_id = %request_id,
+                kind = error.kind.code(),
+                phi = %phi.header_value(),
+                fallbacks = fallbacks.len(),
+                "model call refused"
+            );
+            let error = if error.kind == ErrorKind::NotFound {
+                not_found(state, &requested)
+            } else {
+                error
+            };
+            let headers = decision_headers(&request_id, &phi, tier.as_deref(), &fallbacks);
+            Err(ApiError::new(flavor, error).with_headers(headers))
         }
     }
+}
+
+fn not_found(state: &AppState, model: &str) -> WardError {
     let in_store = state
         .catalog
         .list()
         .into_iter()
         .any(|card| card.answers_to(model));
     let message = if in_store {
-        format!("model '{model}' is in the model store but not loaded; start `ward serve --model {model}` to serve it")
+        format!("model '{model}' is in the model store but no backend serves it; add a backend for it in ward.toml or start `ward serve --model {model}`")
     } else {
-        format!("model '{model}' not found; `ward models` lists the models this server knows, `ward pull {model}` fetches one")
+        format!("model '{model}' not found; `ward models` lists the models this server knows, `ward pull {model}` fetches one, and 'auto' lets Ward choose")
     };
-    Err(WardError::not_found(message).with_param("model"))
-}
-
-/// Resolves the backend and starts generating.
-pub async fn start(
-    state: &AppState,
-    mut request: GenerationRequest,
-) -> Result<StartedCall, WardError> {
-    let (backend, model) = find_backend(state, &request.model)?;
-    if !backend.is_ready() {
-        return Err(WardError::new(
-            ErrorKind::BackendUnavailable,
-            format!("backend '{}' is not ready", backend.backend_id()),
-        ));
-    }
-    request.model = model.clone();
-    let request_id = uuid::Uuid::now_v7().to_string();
-    let stream = backend.generate(request).await?;
-    tracing::info!(request_id = %request_id, backend_id = backend.backend_id(), model = %model, "model call started");
-    Ok(StartedCall {
-        request_id,
-        model,
-        backend_id: backend.backend_id().to_owned(),
-        stream,
-    })
+    WardError::not_found(message).with_param("model")
 }

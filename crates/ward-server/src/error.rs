@@ -1,7 +1,7 @@
 //! The one table from `ErrorKind` to HTTP status and error body, in the OpenAI shape for `/v1`
 //! and Ward routes and in Ollama's shape for `/api`.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -63,11 +63,22 @@ pub fn error_body(flavor: ApiFlavor, error: &WardError) -> serde_json::Value {
 pub struct ApiError {
     pub flavor: ApiFlavor,
     pub error: WardError,
+    /// Headers the response carries anyway (the request id and PHI verdict of a refused call).
+    pub headers: HeaderMap,
 }
 
 impl ApiError {
     pub fn new(flavor: ApiFlavor, error: WardError) -> Self {
-        ApiError { flavor, error }
+        ApiError {
+            flavor,
+            error,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
     }
 }
 
@@ -77,7 +88,12 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(kind = self.error.kind.code(), error = %self.error.message, "request failed");
         }
-        (status, Json(error_body(self.flavor, &self.error))).into_response()
+        (
+            status,
+            self.headers,
+            Json(error_body(self.flavor, &self.error)),
+        )
+            .into_response()
     }
 }
 

@@ -236,7 +236,7 @@ async fn respond(
     streaming: bool,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let call = call::start(state, generation).await.map_err(ollama_error)?;
+    let call = call::start(state, generation, ApiFlavor::Ollama).await?;
     let headers = call.headers();
     if streaming {
         let body = Body::from_stream(ndjson_lines(call, endpoint, started));
@@ -308,13 +308,26 @@ fn tag_entry(card: &ModelCard) -> Value {
 }
 
 pub async fn tags(State(state): State<AppState>) -> Json<Value> {
-    let models: Vec<Value> = state.catalog.list().iter().map(tag_entry).collect();
+    // The model store, plus what remote backends serve that the store does not hold.
+    let mut cards = state.catalog.list();
+    for card in state
+        .router
+        .backends()
+        .iter()
+        .flat_map(|backend| backend.loaded_models())
+    {
+        if !cards.iter().any(|stored| stored.name == card.name) {
+            cards.push(card.clone());
+        }
+    }
+    let models: Vec<Value> = cards.iter().map(tag_entry).collect();
     Json(json!({"models": models}))
 }
 
 pub async fn ps(State(state): State<AppState>) -> Json<Value> {
     let models: Vec<Value> = state
-        .backends
+        .router
+        .backends()
         .iter()
         .flat_map(|backend| backend.loaded_models())
         .map(|card| {
@@ -340,7 +353,8 @@ pub async fn show(
         ));
     };
     let card = state
-        .backends
+        .router
+        .backends()
         .iter()
         .flat_map(|backend| backend.loaded_models())
         .find(|card| card.answers_to(&requested))

@@ -331,7 +331,7 @@ async fn respond(
     endpoint: Endpoint,
     streaming: &WireStreaming,
 ) -> Result<Response, ApiError> {
-    let call = call::start(state, generation).await.map_err(openai_error)?;
+    let call = call::start(state, generation, ApiFlavor::OpenAi).await?;
     let headers = call.headers();
     if streaming.stream {
         let events = sse_events(call, endpoint, streaming.include_usage());
@@ -397,11 +397,15 @@ fn sse_events(
 }
 
 pub async fn models(State(state): State<AppState>) -> Json<Value> {
+    let auto =
+        json!({"id": ward_router::AUTO_MODEL, "object": "model", "created": 0, "owned_by": "ward"});
     let data: Vec<Value> = state
-        .backends
+        .router
+        .backends()
         .iter()
         .flat_map(|backend| backend.loaded_models())
         .map(|card| json!({"id": card.name, "object": "model", "created": card.created_unix, "owned_by": "ward"}))
+        .chain(std::iter::once(auto))
         .collect();
     Json(json!({"object": "list", "data": data}))
 }

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use ward_core::{Backend, ErrorKind, ModelCatalog, WardError};
+use ward_core::{ErrorKind, ModelCatalog, WardError};
 
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
 use crate::{ollama, openai, phi};
@@ -36,8 +36,8 @@ impl Default for ServerSettings {
 /// What every handler can see.
 #[derive(Clone)]
 pub struct AppState {
-    /// Backends in order of preference; the first serves `model: "auto"`.
-    pub backends: Vec<Arc<dyn Backend>>,
+    /// The PHI gate, the routing policy and every backend behind it.
+    pub router: Arc<ward_router::Router>,
     /// Every model the deployment knows (the model store), loaded or not.
     pub catalog: Arc<dyn ModelCatalog>,
 }
@@ -99,7 +99,8 @@ async fn health() -> Json<serde_json::Value> {
 
 async fn ready(State(state): State<AppState>) -> Response {
     let models: Vec<String> = state
-        .backends
+        .router
+        .backends()
         .iter()
         .filter(|backend| backend.is_ready())
         .flat_map(|backend| backend.loaded_models())

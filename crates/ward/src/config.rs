@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use ward_router::{
+    HealthSettings, Locality, PhiOnCloudModel, PromoteOn, RemoteSettings, RemoteWire,
+    RoutingSettings, Secret, Thresholds, TierSettings, Timeouts,
+};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -23,6 +27,9 @@ struct RawConfig {
     engine: RawEngine,
     #[serde(default)]
     backends: Vec<RawBackend>,
+    #[serde(default)]
+    tiers: Vec<RawTier>,
+    routing: Option<RawRouting>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,10 +70,46 @@ struct RawBackend {
     #[serde(default)]
     urls: Vec<String>,
     api_key_env: Option<String>,
+    api_key_file: Option<PathBuf>,
+    /// Azure OpenAI: with `kind = "openai"`, the deployment's api-version.
+    api_version: Option<String>,
+    connect_timeout_seconds: Option<f64>,
+    first_token_timeout_seconds: Option<f64>,
+    total_timeout_seconds: Option<f64>,
+    /// 0 turns active health checks off.
+    health_check_seconds: Option<f64>,
+    failure_threshold: Option<u32>,
+    circuit_open_seconds: Option<f64>,
+    retry_ratio: Option<f64>,
 }
 
 fn local() -> String {
     "local".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    name: String,
+    backends: Vec<String>,
+    #[serde(default)]
+    deidentify: bool,
+    #[serde(default)]
+    promote_on: Vec<String>,
+    promote_to: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouting {
+    phi: String,
+    simple: String,
+    moderate: String,
+    complex: String,
+    phi_on_cloud_model: Option<String>,
+    max_scan_bytes: Option<usize>,
+    moderate_from: Option<f32>,
+    complex_from: Option<f32>,
 }
 
 /// The validated configuration `ward` runs with.
@@ -81,6 +124,8 @@ pub struct Config {
     pub hf_token: Option<String>,
     pub engine: EngineSettings,
     pub backends: Vec<BackendSettings>,
+    /// `None`: the default tiers (`ward_router::default_tiers`).
+    pub tiers: Option<(Vec<TierSettings>, RoutingSettings)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,11 +138,49 @@ pub struct EngineSettings {
     pub flash_attention: Option<bool>,
 }
 
-/// One backend; only `embedded` exists so far.
+/// One backend: llama.cpp in this process, or an engine reached over HTTP.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BackendSettings {
-    pub name: String,
-    pub model: String,
+pub enum BackendSettings {
+    Embedded { name: String, model: String },
+    Remote(RemoteSettings),
+}
+
+impl BackendSettings {
+    pub fn name(&self) -> &str {
+        match self {
+            BackendSettings::Embedded { name, .. } => name,
+            BackendSettings::Remote(remote) => &remote.name,
+        }
+    }
+
+    pub fn locality(&self) -> Locality {
+        match self {
+            BackendSettings::Embedded { .. } => Locality::Local,
+            BackendSettings::Remote(remote) => remote.locality,
+        }
+    }
+
+    /// One line for `ward serve --check-config`; never the key.
+    pub fn describe(&self) -> String {
+        match self {
+            BackendSettings::Embedded { name, model } => {
+                format!("backend {name}: embedded, local, model {model}")
+            }
+            BackendSettings::Remote(remote) => format!(
+                "backend {}: {}, {}, model {}, {} replica(s){}",
+                remote.name,
+                remote.wire.as_str(),
+                remote.locality.as_str(),
+                remote.model,
+                remote.urls.len(),
+                if remote.api_key.is_some() {
+                    ", api key set"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
 }
 
 /// Command-line values that override the file and the environment.
@@ -232,38 +315,40 @@ impl Config {
             flash_attention,
         };
 
-        let mut backends = Vec::new();
+        let mut backends: Vec<BackendSettings> = Vec::new();
         for (index, backend) in raw.backends.into_iter().enumerate() {
             let key = format!("backends[{index}]");
-            if backend.kind != "embedded" {
-                bail!("{key}.kind: '{}' is not available yet; this version serves kind = \"embedded\" only", backend.kind);
-            }
-            if backend.locality != "local" {
-                bail!("{key}.locality: an embedded backend is always \"local\"");
-            }
-            if !backend.urls.is_empty() || backend.api_key_env.is_some() {
-                bail!("{key}: urls and api_key_env apply to remote kinds, not \"embedded\"");
-            }
             if backends
                 .iter()
-                .any(|existing: &BackendSettings| existing.name == backend.name)
+                .any(|existing| existing.name() == backend.name)
             {
                 bail!("{key}.name: '{}' is used twice", backend.name);
             }
-            backends.push(BackendSettings {
-                name: backend.name,
-                model: backend.model,
-            });
+            backends.push(backend_settings(&key, backend, env)?);
         }
+        let has_embedded = backends
+            .iter()
+            .any(|backend| matches!(backend, BackendSettings::Embedded { .. }));
         match (backends.first_mut(), requested_model) {
-            (Some(first), Some(model)) => first.model = model,
-            (Some(_), None) => {}
-            (None, model) => backends.push(BackendSettings {
+            (Some(BackendSettings::Embedded { model, .. }), Some(requested)) => *model = requested,
+            (Some(_), Some(_)) if !has_embedded => {
+                bail!("--model / WARD_MODEL choose the model of an embedded backend, and ward.toml has none")
+            }
+            (Some(_), _) => {}
+            (None, model) => backends.push(BackendSettings::Embedded {
                 name: "embedded".into(),
                 model: model
                     .or(raw.models.default)
                     .unwrap_or_else(|| ward_store::DEFAULT_MODEL.to_owned()),
             }),
+        }
+        let tiers = tier_settings(raw.tiers, raw.routing)?;
+        if let Some((tiers, routing)) = &tiers {
+            let described: Vec<(&str, Locality)> = backends
+                .iter()
+                .map(|backend| (backend.name(), backend.locality()))
+                .collect();
+            ward_router::check_policy(&described, tiers, routing)?;
         }
 
         Ok(Config {
@@ -276,8 +361,206 @@ impl Config {
             hf_token: env_value("HF_TOKEN"),
             engine,
             backends,
+            tiers,
         })
     }
+}
+
+fn seconds(key: &str, value: Option<f64>, default: Duration) -> anyhow::Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+            Ok(Duration::from_secs_f64(seconds))
+        }
+        Some(_) => bail!("{key}: must be a positive number of seconds"),
+    }
+}
+
+fn backend_settings(
+    key: &str,
+    raw: RawBackend,
+    env: &HashMap<String, String>,
+) -> anyhow::Result<BackendSettings> {
+    let Some(locality) = Locality::parse(&raw.locality) else {
+        bail!(
+            "{key}.locality: '{}' must be \"local\" or \"cloud\"",
+            raw.locality
+        );
+    };
+    let remote_only = !raw.urls.is_empty()
+        || raw.api_key_env.is_some()
+        || raw.api_key_file.is_some()
+        || raw.api_version.is_some();
+    let wire = match raw.kind.as_str() {
+        "embedded" => {
+            if locality != Locality::Local {
+                bail!("{key}.locality: an embedded backend is always \"local\"");
+            }
+            if remote_only {
+                bail!("{key}: urls, api_key_env, api_key_file and api_version apply to remote kinds, not \"embedded\"");
+            }
+            return Ok(BackendSettings::Embedded {
+                name: raw.name,
+                model: raw.model,
+            });
+        }
+        "openai" => match raw.api_version.clone() {
+            Some(api_version) => RemoteWire::AzureOpenAi { api_version },
+            None => RemoteWire::OpenAi,
+        },
+        "ollama" => RemoteWire::Ollama,
+        "anthropic" => RemoteWire::Anthropic,
+        other => bail!("{key}.kind: '{other}' is not one of embedded, openai, ollama, anthropic"),
+    };
+    if raw.api_version.is_some() && !matches!(wire, RemoteWire::AzureOpenAi { .. }) {
+        bail!("{key}.api_version: only kind = \"openai\" (Azure OpenAI) takes an api_version");
+    }
+    if raw.urls.is_empty() {
+        bail!(
+            "{key}.urls: a {} backend needs at least one url, e.g. [\"http://127.0.0.1:8000/v1\"]",
+            raw.kind
+        );
+    }
+    for url in &raw.urls {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            bail!("{key}.urls: '{url}' must start with http:// or https://");
+        }
+    }
+    let api_key = match (raw.api_key_env, raw.api_key_file) {
+        (Some(_), Some(_)) => bail!("{key}: set api_key_env or api_key_file, not both"),
+        (Some(variable), None) => match env.get(&variable).filter(|value| !value.is_empty()) {
+            Some(value) => Some(Secret::new(value.trim())),
+            None => bail!("{key}.api_key_env: the environment variable {variable} is not set"),
+        },
+        (None, Some(path)) => {
+            let value = std::fs::read_to_string(&path)
+                .with_context(|| format!("{key}.api_key_file: cannot read {}", path.display()))?;
+            if value.trim().is_empty() {
+                bail!("{key}.api_key_file: {} is empty", path.display());
+            }
+            Some(Secret::new(value.trim()))
+        }
+        (None, None) => None,
+    };
+    let defaults = Timeouts::default();
+    let timeouts = Timeouts {
+        connect: seconds(
+            &format!("{key}.connect_timeout_seconds"),
+            raw.connect_timeout_seconds,
+            defaults.connect,
+        )?,
+        first_token: seconds(
+            &format!("{key}.first_token_timeout_seconds"),
+            raw.first_token_timeout_seconds,
+            defaults.first_token,
+        )?,
+        total: seconds(
+            &format!("{key}.total_timeout_seconds"),
+            raw.total_timeout_seconds,
+            defaults.total,
+        )?,
+    };
+    let health_defaults = HealthSettings::default();
+    let check_interval = match raw.health_check_seconds {
+        Some(seconds) if seconds == 0.0 => None,
+        other => Some(seconds(
+            &format!("{key}.health_check_seconds"),
+            other,
+            health_defaults
+                .check_interval
+                .unwrap_or(Duration::from_secs(10)),
+        )?),
+    };
+    let retry_ratio = raw.retry_ratio.unwrap_or(health_defaults.retry_ratio);
+    if !(0.0..=1.0).contains(&retry_ratio) {
+        bail!("{key}.retry_ratio: must be between 0 and 1");
+    }
+    let failure_threshold = raw
+        .failure_threshold
+        .unwrap_or(health_defaults.failure_threshold);
+    if failure_threshold == 0 {
+        bail!("{key}.failure_threshold: must be at least 1");
+    }
+    Ok(BackendSettings::Remote(RemoteSettings {
+        name: raw.name,
+        wire,
+        locality,
+        model: raw.model,
+        urls: raw.urls,
+        api_key,
+        timeouts,
+        health: HealthSettings {
+            failure_threshold,
+            open_for: seconds(
+                &format!("{key}.circuit_open_seconds"),
+                raw.circuit_open_seconds,
+                health_defaults.open_for,
+            )?,
+            check_interval,
+            retry_ratio,
+        },
+    }))
+}
+
+fn tier_settings(
+    raw_tiers: Vec<RawTier>,
+    raw_routing: Option<RawRouting>,
+) -> anyhow::Result<Option<(Vec<TierSettings>, RoutingSettings)>> {
+    let routing = match (raw_tiers.is_empty(), raw_routing) {
+        (true, None) => return Ok(None),
+        (false, None) => bail!("routing: [[tiers]] need a [routing] table naming the tier for phi, simple, moderate and complex requests"),
+        (true, Some(_)) => bail!("routing: names tiers, but no [[tiers]] are defined"),
+        (false, Some(routing)) => routing,
+    };
+    let mut tiers = Vec::new();
+    for (index, raw) in raw_tiers.into_iter().enumerate() {
+        let promote_on = raw
+            .promote_on
+            .iter()
+            .map(|check| {
+                PromoteOn::parse(check).with_context(|| {
+                    format!("tiers[{index}].promote_on: '{check}' is not one of empty, truncated, invalid_json")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        tiers.push(TierSettings {
+            name: raw.name,
+            backends: raw.backends,
+            deidentify: raw.deidentify,
+            promote_on,
+            promote_to: raw.promote_to,
+        });
+    }
+    let phi_on_cloud_model = match routing.phi_on_cloud_model.as_deref() {
+        None | Some("refuse") => PhiOnCloudModel::Refuse,
+        Some("reroute") => PhiOnCloudModel::Reroute,
+        Some(other) => {
+            bail!("routing.phi_on_cloud_model: '{other}' must be \"refuse\" or \"reroute\"")
+        }
+    };
+    let thresholds = Thresholds {
+        moderate_from: routing
+            .moderate_from
+            .unwrap_or(Thresholds::default().moderate_from),
+        complex_from: routing
+            .complex_from
+            .unwrap_or(Thresholds::default().complex_from),
+    };
+    if thresholds.complex_from < thresholds.moderate_from {
+        bail!("routing.complex_from: must not be below routing.moderate_from");
+    }
+    let settings = RoutingSettings {
+        phi: routing.phi,
+        simple: routing.simple,
+        moderate: routing.moderate,
+        complex: routing.complex,
+        phi_on_cloud_model,
+        max_scan_bytes: routing
+            .max_scan_bytes
+            .unwrap_or(RoutingSettings::all_to("").max_scan_bytes),
+        complexity: thresholds,
+    };
+    Ok(Some((tiers, settings)))
 }
 
 #[cfg(test)]
@@ -300,6 +583,13 @@ mod tests {
         Config::validate(raw, &env(env_pairs), overrides)
     }
 
+    fn embedded_model(config: &Config) -> &str {
+        match &config.backends[0] {
+            BackendSettings::Embedded { model, .. } => model,
+            BackendSettings::Remote(_) => panic!("the first backend is remote"),
+        }
+    }
+
     #[test]
     fn defaults_need_no_file() {
         let config = parse("", &[("HOME", "/home/ana")], &Overrides::default()).unwrap();
@@ -310,7 +600,7 @@ mod tests {
         );
         assert_eq!(
             config.backends,
-            vec![BackendSettings {
+            vec![BackendSettings::Embedded {
                 name: "embedded".into(),
                 model: ward_store::DEFAULT_MODEL.into()
             }]
@@ -322,7 +612,7 @@ mod tests {
         let file = "[server]\nlisten = \"127.0.0.1:9000\"\n[models]\ndefault = \"gemma3:270m\"\n";
         let from_file = parse(file, &[], &Overrides::default()).unwrap();
         assert_eq!(from_file.listen.port(), 9000);
-        assert_eq!(from_file.backends[0].model, "gemma3:270m");
+        assert_eq!(embedded_model(&from_file), "gemma3:270m");
         let from_env = parse(
             file,
             &[
@@ -333,14 +623,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(from_env.listen.port(), 9100);
-        assert_eq!(from_env.backends[0].model, "smollm2:135m");
+        assert_eq!(embedded_model(&from_env), "smollm2:135m");
         let flags = Overrides {
             listen: Some("127.0.0.1:9200".into()),
             model: Some("qwen".into()),
         };
         let from_flags = parse(file, &[("WARD_LISTEN", "127.0.0.1:9100")], &flags).unwrap();
         assert_eq!(from_flags.listen.port(), 9200);
-        assert_eq!(from_flags.backends[0].model, "qwen");
+        assert_eq!(embedded_model(&from_flags), "qwen");
     }
 
     #[test]
@@ -349,7 +639,10 @@ mod tests {
             ("[server]\nlisten = \"nowhere\"", "server.listen"),
             ("[server]\nport = 1", "unknown field `port`"),
             ("[engine]\nthreads = 0", "engine.threads"),
-            ("[[backends]]\nname = \"a\"\nkind = \"ollama\"\nmodel = \"m\"", "backends[0].kind"),
+            ("[[backends]]\nname = \"a\"\nkind = \"ollama\"\nmodel = \"m\"", "backends[0].urls"),
+            ("[[backends]]\nname = \"a\"\nkind = \"tgi\"\nmodel = \"m\"", "backends[0].kind"),
+            ("[[backends]]\nname = \"a\"\nkind = \"openai\"\nmodel = \"m\"\nurls = [\"http://h\"]\napi_key_env = \"NOPE\"", "environment variable NOPE is not set"),
+            ("[[tiers]]\nname = \"t\"\nbackends = [\"embedded\"]", "need a [routing] table"),
             ("[[backends]]\nname = \"a\"\nkind = \"embedded\"\nlocality = \"cloud\"\nmodel = \"m\"", "backends[0].locality"),
             ("[models]\nhf_endpoint = \"ftp://x\"", "models.hf_endpoint"),
         ];
@@ -363,6 +656,89 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("WARD_THREADS"), "{error}");
+    }
+
+    const TWO_AXIS: &str = r#"
+[[backends]]
+name = "local-small"
+kind = "embedded"
+model = "gemma3:270m"
+
+[[backends]]
+name = "vllm"
+kind = "openai"
+locality = "local"
+model = "qwen2.5-7b"
+urls = ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"]
+first_token_timeout_seconds = 5
+
+[[backends]]
+name = "frontier"
+kind = "anthropic"
+locality = "cloud"
+model = "claude-x"
+urls = ["https://cloud.invalid"]
+api_key_env = "CLOUD_KEY"
+
+[[tiers]]
+name = "phi"
+backends = ["vllm", "local-small"]
+
+[[tiers]]
+name = "small"
+backends = ["local-small"]
+
+[[tiers]]
+name = "frontier"
+backends = ["frontier", "vllm"]
+
+[routing]
+phi = "phi"
+simple = "small"
+moderate = "small"
+complex = "frontier"
+"#;
+
+    #[test]
+    fn two_axis_routing_config() {
+        let config = parse(
+            TWO_AXIS,
+            &[("CLOUD_KEY", "sk-test-123")],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(config.backends.len(), 3);
+        let BackendSettings::Remote(cloud) = &config.backends[2] else {
+            panic!("remote expected");
+        };
+        assert_eq!(cloud.wire, RemoteWire::Anthropic);
+        assert_eq!(cloud.locality, Locality::Cloud);
+        assert_eq!(cloud.api_key.as_ref().unwrap().expose(), "sk-test-123");
+        // The key never shows in Debug output or the check-config description.
+        assert!(!format!("{config:?}").contains("sk-test-123"));
+        assert!(!config.backends[2].describe().contains("sk-test-123"));
+        let BackendSettings::Remote(vllm) = &config.backends[1] else {
+            panic!("remote expected");
+        };
+        assert_eq!(vllm.timeouts.first_token, Duration::from_secs(5));
+        let (tiers, routing) = config.tiers.unwrap();
+        assert_eq!(tiers.len(), 3);
+        assert_eq!(routing.complex, "frontier");
+    }
+
+    #[test]
+    fn a_cloud_backend_in_the_phi_tier_is_refused_at_load() {
+        let text = TWO_AXIS.replace(
+            "backends = [\"vllm\", \"local-small\"]",
+            "backends = [\"vllm\", \"frontier\"]",
+        );
+        let error = parse(&text, &[("CLOUD_KEY", "k")], &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("tiers 'phi'") && error.contains("cloud backend 'frontier'"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -181,10 +181,19 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
                 println!("listen: {}", config.listen);
                 println!("model store: {}", config.store_root.display());
                 for backend in &config.backends {
-                    println!(
-                        "backend {}: embedded, model {}",
-                        backend.name, backend.model
-                    );
+                    println!("{}", backend.describe());
+                }
+                match &config.tiers {
+                    Some((tiers, routing)) => {
+                        for tier in tiers {
+                            println!("tier {}: {}", tier.name, tier.backends.join(" -> "));
+                        }
+                        println!(
+                            "routing: phi -> {}, simple -> {}, moderate -> {}, complex -> {}",
+                            routing.phi, routing.simple, routing.moderate, routing.complex
+                        );
+                    }
+                    None => println!("routing: default tiers (local backends for PHI, simple and moderate; cloud backends first for complex)"),
                 }
                 return Ok(());
             }

@@ -1,15 +1,17 @@
-//! `ward serve`: make sure each backend's model is in the store, load it into the embedded
-//! engine, then serve HTTP until SIGTERM or SIGINT, letting in-flight streams finish.
+//! `ward serve`: make sure each embedded backend's model is in the store and load it, connect
+//! the remote backends, compile the routing policy, then serve HTTP until SIGTERM or SIGINT,
+//! letting in-flight streams finish.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use ward_core::{Backend, ModelCatalog};
+use ward_core::ModelCatalog;
 use ward_engine::{EmbeddedEngine, EngineConfig};
+use ward_router::RoutedBackend;
 use ward_server::{AppState, ServerSettings};
 use ward_store::{Manifest, ModelStore};
 
-use crate::config::{Config, EngineSettings};
+use crate::config::{BackendSettings, Config, EngineSettings};
 use crate::pull::{ensure_model, open_store};
 
 pub fn engine_config(
@@ -38,26 +40,55 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let mut models = Vec::new();
     for backend in &config.backends {
-        let manifest = ensure_model(&config, &store, &backend.model)?;
-        models.push((backend.name.clone(), manifest));
+        if let BackendSettings::Embedded { name, model } = backend {
+            models.push((name.clone(), ensure_model(&config, &store, model)?));
+        }
     }
     runtime()?.block_on(async move {
-        let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
-        for (name, manifest) in models {
-            eprintln!("loading {} into backend {name}", manifest.name);
-            let engine = EmbeddedEngine::load(
-                name.clone(),
-                engine_config(&store, &manifest, &config.engine),
-            )
-            .await
-            .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
-            backends.push(Arc::new(engine));
+        let mut backends: Vec<RoutedBackend> = Vec::new();
+        for backend in &config.backends {
+            match backend {
+                BackendSettings::Embedded { name, .. } => {
+                    let (_, manifest) = models
+                        .iter()
+                        .find(|(model_backend, _)| model_backend == name)
+                        .expect("pulled above");
+                    eprintln!("loading {} into backend {name}", manifest.name);
+                    let engine = EmbeddedEngine::load(
+                        name.clone(),
+                        engine_config(&store, manifest, &config.engine),
+                    )
+                    .await
+                    .with_context(|| {
+                        format!("backend {name} could not load model {}", manifest.name)
+                    })?;
+                    backends.push(RoutedBackend::Local(Arc::new(engine)));
+                }
+                BackendSettings::Remote(remote) => {
+                    eprintln!("{}", backend.describe());
+                    backends.push(
+                        ward_router::remote_backend(remote.clone())
+                            .map_err(|error| anyhow::anyhow!("{}", error.message))?,
+                    );
+                }
+            }
         }
+        let router = match &config.tiers {
+            Some((tiers, routing)) => ward_router::Router::new(backends, tiers, routing),
+            None => ward_router::Router::with_default_tiers(backends),
+        }
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
         let settings = ServerSettings {
             body_limit_bytes: config.body_limit_bytes,
         };
         let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
-        let app = ward_server::router(AppState { backends, catalog }, &settings);
+        let app = ward_server::router(
+            AppState {
+                router: Arc::new(router),
+                catalog,
+            },
+            &settings,
+        );
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| {

@@ -128,7 +128,12 @@ impl ModelCatalog for StoreCatalog {
 fn app_with(backend: Arc<ScriptedBackend>, settings: ServerSettings) -> Router {
     router(
         AppState {
-            backends: vec![backend],
+            router: Arc::new(
+                ward_router::Router::with_default_tiers(vec![ward_router::RoutedBackend::Local(
+                    backend,
+                )])
+                .unwrap(),
+            ),
             catalog: Arc::new(StoreCatalog),
         },
         &settings,
@@ -434,7 +439,7 @@ async fn error_catalogue_then_healthy() {
             "/v1/chat/completions",
             Some(r#"{"model":"stored-only:7b","messages":[{"role":"user","content":"x"}]}"#),
             StatusCode::NOT_FOUND,
-            "not loaded",
+            "no backend serves it",
         ),
         (
             "POST",
