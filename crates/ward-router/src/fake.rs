@@ -24,6 +24,8 @@ pub enum Script {
     FailAfterFirst(Vec<String>),
     /// Never answer.
     Hang,
+    /// Repeat the last message back, three characters per piece.
+    Echo,
 }
 
 pub struct ScriptedBackend {
@@ -64,6 +66,11 @@ impl ScriptedBackend {
     }
 
     fn answer(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
+        let last_message = match &request.prompt {
+            ward_core::Prompt::Chat(messages) => messages.last().map(|m| m.content.clone()),
+            ward_core::Prompt::Text { text, .. } => Some(text.clone()),
+        }
+        .unwrap_or_default();
         self.received.lock().expect("received lock").push(request);
         let script = self.script.lock().expect("script lock").clone();
         let summary = |finish_reason, pieces: &[String]| GenerationSummary {
@@ -82,6 +89,21 @@ impl ScriptedBackend {
                 ))
             }
             Script::Hang => return Ok(Box::pin(futures::stream::pending())),
+            Script::Echo => {
+                let chars: Vec<char> = last_message.chars().collect();
+                let pieces: Vec<String> = chars
+                    .chunks(3)
+                    .map(|piece| piece.iter().collect())
+                    .collect();
+                pieces
+                    .iter()
+                    .map(|piece| Ok(GenerationEvent::Delta(piece.clone())))
+                    .chain([Ok(GenerationEvent::Done(summary(
+                        FinishReason::Stop,
+                        &pieces,
+                    )))])
+                    .collect()
+            }
             Script::Reply(pieces, finish_reason) => pieces
                 .iter()
                 .map(|piece| Ok(GenerationEvent::Delta(piece.clone())))

@@ -1,3 +1,5 @@
 //! ward-router's integration tests: the classifier on its labelled set, and routing laws.
 
 mod complexity;
+mod dispatch;
+mod egress;
