@@ -63,8 +63,9 @@ pub fn error_body(flavor: ApiFlavor, error: &WardError) -> serde_json::Value {
 pub struct ApiError {
     pub flavor: ApiFlavor,
     pub error: WardError,
-    /// Headers the response carries anyway (the request id and PHI verdict of a refused call).
-    pub headers: HeaderMap,
+    /// Headers the response carries anyway (the request id and PHI verdict of a refused call);
+    /// boxed to keep `Result<_, ApiError>` small.
+    pub headers: Option<Box<HeaderMap>>,
 }
 
 impl ApiError {
@@ -72,12 +73,12 @@ impl ApiError {
         ApiError {
             flavor,
             error,
-            headers: HeaderMap::new(),
+            headers: None,
         }
     }
 
     pub fn with_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
+        self.headers = Some(Box::new(headers));
         self
     }
 }
@@ -88,12 +89,8 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(kind = self.error.kind.code(), error = %self.error.message, "request failed");
         }
-        (
-            status,
-            self.headers,
-            Json(error_body(self.flavor, &self.error)),
-        )
-            .into_response()
+        let headers = self.headers.map(|headers| *headers).unwrap_or_default();
+        (status, headers, Json(error_body(self.flavor, &self.error))).into_response()
     }
 }
 

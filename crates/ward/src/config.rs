@@ -462,7 +462,7 @@ fn backend_settings(
     };
     let health_defaults = HealthSettings::default();
     let check_interval = match raw.health_check_seconds {
-        Some(seconds) if seconds == 0.0 => None,
+        Some(0.0) => None,
         other => Some(seconds(
             &format!("{key}.health_check_seconds"),
             other,

@@ -20,6 +20,8 @@ use ward_core::{
 };
 use ward_server::{router, AppState, ServerSettings};
 
+mod upstreams;
+
 /// Answers every request with the same pieces, one every `delay`.
 struct ScriptedBackend {
     pieces: Vec<&'static str>,
