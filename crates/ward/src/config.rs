@@ -748,5 +748,11 @@ complex = "frontier"
             Config::load(Some(&path), &env(&[("HOME", "/h")]), &Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert!(!config.backends.is_empty());
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/ward.routing.example.toml");
+        let environment = env(&[("HOME", "/h"), ("CLOUD_API_KEY", "sk-example")]);
+        let config = Config::load(Some(&path), &environment, &Overrides::default()).unwrap();
+        assert_eq!(config.backends.len(), 4);
+        assert_eq!(config.tiers.unwrap().0.len(), 3);
     }
 }
