@@ -224,6 +224,9 @@ async fn gateway(local_urls_before: Vec<String>) -> Gateway {
     }
 }
 
+/// PHI requests sent through the gateway in the egress test.
+const PHI_REQUESTS: usize = 1200;
+
 const COMPLEX: &str = "Give a differential diagnosis for exertional chest pain with a normal ECG, weigh the workup options, and justify each step considering CKD.";
 
 /// Synthetic PHI values and sentences that carry them, in many shapes.
@@ -289,6 +292,19 @@ fn messages_with(phi_text: &str, position: usize) -> Value {
     Value::Array(messages)
 }
 
+/// The text of an OpenAI SSE response, joined.
+fn streamed_text(sse: &str) -> String {
+    sse.lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .filter_map(|data| {
+            json_of(data)["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
 fn assert_no_value_in(bodies: &[String], values: &[String]) {
     for body in bodies {
         for value in values {
@@ -304,7 +320,7 @@ fn assert_no_value_in(bodies: &[String], values: &[String]) {
 async fn phi_never_reaches_a_cloud_upstream_and_clean_complex_work_does() {
     let gateway = gateway(Vec::new()).await;
     let mut all_values = Vec::new();
-    for (index, (phi_text, values)) in phi_requests(240).into_iter().enumerate() {
+    for (index, (phi_text, values)) in phi_requests(PHI_REQUESTS).into_iter().enumerate() {
         let messages = messages_with(&phi_text, index);
         let (status, headers, text) = match index % 3 {
             0 => {
@@ -341,7 +357,7 @@ async fn phi_never_reaches_a_cloud_upstream_and_clean_complex_work_does() {
     assert_no_value_in(&gateway.cloud.bodies(), &all_values);
     assert_no_value_in(&gateway.anthropic.bodies(), &all_values);
     assert!(gateway.cloud.bodies().is_empty());
-    assert_eq!(gateway.local.bodies().len(), 240);
+    assert_eq!(gateway.local.bodies().len(), PHI_REQUESTS);
 
     // PHI-free complex work goes to the cloud tier, simple work to the small local tier.
     let body = json!({"model": "auto", "messages": [{"role": "user", "content": COMPLEX}]});
@@ -402,6 +418,12 @@ async fn phi_fails_closed_when_the_local_engine_fails() {
         assert!(headers["x-ward-phi"].to_str().unwrap().contains("NAME"));
         assert!(!headers["x-ward-request-id"].is_empty());
     }
+    // One replica killed (its port refuses connections), the other answering 500.
+    let killed = gateway_with_dead_replica().await;
+    killed.local.set(BEHAVE_500);
+    let (status, _, text) = send(&killed.app, "POST", "/api/chat", Some(&phi.to_string())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(killed.cloud.bodies().is_empty() && killed.anthropic.bodies().is_empty());
     assert!(gateway.cloud.bodies().is_empty());
     assert!(gateway.anthropic.bodies().is_empty());
     // A clean complex request still reaches the cloud while the local engine is down.
@@ -462,18 +484,14 @@ async fn wires_translate_both_ways() {
         .await;
         assert_eq!(status, StatusCode::OK, "{text}");
         assert_eq!(headers["x-ward-backend"], backend);
-        let chunks: Vec<Value> = text
+        assert_eq!(streamed_text(&text), "All clear.", "{model}");
+        let last_chunk = text
             .lines()
             .filter_map(|line| line.strip_prefix("data: "))
-            .filter(|data| *data != "[DONE]")
+            .rfind(|data| *data != "[DONE]")
             .map(json_of)
-            .collect();
-        let streamed: String = chunks
-            .iter()
-            .filter_map(|chunk| chunk["choices"][0]["delta"]["content"].as_str())
-            .collect();
-        assert_eq!(streamed, "All clear.", "{model}");
-        let usage = &chunks.last().unwrap()["usage"];
+            .unwrap();
+        let usage = &last_chunk["usage"];
         assert_eq!(usage["completion_tokens"], 3, "{model}");
     }
     // An Ollama client, streaming NDJSON, from the OpenAI-wire cloud.
@@ -498,14 +516,19 @@ async fn wires_translate_both_ways() {
     assert_eq!(anthropic["max_tokens"], 4096);
 }
 
-#[tokio::test]
-async fn a_dead_replica_is_skipped() {
+/// A gateway whose local engine has a second replica on a port nobody listens on.
+async fn gateway_with_dead_replica() -> Gateway {
     // A port that was free a moment ago: connections to it are refused.
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let gateway = gateway(vec![dead]).await;
+    gateway(vec![dead]).await
+}
+
+#[tokio::test]
+async fn a_dead_replica_is_skipped() {
+    let gateway = gateway_with_dead_replica().await;
     for _ in 0..6 {
         let body = json!({"model": "ollama-model", "messages": [{"role": "user", "content": "hi"}], "stream": false});
         let (status, _, text) =
