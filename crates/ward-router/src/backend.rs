@@ -21,6 +21,32 @@ pub trait CloudBackend: Send + Sync {
     ) -> Result<GenerationStream, WardError>;
 }
 
+/// Puts an engine outside the network: the wrapped backend is reachable only through
+/// `CloudBackend::generate`, which takes a `Cleared` request.
+struct CloudOnly(Arc<dyn Backend>);
+
+#[async_trait::async_trait]
+impl CloudBackend for CloudOnly {
+    fn backend_id(&self) -> &str {
+        self.0.backend_id()
+    }
+
+    fn loaded_models(&self) -> &[ModelCard] {
+        self.0.loaded_models()
+    }
+
+    fn is_ready(&self) -> bool {
+        self.0.is_ready()
+    }
+
+    async fn generate(
+        &self,
+        request: Cleared<GenerationRequest>,
+    ) -> Result<GenerationStream, WardError> {
+        self.0.generate(request.into_inner()).await
+    }
+}
+
 /// A configured backend with its locality fixed by its type.
 #[derive(Clone)]
 pub enum RoutedBackend {
@@ -35,6 +61,11 @@ impl std::fmt::Debug for RoutedBackend {
 }
 
 impl RoutedBackend {
+    /// `backend` as a cloud backend: from here on it only receives cleared requests.
+    pub fn cloud(backend: Arc<dyn Backend>) -> RoutedBackend {
+        RoutedBackend::Cloud(Arc::new(CloudOnly(backend)))
+    }
+
     pub fn backend_id(&self) -> &str {
         match self {
             RoutedBackend::Local(backend) => backend.backend_id(),

@@ -199,6 +199,9 @@ pub enum PhiOnCloudModel {
     Reroute,
 }
 
+/// Conversations larger than this are not scanned and count as PHI, unless configured otherwise.
+pub const DEFAULT_MAX_SCAN_BYTES: usize = 4 * 1024 * 1024;
+
 /// Which tier serves which class of request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingSettings {
@@ -221,7 +224,7 @@ impl RoutingSettings {
             moderate: tier.to_owned(),
             complex: tier.to_owned(),
             phi_on_cloud_model: PhiOnCloudModel::Refuse,
-            max_scan_bytes: 4 * 1024 * 1024,
+            max_scan_bytes: DEFAULT_MAX_SCAN_BYTES,
             complexity: crate::complexity::Thresholds::default(),
         }
     }

@@ -10,8 +10,7 @@ use ward_core::{
     GenerationSummary, ModelCard, Timings, Usage, WardError,
 };
 
-use crate::backend::{CloudBackend, RoutedBackend};
-use crate::gate::Cleared;
+use crate::backend::RoutedBackend;
 
 /// What the backend does with the next requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,27 +138,5 @@ impl Backend for ScriptedBackend {
 
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
         self.answer(request)
-    }
-}
-
-#[async_trait::async_trait]
-impl CloudBackend for ScriptedBackend {
-    fn backend_id(&self) -> &str {
-        &self.backend_id
-    }
-
-    fn loaded_models(&self) -> &[ModelCard] {
-        &self.cards
-    }
-
-    fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
-    }
-
-    async fn generate(
-        &self,
-        request: Cleared<GenerationRequest>,
-    ) -> Result<GenerationStream, WardError> {
-        self.answer(request.into_inner())
     }
 }

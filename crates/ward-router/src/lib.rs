@@ -21,10 +21,9 @@ pub use backend::{CloudBackend, RoutedBackend};
 pub use complexity::{Assessment, Complexity, ComplexityClassifier, Thresholds};
 pub use config::{
     HealthSettings, Locality, PhiOnCloudModel, PromoteOn, RemoteSettings, RemoteWire,
-    RoutingSettings, Secret, TierSettings, Timeouts,
+    RoutingSettings, Secret, TierSettings, Timeouts, DEFAULT_MAX_SCAN_BYTES,
 };
 pub use gate::{Cleared, PhiGate, PhiRequest, PhiSummary, Screened, Unscreened};
 pub use policy::{check_policy, Policy, PolicyError};
-pub use remote::{remote_backend, CloudRemote, LocalRemote, RemoteBackend, ReplicaStatus};
-pub use replicas::Circuit;
+pub use remote::{remote_backend, RemoteBackend};
 pub use router::{default_tiers, Dispatch, DispatchError, Router, AUTO_MODEL, DIRECT_TIER};

@@ -225,7 +225,7 @@ mod tests {
         vec![
             ScriptedBackend::new("local-small", "small").into_local(),
             ScriptedBackend::new("local-large", "large").into_local(),
-            RoutedBackend::Cloud(Arc::new(ScriptedBackend::new("frontier", "gpt-x"))),
+            RoutedBackend::cloud(Arc::new(ScriptedBackend::new("frontier", "gpt-x"))),
         ]
     }
 

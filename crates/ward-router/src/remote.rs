@@ -2,8 +2,8 @@
 //! Anthropic), with replicas, timeouts (connect, first token, total), retries on another replica
 //! before the first token within the retry budget, and active health checks.
 //!
-//! A remote backend becomes a `RoutedBackend` by its configured locality: `Local` implements
-//! `Backend`, `Cloud` implements only `CloudBackend` and so takes only `Cleared` requests.
+//! A remote backend becomes a `RoutedBackend` by its configured locality; a cloud one is wrapped
+//! by `RoutedBackend::cloud` and so takes only `Cleared` requests.
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -14,10 +14,9 @@ use ward_core::{
     GenerationSummary, ModelCard, Timings, Usage, WardError,
 };
 
-use crate::backend::{CloudBackend, RoutedBackend};
+use crate::backend::RoutedBackend;
 use crate::config::{Locality, RemoteSettings, RemoteWire};
-use crate::gate::Cleared;
-use crate::replicas::{Circuit, Lease, ReplicaSet};
+use crate::replicas::{Lease, ReplicaSet};
 use crate::wire::{self, Decoded, LineSplitter};
 
 /// An HTTP engine with its replicas.
@@ -37,15 +36,6 @@ impl std::fmt::Debug for RemoteBackend {
     }
 }
 
-/// A remote backend's replica as `/metrics` and the console see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicaStatus {
-    pub url: String,
-    pub healthy: bool,
-    pub circuit: Circuit,
-    pub in_flight: u32,
-}
-
 /// Builds the backend for `settings`, typed by its locality. Active health checks start when a
 /// Tokio runtime is running and stop when the backend is dropped.
 pub fn remote_backend(settings: RemoteSettings) -> Result<RoutedBackend, WardError> {
@@ -55,8 +45,8 @@ pub fn remote_backend(settings: RemoteSettings) -> Result<RoutedBackend, WardErr
         remote.start_health_checks();
     }
     Ok(match locality {
-        Locality::Local => RoutedBackend::Local(Arc::new(LocalRemote(remote))),
-        Locality::Cloud => RoutedBackend::Cloud(Arc::new(CloudRemote(remote))),
+        Locality::Local => RoutedBackend::Local(remote),
+        Locality::Cloud => RoutedBackend::cloud(remote),
     })
 }
 
@@ -80,17 +70,6 @@ impl RemoteBackend {
             cards: vec![card],
             settings,
         })
-    }
-
-    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
-        (0..self.replicas.len())
-            .map(|index| ReplicaStatus {
-                url: self.replicas.url(index).to_owned(),
-                healthy: self.replicas.is_healthy(index),
-                circuit: self.replicas.circuit(index),
-                in_flight: self.replicas.in_flight(index),
-            })
-            .collect()
     }
 
     fn start_health_checks(self: &Arc<Self>) {
@@ -226,24 +205,20 @@ impl RemoteBackend {
         };
         let status = response.status();
         if !status.is_success() {
-            // The upstream's error body is not read: it may quote the request.
-            let (kind, healthy_replica) = match status.as_u16() {
-                400 | 413 | 422 => (ErrorKind::InvalidRequest, true),
-                401 | 403 => (ErrorKind::BackendUnavailable, true),
-                404 => (ErrorKind::BackendUnavailable, true),
-                429 => (ErrorKind::Overloaded, true),
-                _ => (ErrorKind::BackendUnavailable, false),
+            // The upstream's error body is not read: it may quote the request. A replica that
+            // answers 4xx is healthy; the request or the configuration is at fault.
+            let (kind, what) = match status.as_u16() {
+                400 | 413 | 422 => (ErrorKind::InvalidRequest, format!("upstream answered HTTP {status}")),
+                401 | 403 => (ErrorKind::BackendUnavailable, format!("upstream refused the credentials (HTTP {status}); check the backend's api key")),
+                404 => (ErrorKind::BackendUnavailable, format!("upstream has no such model or path (HTTP {status}); check the backend's model and url")),
+                429 => (ErrorKind::Overloaded, format!("upstream answered HTTP {status}")),
+                _ => (ErrorKind::BackendUnavailable, format!("upstream answered HTTP {status}")),
             };
-            if healthy_replica {
+            if status.is_client_error() {
                 lease.succeed();
             } else {
                 lease.fail();
             }
-            let what = match status.as_u16() {
-                401 | 403 => format!("upstream refused the credentials (HTTP {status}); check the backend's api key"),
-                404 => format!("upstream has no such model or path (HTTP {status}); check the backend's model and url"),
-                _ => format!("upstream answered HTTP {status}"),
-            };
             return Err(self.error(kind, &what));
         }
         let mut events = self.events(response, started);
@@ -368,49 +343,21 @@ impl RemoteBackend {
     }
 }
 
-/// A remote backend inside the network.
-pub struct LocalRemote(pub Arc<RemoteBackend>);
-
-/// A remote backend outside the network: it accepts only cleared requests.
-pub struct CloudRemote(pub Arc<RemoteBackend>);
-
 #[async_trait::async_trait]
-impl Backend for LocalRemote {
+impl Backend for RemoteBackend {
     fn backend_id(&self) -> &str {
-        &self.0.settings.name
+        &self.settings.name
     }
 
     fn loaded_models(&self) -> &[ModelCard] {
-        &self.0.cards
+        &self.cards
     }
 
     fn is_ready(&self) -> bool {
-        self.0.replicas.any_available()
+        self.replicas.any_available()
     }
 
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
-        self.0.send(request).await
-    }
-}
-
-#[async_trait::async_trait]
-impl CloudBackend for CloudRemote {
-    fn backend_id(&self) -> &str {
-        &self.0.settings.name
-    }
-
-    fn loaded_models(&self) -> &[ModelCard] {
-        &self.0.cards
-    }
-
-    fn is_ready(&self) -> bool {
-        self.0.replicas.any_available()
-    }
-
-    async fn generate(
-        &self,
-        request: Cleared<GenerationRequest>,
-    ) -> Result<GenerationStream, WardError> {
-        self.0.send(request.into_inner()).await
+        self.send(request).await
     }
 }

@@ -28,22 +28,12 @@ struct Replica {
     healthy: AtomicBool,
 }
 
-/// Circuit state of one replica, for `/metrics` and tests.
+/// Circuit state of one replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Circuit {
     Closed,
     Open,
     HalfOpen,
-}
-
-impl Circuit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Circuit::Closed => "closed",
-            Circuit::Open => "open",
-            Circuit::HalfOpen => "half_open",
-        }
-    }
 }
 
 /// A request's hold on a replica; dropping it ends the in-flight count.
@@ -139,7 +129,8 @@ impl ReplicaSet {
         }
     }
 
-    pub fn in_flight(&self, index: usize) -> u32 {
+    #[cfg(test)]
+    fn in_flight(&self, index: usize) -> u32 {
         self.replicas[index].in_flight.load(Ordering::SeqCst)
     }
 

@@ -52,13 +52,6 @@ pub struct Router {
     classifier: ComplexityClassifier,
 }
 
-/// What the chain walk is allowed to send to cloud backends.
-enum Egress<'a> {
-    Cleared(&'a crate::gate::Cleared<GenerationRequest>),
-    Deidentify(&'a crate::gate::PhiRequest),
-    LocalOnly,
-}
-
 impl Router {
     pub fn new(
         backends: Vec<RoutedBackend>,
@@ -82,11 +75,6 @@ impl Router {
 
     pub fn backends(&self) -> &[RoutedBackend] {
         &self.policy.backends
-    }
-
-    /// Whether some backend serves `model` (a model name, alias or backend name), or `auto`.
-    pub fn knows_model(&self, model: &str) -> bool {
-        model == AUTO_MODEL || self.policy.backend_serving(model).is_some()
     }
 
     /// Screens, routes and starts `request`. `request_key` seeds the surrogates of a
@@ -265,11 +253,6 @@ impl Router {
                 format!("backend '{}' is not ready", backend.backend_id()),
             ));
         }
-        let egress = match screened {
-            Screened::Clear(cleared) => Egress::Cleared(cleared),
-            Screened::Phi(phi) if deidentify => Egress::Deidentify(phi),
-            Screened::Phi(_) => Egress::LocalOnly,
-        };
         let mut restorer = None;
         let stream = match backend {
             RoutedBackend::Local(local) => {
@@ -278,9 +261,9 @@ impl Router {
                 local.generate(request).await?
             }
             RoutedBackend::Cloud(cloud) => {
-                let cleared = match egress {
-                    Egress::Cleared(cleared) => cleared.clone(),
-                    Egress::Deidentify(phi) => {
+                let cleared = match screened {
+                    Screened::Clear(cleared) => cleared.clone(),
+                    Screened::Phi(phi) if deidentify => {
                         let deidentified =
                             self.gate.deidentify(phi, request_key).ok_or_else(|| {
                                 WardError::new(
@@ -291,7 +274,7 @@ impl Router {
                         restorer = Some(deidentified.pseudonymiser.restorer());
                         deidentified.request
                     }
-                    Egress::LocalOnly => {
+                    Screened::Phi(_) => {
                         // Policy validation keeps cloud backends out of PHI chains; this is the
                         // second lock on the same door.
                         return Err(WardError::new(

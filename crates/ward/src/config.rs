@@ -557,7 +557,7 @@ fn tier_settings(
         phi_on_cloud_model,
         max_scan_bytes: routing
             .max_scan_bytes
-            .unwrap_or(RoutingSettings::all_to("").max_scan_bytes),
+            .unwrap_or(ward_router::DEFAULT_MAX_SCAN_BYTES),
         complexity: thresholds,
     };
     Ok(Some((tiers, settings)))

@@ -33,7 +33,7 @@ impl Deployment {
         let backends = vec![
             RoutedBackend::Local(self.small.clone()),
             RoutedBackend::Local(self.large.clone()),
-            RoutedBackend::Cloud(self.cloud.clone()),
+            RoutedBackend::cloud(self.cloud.clone()),
         ];
         Router::new(backends, tiers, routing).unwrap()
     }

@@ -119,7 +119,7 @@ fn run(case: &Case, runtime: &tokio::runtime::Runtime) -> Result<Exercised, Test
         .zip(&case.localities)
         .map(|(backend, cloud)| {
             if *cloud {
-                RoutedBackend::Cloud(backend.clone())
+                RoutedBackend::cloud(backend.clone())
             } else {
                 RoutedBackend::Local(backend.clone())
             }
@@ -272,7 +272,7 @@ fn every_phi_sample_is_detected() {
 fn locality_of_a_routed_backend_follows_its_type() {
     let backend = Arc::new(ScriptedBackend::new("b", "m"));
     assert_eq!(
-        RoutedBackend::Cloud(backend.clone()).locality(),
+        RoutedBackend::cloud(backend.clone()).locality(),
         Locality::Cloud
     );
     assert_eq!(RoutedBackend::Local(backend).locality(), Locality::Local);
