@@ -31,19 +31,22 @@ def free_port():
 
 
 class WardProcess:
-    """A `ward serve` child process; stopped with SIGTERM, as an operator would."""
+    """A `ward serve` child process; stopped with SIGTERM, as an operator would. With `model`
+    None, the model (or the backends) come from the config named in `extra_args`."""
 
-    def __init__(self, model, extra_args=()):
+    def __init__(self, model, extra_args=(), env=None):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = ROOT / "target" / f"e2e-ward-{self.port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "wb")
+        model_args = ["--model", model] if model else []
         self.process = subprocess.Popen(
-            [WARD_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--model", model, *extra_args],
+            [WARD_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", *model_args, *extra_args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
         self.wait_ready()
 

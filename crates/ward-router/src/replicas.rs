@@ -17,7 +17,8 @@ const INITIAL_LATENCY_MICROS: f64 = 1_000.0;
 #[derive(Debug)]
 struct Replica {
     url: String,
-    latency_micros: Mutex<f64>,
+    /// Moving average of the time to first token; `None` until the replica first answers.
+    latency_micros: Mutex<Option<f64>>,
     in_flight: AtomicU32,
     consecutive_failures: AtomicU32,
     /// While set and in the future, the circuit is open.
@@ -50,16 +51,20 @@ impl Lease<'_> {
         &self.set.replicas[self.index].url
     }
 
-    /// The replica answered (its first token arrived).
+    /// The replica answered (its first token arrived). A first answer, or a probe's after an
+    /// outage, starts the average afresh.
     pub fn succeed(mut self) {
         self.settled = true;
         let replica = &self.set.replicas[self.index];
         let sample = self.started.elapsed().as_micros() as f64;
+        let was_probe = replica.probing.swap(false, Ordering::SeqCst);
         let mut latency = replica.latency_micros.lock().expect("latency lock");
-        *latency = EWMA_WEIGHT * sample + (1.0 - EWMA_WEIGHT) * *latency;
+        *latency = Some(match *latency {
+            Some(average) if !was_probe => EWMA_WEIGHT * sample + (1.0 - EWMA_WEIGHT) * average,
+            _ => sample,
+        });
         replica.consecutive_failures.store(0, Ordering::SeqCst);
         *replica.open_until.lock().expect("circuit lock") = None;
-        replica.probing.store(false, Ordering::SeqCst);
     }
 
     /// The replica failed before answering.
@@ -97,7 +102,7 @@ impl ReplicaSet {
                 .iter()
                 .map(|url| Replica {
                     url: url.trim_end_matches('/').to_owned(),
-                    latency_micros: Mutex::new(INITIAL_LATENCY_MICROS),
+                    latency_micros: Mutex::new(None),
                     in_flight: AtomicU32::new(0),
                     consecutive_failures: AtomicU32::new(0),
                     open_until: Mutex::new(None),
@@ -151,16 +156,22 @@ impl ReplicaSet {
         }
     }
 
-    /// Chooses a replica not in `tried`: of two drawn at random, the one with the lower
-    /// latency × (in-flight + 1). A half-open replica gets exactly one probe.
+    /// Chooses a replica not in `tried`. A half-open replica goes first, so that its one probe
+    /// decides promptly whether it is back; otherwise, of two drawn at random, the one with the
+    /// lower latency × (in-flight + 1).
     pub fn acquire(&self, tried: &[usize]) -> Option<Lease<'_>> {
         let candidates: Vec<usize> = (0..self.replicas.len())
             .filter(|index| !tried.contains(index) && self.available(*index))
             .collect();
-        let chosen = match candidates.len() {
-            0 => return None,
-            1 => candidates[0],
-            count => {
+        let half_open = candidates
+            .iter()
+            .copied()
+            .find(|index| self.circuit(*index) == Circuit::HalfOpen);
+        let chosen = match (half_open, candidates.len()) {
+            (Some(probe), _) => probe,
+            (None, 0) => return None,
+            (None, 1) => candidates[0],
+            (None, count) => {
                 let draw = self.next_draw();
                 let first = candidates[(draw % count as u64) as usize];
                 let second_slot = ((draw >> 32) % (count as u64 - 1)) as usize;
@@ -197,7 +208,11 @@ impl ReplicaSet {
 
     fn cost(&self, index: usize) -> f64 {
         let replica = &self.replicas[index];
-        let latency = *replica.latency_micros.lock().expect("latency lock");
+        let latency = replica
+            .latency_micros
+            .lock()
+            .expect("latency lock")
+            .unwrap_or(INITIAL_LATENCY_MICROS);
         latency * f64::from(replica.in_flight.load(Ordering::SeqCst) + 1)
     }
 
@@ -303,8 +318,8 @@ mod tests {
     #[test]
     fn the_slower_replica_gets_less_traffic() {
         let replicas = set(2);
-        *replicas.replicas[0].latency_micros.lock().unwrap() = 50_000.0;
-        *replicas.replicas[1].latency_micros.lock().unwrap() = 5_000.0;
+        *replicas.replicas[0].latency_micros.lock().unwrap() = Some(50_000.0);
+        *replicas.replicas[1].latency_micros.lock().unwrap() = Some(5_000.0);
         let leases: Vec<Lease<'_>> = (0..22).map(|_| replicas.acquire(&[]).unwrap()).collect();
         assert!(
             replicas.in_flight(1) >= 5 * replicas.in_flight(0),
@@ -333,6 +348,26 @@ mod tests {
         replicas.acquire(&[]).unwrap().succeed();
         assert_eq!(replicas.circuit(0), Circuit::Closed);
         assert!(replicas.acquire(&[]).is_some());
+    }
+
+    #[test]
+    fn a_recovering_replica_is_probed_first_and_restarts_its_average() {
+        let replicas = set(2);
+        *replicas.replicas[1].latency_micros.lock().unwrap() = Some(10.0);
+        *replicas.replicas[0].latency_micros.lock().unwrap() = Some(90_000.0);
+        for _ in 0..2 {
+            replicas.set_healthy(1, false);
+            replicas.acquire(&[]).unwrap().fail();
+            replicas.set_healthy(1, true);
+        }
+        assert_eq!(replicas.circuit(0), Circuit::Open);
+        std::thread::sleep(Duration::from_millis(40));
+        let probe = replicas.acquire(&[]).unwrap();
+        assert_eq!(probe.index, 0, "the half-open replica takes the next request");
+        assert_eq!(replicas.acquire(&[]).unwrap().index, 1, "and only one");
+        probe.succeed();
+        let average = replicas.replicas[0].latency_micros.lock().unwrap().unwrap();
+        assert!(average < 90_000.0 * (1.0 - EWMA_WEIGHT), "{average}");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use ward_router::{
-    remote_backend, HealthSettings, Locality, RemoteSettings, RemoteWire, RoutingSettings,
-    TierSettings, Timeouts,
+    remote_backend, HealthSettings, Locality, RemoteSettings, RemoteWire, RoutedBackend,
+    RoutingSettings, TierSettings, Timeouts,
 };
 use ward_server::{router, AppState, ServerSettings};
 
@@ -26,6 +26,10 @@ const ANSWER: [&str; 3] = ["All ", "clear", "."];
 /// How a mock upstream behaves on the next requests (0, the default, answers).
 const BEHAVE_500: u8 = 1;
 const BEHAVE_HANG: u8 = 2;
+/// Sends the first chunk of the answer, then drops the connection.
+const BEHAVE_CUT: u8 = 3;
+/// Answers with the last user message it received, in three chunks cut anywhere.
+const BEHAVE_ECHO: u8 = 4;
 
 #[derive(Clone, Default)]
 struct Upstream {
@@ -42,71 +46,123 @@ impl Upstream {
         self.behaviour.store(behaviour, Ordering::SeqCst);
     }
 
-    /// Records the body; `None` when the behaviour says to answer something other than text.
-    async fn take(&self, body: String) -> Option<Response> {
-        self.bodies.lock().unwrap().push(body);
+    /// Records the body and answers by the current behaviour: `Err` with a response other than
+    /// text, or `Ok` with the pieces to stream and whether to cut the stream after the first.
+    async fn take(&self, body: String) -> Result<(Vec<String>, bool), Response> {
+        self.bodies.lock().unwrap().push(body.clone());
+        let answer = || ANSWER.iter().map(|piece| piece.to_string()).collect();
         match self.behaviour.load(Ordering::SeqCst) {
-            BEHAVE_500 => Some(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+            BEHAVE_500 => Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
             BEHAVE_HANG => {
                 tokio::time::sleep(Duration::from_secs(30)).await;
-                Some(StatusCode::GATEWAY_TIMEOUT.into_response())
+                Err(StatusCode::GATEWAY_TIMEOUT.into_response())
             }
-            _ => None,
+            BEHAVE_CUT => Ok((answer(), true)),
+            BEHAVE_ECHO => {
+                let request = json_of(&body);
+                let last_user = request["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .rfind(|message| message["role"] == "user")
+                    .map(|message| message["content"].as_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                let chars: Vec<char> = last_user.chars().collect();
+                let (a, b) = (chars.len() / 3, 2 * chars.len() / 3);
+                Ok((
+                    [&chars[..a], &chars[a..b], &chars[b..]]
+                        .iter()
+                        .map(|piece| piece.iter().collect())
+                        .collect(),
+                    false,
+                ))
+            }
+            _ => Ok((answer(), false)),
+        }
+    }
+
+    /// Health endpoints fail while the upstream answers 500s.
+    fn health(&self) -> Response {
+        if self.behaviour.load(Ordering::SeqCst) == BEHAVE_500 {
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        } else {
+            axum::Json(json!({"data": [], "version": "0.0.0"})).into_response()
         }
     }
 }
 
+/// A streamed response body of `chunks`, cut (the connection dropped) a moment after the first
+/// chunk went out if `cut`.
+fn streamed(content_type: &'static str, chunks: Vec<String>, cut: bool) -> Response {
+    use futures::StreamExt;
+    let count = if cut { 1 } else { chunks.len() };
+    let sent = futures::stream::iter(chunks.into_iter().take(count).map(Ok));
+    let cut_off = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(std::io::Error::other("upstream went away"))
+    })
+    .take(usize::from(cut));
+    let body = axum::body::Body::from_stream(sent.chain(cut_off));
+    ([("content-type", content_type)], body).into_response()
+}
+
 async fn openai_chat(State(upstream): State<Upstream>, body: String) -> Response {
-    if let Some(response) = upstream.take(body).await {
-        return response;
-    }
-    let mut events = String::new();
-    for piece in ANSWER {
-        let chunk =
-            json!({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]});
-        events.push_str(&format!("data: {chunk}\n\n"));
-    }
-    events.push_str(&format!(
+    let (pieces, cut) = match upstream.take(body).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    let mut events: Vec<String> = pieces
+        .iter()
+        .map(|piece| {
+            let chunk = json!({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]});
+            format!("data: {chunk}\n\n")
+        })
+        .collect();
+    events.push(format!(
         "data: {}\n\n",
         json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     ));
-    events.push_str(&format!(
+    events.push(format!(
         "data: {}\n\n",
         json!({"choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 3}})
     ));
-    events.push_str("data: [DONE]\n\n");
-    ([("content-type", "text/event-stream")], events).into_response()
+    events.push("data: [DONE]\n\n".into());
+    streamed("text/event-stream", events, cut)
 }
 
 async fn ollama_chat(State(upstream): State<Upstream>, body: String) -> Response {
-    if let Some(response) = upstream.take(body).await {
-        return response;
-    }
-    let mut lines = String::new();
-    for piece in ANSWER {
-        lines.push_str(&format!(
-            "{}\n",
-            json!({"message": {"role": "assistant", "content": piece}, "done": false})
-        ));
-    }
-    lines.push_str(&format!("{}\n", json!({"message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop", "prompt_eval_count": 9, "eval_count": 3})));
-    ([("content-type", "application/x-ndjson")], lines).into_response()
+    let (pieces, cut) = match upstream.take(body).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    let mut lines: Vec<String> = pieces
+        .iter()
+        .map(|piece| {
+            format!(
+                "{}\n",
+                json!({"message": {"role": "assistant", "content": piece}, "done": false})
+            )
+        })
+        .collect();
+    lines.push(format!("{}\n", json!({"message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop", "prompt_eval_count": 9, "eval_count": 3})));
+    streamed("application/x-ndjson", lines, cut)
 }
 
 async fn anthropic_messages(State(upstream): State<Upstream>, body: String) -> Response {
-    if let Some(response) = upstream.take(body).await {
-        return response;
-    }
-    let mut events = format!(
+    let (pieces, cut) = match upstream.take(body).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    let mut events = vec![format!(
         "event: message_start\ndata: {}\n\n",
         json!({"type": "message_start", "message": {"usage": {"input_tokens": 12, "output_tokens": 1}}})
-    );
-    for piece in ANSWER {
-        events.push_str(&format!("event: content_block_delta\ndata: {}\n\n", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})));
+    )];
+    for piece in pieces {
+        events.push(format!("event: content_block_delta\ndata: {}\n\n", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})));
     }
-    events.push_str(&format!("event: message_delta\ndata: {}\n\n", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}})));
-    events.push_str("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
-    ([("content-type", "text/event-stream")], events).into_response()
+    events.push(format!("event: message_delta\ndata: {}\n\n", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}})));
+    events.push("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".into());
+    streamed("text/event-stream", events, cut)
 }
 
 /// Starts one mock upstream on a free loopback port; returns its base URL and the task.
@@ -115,12 +171,12 @@ async fn start(upstream: Upstream) -> (String, tokio::task::JoinHandle<()>) {
         .route("/v1/chat/completions", post(openai_chat))
         .route(
             "/v1/models",
-            get(|| async { axum::Json(json!({"data": []})) }),
+            get(|State(upstream): State<Upstream>| async move { upstream.health() }),
         )
         .route("/api/chat", post(ollama_chat))
         .route(
             "/api/version",
-            get(|| async { axum::Json(json!({"version": "0.0.0"})) }),
+            get(|State(upstream): State<Upstream>| async move { upstream.health() }),
         )
         .route("/v1/messages", post(anthropic_messages))
         .with_state(upstream);
@@ -152,6 +208,22 @@ fn remote(name: &str, wire: RemoteWire, locality: Locality, urls: Vec<String>) -
             retry_ratio: 0.5,
         },
     }
+}
+
+/// Ward's HTTP app over `backends` with these tiers and routing.
+fn app_with(
+    backends: Vec<RoutedBackend>,
+    tiers: &[TierSettings],
+    routing: &RoutingSettings,
+) -> Router {
+    let router_state = ward_router::Router::new(backends, tiers, routing).unwrap();
+    router(
+        AppState {
+            router: Arc::new(router_state),
+            catalog: Arc::new(StoreCatalog),
+        },
+        &ServerSettings::default(),
+    )
 }
 
 struct Gateway {
@@ -207,16 +279,8 @@ async fn gateway(local_urls_before: Vec<String>) -> Gateway {
         complex: "frontier".into(),
         ..RoutingSettings::all_to("phi")
     };
-    let router_state = ward_router::Router::new(backends, &tiers, &routing).unwrap();
-    let app = router(
-        AppState {
-            router: Arc::new(router_state),
-            catalog: Arc::new(StoreCatalog),
-        },
-        &ServerSettings::default(),
-    );
     Gateway {
-        app,
+        app: app_with(backends, &tiers, &routing),
         local,
         cloud,
         anthropic,
@@ -536,4 +600,252 @@ async fn a_dead_replica_is_skipped() {
         assert_eq!(status, StatusCode::OK, "{text}");
     }
     assert_eq!(gateway.local.bodies().len(), 6);
+}
+
+/// The body of one chat request carrying `content` as the user message.
+fn chat(model: &str, content: &str, stream: bool) -> String {
+    json!({"model": model, "messages": [{"role": "user", "content": content}], "stream": stream})
+        .to_string()
+}
+
+/// Sends `count` chat requests at once, so that they are in flight together.
+async fn burst(app: &Router, count: usize, model: &str) -> Vec<StatusCode> {
+    let body = chat(model, "hi", false);
+    let requests = (0..count).map(|_| send(app, "POST", "/v1/chat/completions", Some(&body)));
+    futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|(status, _, _)| status)
+        .collect()
+}
+
+/// One local Ollama-wire backend, "engine", over these replicas, alone in the "phi" tier.
+async fn replicated(
+    replicas: &[&Upstream],
+    health: HealthSettings,
+) -> (Router, Vec<tokio::task::JoinHandle<()>>) {
+    let mut urls = Vec::new();
+    let mut tasks = Vec::new();
+    for upstream in replicas {
+        let (url, task) = start((*upstream).clone()).await;
+        urls.push(url);
+        tasks.push(task);
+    }
+    let mut settings = remote("engine", RemoteWire::Ollama, Locality::Local, urls);
+    settings.health = health;
+    let backends = vec![remote_backend(settings).unwrap()];
+    let tiers = [TierSettings::new("phi", &["engine"])];
+    (
+        app_with(backends, &tiers, &RoutingSettings::all_to("phi")),
+        tasks,
+    )
+}
+
+#[tokio::test]
+async fn a_stream_is_never_retried_after_its_first_byte() {
+    // Two replicas of one engine that both cut their stream after the first chunk, and a
+    // second backend in the same tier: neither may see the request again once a byte went out.
+    let engine = Upstream::default();
+    engine.set(BEHAVE_CUT);
+    let spare = Upstream::default();
+    let (first, first_task) = start(engine.clone()).await;
+    let (second, second_task) = start(engine.clone()).await;
+    let (spare_url, spare_task) = start(spare.clone()).await;
+    let backends = vec![
+        remote_backend(remote(
+            "engine",
+            RemoteWire::Ollama,
+            Locality::Local,
+            vec![first, second],
+        ))
+        .unwrap(),
+        remote_backend(remote(
+            "spare",
+            RemoteWire::OpenAi,
+            Locality::Local,
+            vec![format!("{spare_url}/v1")],
+        ))
+        .unwrap(),
+    ];
+    let tiers = [TierSettings::new("phi", &["engine", "spare"])];
+    let app = app_with(backends, &tiers, &RoutingSettings::all_to("phi"));
+
+    let (status, headers, text) = send(
+        &app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&chat("auto", "hi", true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ward-backend"], "engine");
+    assert_eq!(streamed_text(&text), "All ");
+    let last = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .rfind(|data| *data != "[DONE]")
+        .unwrap();
+    assert_eq!(json_of(last)["error"]["code"], "backend_unavailable", "{text}");
+
+    let (status, _, text) = send(&app, "POST", "/api/chat", Some(&chat("auto", "hi", false))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(json_of(&text)["error"].is_string(), "{text}");
+
+    assert_eq!(engine.bodies().len(), 2, "one attempt per request");
+    assert!(
+        spare.bodies().is_empty(),
+        "no failover after the first byte"
+    );
+    for task in [first_task, second_task, spare_task] {
+        task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_failing_replica_is_ejected_then_probed_back() {
+    let (flaky, steady) = (Upstream::default(), Upstream::default());
+    flaky.set(BEHAVE_500);
+    let health = HealthSettings {
+        failure_threshold: 2,
+        open_for: Duration::from_millis(1500),
+        check_interval: None,
+        retry_ratio: 1.0,
+    };
+    let (app, _tasks) = replicated(&[&flaky, &steady], health).await;
+    // Requests in flight together spread over both replicas; the failures are retried on the
+    // steady one, and after two the flaky one's circuit opens.
+    let statuses = burst(&app, 16, "engine-model").await;
+    assert!(
+        statuses.iter().all(|status| *status == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let failed = flaky.bodies().len();
+    assert!(
+        failed >= 2,
+        "the burst reached the flaky replica {failed} times"
+    );
+    // While the circuit is open the flaky replica gets nothing.
+    let statuses = burst(&app, 16, "engine-model").await;
+    assert!(statuses.iter().all(|status| *status == StatusCode::OK));
+    assert_eq!(
+        flaky.bodies().len(),
+        failed,
+        "an open circuit takes no requests"
+    );
+    // Recovered, and past the pause: the next request is the probe, and it closes the circuit.
+    flaky.set(0);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&chat("engine-model", "hi", false)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        flaky.bodies().len(),
+        failed + 1,
+        "the probe went to the recovering replica"
+    );
+    let statuses = burst(&app, 16, "engine-model").await;
+    assert!(statuses.iter().all(|status| *status == StatusCode::OK));
+    assert!(
+        flaky.bodies().len() > failed + 1,
+        "a closed circuit takes traffic again"
+    );
+}
+
+#[tokio::test]
+async fn health_checks_follow_a_flapping_replica() {
+    let (flapping, steady) = (Upstream::default(), Upstream::default());
+    let health = HealthSettings {
+        failure_threshold: 100,
+        open_for: Duration::from_secs(1),
+        check_interval: Some(Duration::from_millis(50)),
+        retry_ratio: 0.0,
+    };
+    let (app, _tasks) = replicated(&[&flapping, &steady], health).await;
+    for _ in 0..2 {
+        // Its health endpoint fails: the checks take it out before any request is lost to it.
+        flapping.set(BEHAVE_500);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = flapping.bodies().len();
+        let statuses = burst(&app, 16, "engine-model").await;
+        assert!(
+            statuses.iter().all(|status| *status == StatusCode::OK),
+            "{statuses:?}"
+        );
+        assert_eq!(
+            flapping.bodies().len(),
+            before,
+            "an unhealthy replica takes no requests"
+        );
+        // Healthy again: the checks bring it back.
+        flapping.set(0);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let statuses = burst(&app, 16, "engine-model").await;
+        assert!(statuses.iter().all(|status| *status == StatusCode::OK));
+        assert!(
+            flapping.bodies().len() > before,
+            "a healthy replica takes requests again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deidentify_sends_only_surrogates_and_restores_the_answer() {
+    // The cloud echoes the (pseudonymised) user message back in three chunks cut anywhere; the
+    // client must see its own message, with the original values, on every endpoint.
+    let cloud = Upstream::default();
+    cloud.set(BEHAVE_ECHO);
+    let (cloud_url, cloud_task) = start(cloud.clone()).await;
+    let backends = vec![remote_backend(remote(
+        "gpt",
+        RemoteWire::OpenAi,
+        Locality::Cloud,
+        vec![format!("{cloud_url}/v1")],
+    ))
+    .unwrap()];
+    let mut tier = TierSettings::new("private-cloud", &["gpt"]);
+    tier.deidentify = true;
+    let app = app_with(backends, &[tier], &RoutingSettings::all_to("private-cloud"));
+    let requests = phi_requests(60);
+    let mut all_values = Vec::new();
+    for (index, (phi_text, values)) in requests.iter().enumerate() {
+        let message =
+            format!("Summarise: {phi_text} Seen on 03/14/2026 by Dr. Brennan at Mercy Clinic.");
+        let (path, stream) = [
+            ("/v1/chat/completions", false),
+            ("/v1/chat/completions", true),
+            ("/api/chat", true),
+        ][index % 3];
+        let (status, headers, text) =
+            send(&app, "POST", path, Some(&chat("auto", &message, stream))).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(headers["x-ward-backend"], "gpt");
+        assert_ne!(headers["x-ward-phi"], "none");
+        let answer = match (path, stream) {
+            ("/api/chat", _) => text
+                .lines()
+                .filter_map(|line| {
+                    json_of(line)["message"]["content"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .collect(),
+            (_, true) => streamed_text(&text),
+            _ => json_of(&text)["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        };
+        assert_eq!(answer, message, "the answer is restored");
+        all_values.extend(values.iter().cloned());
+    }
+    all_values.extend(["Brennan".to_owned(), "03/14/2026".to_owned()]);
+    let sent = cloud.bodies();
+    assert_eq!(sent.len(), requests.len());
+    assert_no_value_in(&sent, &all_values);
+    cloud_task.abort();
 }
