@@ -166,9 +166,14 @@ pub fn ci() -> Result<(), String> {
         .env("WARD_TEST_MODEL_STORE", &store)
         .env("WARD_TEST_MODEL", MECHANICS_MODEL))?;
     // Benches are tests too: each criterion bench runs once, in test mode.
-    run(cargo()
-        .current_dir(&root)
-        .args(["test", "-p", "ward-phi", "--benches"]))?;
+    run(cargo().current_dir(&root).args([
+        "test",
+        "-p",
+        "ward-phi",
+        "-p",
+        "ward-router",
+        "--benches",
+    ]))?;
 
     // End-to-end: the real `ward serve` driven by the official openai and ollama packages.
     let venv = cache.join("venv");

@@ -363,7 +363,10 @@ mod tests {
         assert_eq!(replicas.circuit(0), Circuit::Open);
         std::thread::sleep(Duration::from_millis(40));
         let probe = replicas.acquire(&[]).unwrap();
-        assert_eq!(probe.index, 0, "the half-open replica takes the next request");
+        assert_eq!(
+            probe.index, 0,
+            "the half-open replica takes the next request"
+        );
         assert_eq!(replicas.acquire(&[]).unwrap().index, 1, "and only one");
         probe.succeed();
         let average = replicas.replicas[0].latency_micros.lock().unwrap().unwrap();

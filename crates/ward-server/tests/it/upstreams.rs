@@ -685,7 +685,11 @@ async fn a_stream_is_never_retried_after_its_first_byte() {
         .filter_map(|line| line.strip_prefix("data: "))
         .rfind(|data| *data != "[DONE]")
         .unwrap();
-    assert_eq!(json_of(last)["error"]["code"], "backend_unavailable", "{text}");
+    assert_eq!(
+        json_of(last)["error"]["code"],
+        "backend_unavailable",
+        "{text}"
+    );
 
     let (status, _, text) = send(&app, "POST", "/api/chat", Some(&chat("auto", "hi", false))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
