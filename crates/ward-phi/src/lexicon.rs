@@ -571,6 +571,13 @@ impl Lexicon {
     /// The word lists `word` (lowercased) is in; a plural counts as an English word when the
     /// word without its final s's is one.
     pub fn kinds(&self, word: &str) -> Kinds {
+        // The scan lowercases ASCII only; "Ó", "ÁLVAREZ" need full lowercasing to be found.
+        if !word.is_ascii() && word.chars().any(char::is_uppercase) {
+            let lower = word.to_lowercase();
+            if lower != word {
+                return self.kinds(&lower);
+            }
+        }
         let kinds = self.kinds.get(word).copied().unwrap_or_default();
         if kinds.any(Kinds::ENGLISH) || !word.ends_with('s') {
             return kinds;

@@ -263,8 +263,12 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
             continue;
         };
         let start = scan.tokens[first].start;
+        // "Ms. Washington": after a title it is a person, which the name recogniser decides.
+        let after_title = first > 0 && scan.is(first - 1, Kinds::TITLE);
         if lexicon.is_state_or_country(&scan.lower[start..end]) {
-            not_phi.push((start, end));
+            if !after_title {
+                not_phi.push((start, end));
+            }
         } else if let Some(confidence) = place_confidence(scan, first, last) {
             found.push((start, end, confidence));
         }

@@ -270,7 +270,11 @@ impl NameRecogniser {
             if let Some((first, last, confidence)) = candidate_at(scan, lexicon, index) {
                 let (first, last) = extend(scan, lexicon, first, last);
                 let phrase = &scan.lower[scan.tokens[first].start..scan.tokens[last].core_end];
-                if !eponym_follows(scan, last) && !lexicon.is_state_or_country(phrase) {
+                // "Ms. Washington", "Dr. Georgia Lee": after a title a state's name is a person's.
+                let after_title = first > 0 && scan.is(first - 1, Kinds::TITLE);
+                if !eponym_follows(scan, last)
+                    && (after_title || !lexicon.is_state_or_country(phrase))
+                {
                     spans.push((first, last, confidence));
                     index = last + 1;
                     continue;
@@ -386,7 +390,21 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
         let surname = after_given_name
             && scan.is(index, Kinds::LAST_NAME)
             && !scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD);
-        let accepted = is_initial(scan, index) || surname || is_name_word(scan, index, context);
+        // "Contact: Chip Jakubiuk": after a strong cue, a common word is a given name when a
+        // surname that is no common word follows.
+        let given_before_surname = index == first
+            && context != Context::Weak
+            && index + 1 < scan.tokens.len()
+            && scan.joined_by_space(index)
+            && scan.tokens[index].case == Case::Capitalised
+            && scan.tokens[index + 1].case == Case::Capitalised
+            && !scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+            && !scan.is(index + 1, Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+            && !scan.tokens[index + 1].has_digit;
+        let accepted = is_initial(scan, index)
+            || surname
+            || given_before_surname
+            || is_name_word(scan, index, context);
         if !accepted {
             break;
         }
@@ -443,8 +461,13 @@ fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
             !clinical && in_dictionary && !scan.is(index, Kinds::FUNCTION_WORD)
         }
         (Case::Upper, Context::Weak) => !clinical && in_dictionary && !english && word.len() >= 4,
+        // "from: gabriel concepción": after a strong cue, a dictionary name or a word with
+        // letters English does not use.
         (Case::Lower, Context::Strong) => {
-            !clinical && !scan.is(index, Kinds::FUNCTION_WORD) && in_dictionary && !english
+            !clinical
+                && !scan.is(index, Kinds::FUNCTION_WORD)
+                && (in_dictionary || foreign)
+                && !english
         }
         // Census surnames include clinical words ("melena"); a lowercase word alone must be a given name.
         (Case::Lower, _) => !clinical && scan.is(index, Kinds::FIRST_NAME) && !english,
@@ -790,9 +813,22 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
             && last == first
             && !token.possessive()
             && !head_noun_after;
+        // "eloisa niño", "dawid dreszer": in lowercase text, after a given name, a word that is
+        // no common or clinical word is the surname.
+        let lowercase_surname = token.case == Case::Lower
+            && scan.tokens[last].case == Case::Lower
+            && scan.is(last, Kinds::FIRST_NAME)
+            && !token.has_digit
+            && scan.word(next).len() >= 3
+            && !scan.is(
+                next,
+                Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD | Kinds::TITLE,
+            )
+            && !scan.is(next, Kinds::CREDENTIAL);
         let grows = initial(next)
             || scan.is(next, Kinds::NAME_SUFFIX) && token.case != Case::Lower
             || eponym_surname
+            || lowercase_surname
             || token.case == Case::Capitalised
                 && !scan.is(next, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
                 && (scan.is(next, Kinds::LAST_NAME) || !scan.is(next, Kinds::ENGLISH));
@@ -861,18 +897,21 @@ fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
 /// "Maria Lopez, MD", "K. Osei RN": capitalised words before a credential.
 fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     for index in 1..scan.tokens.len() {
-        if !scan.is(index, Kinds::CREDENTIAL)
-            || scan
-                .original(index)
-                .chars()
-                .filter(|c| c.is_ascii_uppercase())
-                .count()
-                < 2
-        {
+        if !scan.is(index, Kinds::CREDENTIAL) {
             continue;
         }
         let gap = scan.gap_before(index).trim();
         if !(gap.is_empty() || gap == ",") {
+            continue;
+        }
+        let written = scan
+            .original(index)
+            .chars()
+            .filter(|c| c.is_ascii_uppercase())
+            .count()
+            >= 2;
+        if !written {
+            lowercase_credentialed(scan, index, spans);
             continue;
         }
         let mut first = index;
@@ -894,6 +933,38 @@ fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         if first < index && !spans.iter().any(|(a, b, _)| *a <= first && first <= *b) {
             spans.push((first, index - 1, 0.85));
         }
+    }
+}
+
+/// "ornella vezzali md dictating", "raf corstiaens, cma": lowercase words before a lowercase
+/// credential that a comma sets off or "dictating" follows.
+fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize, usize, f32)>) {
+    let comma = scan.gap_before(index).trim() == ",";
+    let dictating = scan
+        .tokens
+        .get(index + 1)
+        .is_some_and(|_| scan.word(index + 1).starts_with("dictat"));
+    if !(comma || dictating) || scan.tokens[index].case != Case::Lower {
+        return;
+    }
+    let mut first = index;
+    while first > 0 && index - first < 3 {
+        let candidate = first - 1;
+        let name_like = scan.tokens[candidate].case == Case::Lower
+            && !scan.tokens[candidate].has_digit
+            && scan.word(candidate).len() >= 2
+            && !scan.is(candidate, Kinds::FUNCTION_WORD | Kinds::CLINICAL | Kinds::CREDENTIAL)
+            && (!scan.is(candidate, Kinds::ENGLISH)
+                || scan.is(candidate, Kinds::FIRST_NAME | Kinds::LAST_NAME));
+        let joined = candidate + 1 == index || scan.joined_by_space(candidate);
+        if !name_like || !joined {
+            break;
+        }
+        first = candidate;
+    }
+    // Two words at least: one lowercase word before "md" is too weak a sign.
+    if index - first >= 2 && !spans.iter().any(|(a, b, _)| *a <= first && first <= *b) {
+        spans.push((first, index - 1, 0.7));
     }
 }
 
@@ -948,6 +1019,44 @@ mod tests {
             &[("Priya Raman", PhiLabel::Name)],
         );
         check("dr okafor called", &[("okafor", PhiLabel::Name)]);
+        // A state's name after a title is a person's.
+        check("Ms. Washington lives alone", &[("Washington", PhiLabel::Name)]);
+        // A common word after a strong cue, when a surname that is no common word follows.
+        check(
+            "Contact: Chip Jakubiuk",
+            &[("Chip Jakubiuk", PhiLabel::Name)],
+        );
+        check(
+            "from: gabriel concepción",
+            &[("gabriel concepción", PhiLabel::Name)],
+        );
+    }
+
+    #[test]
+    fn lowercase_names_in_dictations() {
+        check(
+            "the patient eloisa niño was last seen",
+            &[("eloisa niño", PhiLabel::Name)],
+        );
+        check(
+            "this is ornella vezzali md dictating",
+            &[("ornella vezzali", PhiLabel::Name)],
+        );
+        check(
+            "note from maurycy siedlaczek, cma",
+            &[("maurycy siedlaczek", PhiLabel::Name)],
+        );
+        // One lowercase word before a credential, or none of the cues, is not enough.
+        check("follow up with md as needed", &[]);
+        check("please do dictating later", &[]);
+    }
+
+    #[test]
+    fn irish_particles_in_capitals() {
+        check(
+            "Referred to Dr. Bernadette Ó Féinneadha today",
+            &[("Bernadette Ó Féinneadha", PhiLabel::Name)],
+        );
     }
 
     #[test]
