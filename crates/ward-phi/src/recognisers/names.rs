@@ -283,6 +283,7 @@ impl NameRecogniser {
             index += 1;
         }
         credentialed(scan, &mut spans);
+        spelled_out(scan, &mut spans);
         propagate(scan, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
@@ -399,7 +400,10 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
             && scan.tokens[index].case == Case::Capitalised
             && scan.tokens[index + 1].case == Case::Capitalised
             && !scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
-            && !scan.is(index + 1, Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+            && !scan.is(
+                index + 1,
+                Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD,
+            )
             && !scan.tokens[index + 1].has_digit;
         let accepted = is_initial(scan, index)
             || surname
@@ -953,7 +957,10 @@ fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize,
         let name_like = scan.tokens[candidate].case == Case::Lower
             && !scan.tokens[candidate].has_digit
             && scan.word(candidate).len() >= 2
-            && !scan.is(candidate, Kinds::FUNCTION_WORD | Kinds::CLINICAL | Kinds::CREDENTIAL)
+            && !scan.is(
+                candidate,
+                Kinds::FUNCTION_WORD | Kinds::CLINICAL | Kinds::CREDENTIAL,
+            )
             && (!scan.is(candidate, Kinds::ENGLISH)
                 || scan.is(candidate, Kinds::FIRST_NAME | Kinds::LAST_NAME));
         let joined = candidate + 1 == index || scan.joined_by_space(candidate);
@@ -965,6 +972,47 @@ fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize,
     // Two words at least: one lowercase word before "md" is too weak a sign.
     if index - first >= 2 && !spans.iter().any(|(a, b, _)| *a <= first && first <= *b) {
         spans.push((first, index - 1, 0.7));
+    }
+}
+
+/// "last name spelled g u e r r a": the letters of a name read out one by one after "spelled".
+fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    let count = scan.tokens.len();
+    for index in 0..count {
+        if !matches!(
+            scan.word(index),
+            "spelled" | "spelling" | "spells" | "spell"
+        ) {
+            continue;
+        }
+        let mut first = index + 1;
+        while first < count && matches!(scan.word(first), "out" | "as" | "it" | "is") {
+            first += 1;
+        }
+        let single_letter = |at: usize| {
+            let token = &scan.tokens[at];
+            token.end - token.start == 1 && token.has_alpha
+        };
+        let mut last = first;
+        while last + 1 < count
+            && single_letter(last)
+            && single_letter(last + 1)
+            && matches!(scan.gap_after(last).trim(), "" | "-" | "." | ",")
+            && !scan.gap_after(last).contains('\n')
+        {
+            last += 1;
+        }
+        // "K-O-W-A-L-S-K-I" is one word to the tokenizer.
+        let hyphenated = first < count && {
+            let letters: Vec<&str> = scan.original(first).split('-').collect();
+            letters.len() >= 3
+                && letters.iter().all(|letter| {
+                    letter.chars().count() == 1 && letter.chars().all(char::is_alphabetic)
+                })
+        };
+        if first < count && (last > first && single_letter(first) || hyphenated) {
+            spans.push((first, last, 0.8));
+        }
     }
 }
 
@@ -1020,7 +1068,10 @@ mod tests {
         );
         check("dr okafor called", &[("okafor", PhiLabel::Name)]);
         // A state's name after a title is a person's.
-        check("Ms. Washington lives alone", &[("Washington", PhiLabel::Name)]);
+        check(
+            "Ms. Washington lives alone",
+            &[("Washington", PhiLabel::Name)],
+        );
         // A common word after a strong cue, when a surname that is no common word follows.
         check(
             "Contact: Chip Jakubiuk",
@@ -1049,6 +1100,19 @@ mod tests {
         // One lowercase word before a credential, or none of the cues, is not enough.
         check("follow up with md as needed", &[]);
         check("please do dictating later", &[]);
+    }
+
+    #[test]
+    fn names_spelled_out_letter_by_letter() {
+        check(
+            "last name spelled g u e r r a she reports",
+            &[("g u e r r a", PhiLabel::Name)],
+        );
+        check(
+            "spelled out: K-O-W-A-L-S-K-I.",
+            &[("K-O-W-A-L-S-K-I", PhiLabel::Name)],
+        );
+        check("spelled correctly on the label", &[]);
     }
 
     #[test]
