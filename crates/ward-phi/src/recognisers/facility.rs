@@ -61,6 +61,24 @@ const WEAK_KEYWORDS: &[&str] = &[
     "physical therapy",
     "family medicine",
     "internal medicine",
+    "pain management",
+    "ob/gyn",
+    "ob-gyn",
+    "obgyn",
+];
+/// Facility nouns that make a compound keyword strong even when its first word is weak
+/// ("rehabilitation hospital", "health system").
+const STRONG_ENDINGS: &[&str] = &[
+    "center",
+    "centre",
+    "centers",
+    "institute",
+    "hospital",
+    "hospitals",
+    "clinic",
+    "clinics",
+    "system",
+    "systems",
 ];
 /// Words before a lowercase facility name that end it ("seen at lutheran heart institute").
 const BOUNDARIES: &[&str] = &[
@@ -181,7 +199,7 @@ const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for"];
 
 impl FacilityRecogniser {
     pub fn new() -> Self {
-        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine)(?: (?:associates|group|partners|clinic|center|specialists|consultants))?|medical cent(?:er|re)s?|health cent(?:er|re)|health system|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
+        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine|pain management|ob[/-]?gyn)(?: (?:associates|group|partners|clinic|center|specialists|consultants|hospital|institute))?|medical cent(?:er|re)s?|health cent(?:er|re)|health systems?|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
         FacilityRecogniser {
             keyword: Regex::new(keyword).expect("valid pattern"),
         }
@@ -203,22 +221,22 @@ impl FacilityRecogniser {
             let first_word = keyword.as_str().split(' ').next().unwrap_or_default();
             let weak =
                 WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
-            if weak
-                && !keyword_capitalised
-                && !keyword.as_str().ends_with("center")
-                && !keyword.as_str().ends_with("institute")
-            {
+            let last_word = keyword.as_str().rsplit(' ').next().unwrap_or_default();
+            let strong_ending = keyword.as_str().contains(' ')
+                && STRONG_ENDINGS.contains(&last_word)
+                || matches!(last_word, "center" | "institute");
+            if weak && !keyword_capitalised && !strong_ending {
                 continue;
             }
             let end_token = name_continuation(scan, last_keyword_token);
-            let start_token = match name_start(scan, first_keyword_token, keyword_capitalised) {
-                Some(start) => start,
-                // "Hospital of the University of Pennsylvania": the name comes after the keyword.
-                None if end_token > last_keyword_token && keyword_capitalised => {
-                    first_keyword_token
-                }
-                None => continue,
-            };
+            let (start_token, distinctive) =
+                name_start(scan, first_keyword_token, keyword_capitalised);
+            // "Children's Hospital of Philadelphia": the name comes after the keyword, and the
+            // generic words before it belong to it.
+            let named_after = end_token > last_keyword_token && keyword_capitalised;
+            if !(distinctive || named_after) {
+                continue;
+            }
             found.push((
                 scan.tokens[start_token].start,
                 scan.tokens[end_token].end,
@@ -242,8 +260,9 @@ impl FacilityRecogniser {
     }
 }
 
-/// Walks back from the facility word over its name; `None` when no word in it is distinctive.
-fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) -> Option<usize> {
+/// Walks back from the facility word over its name: where the name starts, and whether a word in
+/// it is distinctive.
+fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) -> (usize, bool) {
     let mut start = keyword_token;
     let mut distinctive = false;
     let mut index = keyword_token;
@@ -300,7 +319,7 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
         start = candidate;
         index -= 1;
     }
-    distinctive.then_some(start)
+    (start, distinctive)
 }
 
 /// "Hospital of the University of Pennsylvania": an "of" phrase of capitalised words after the keyword.
@@ -383,8 +402,33 @@ mod tests {
     }
 
     #[test]
+    fn specialty_practices_systems_and_names_after_the_keyword() {
+        check(
+            "Follow up at Jopich Pain Management on 7/12",
+            &[
+                ("Jopich Pain Management", PhiLabel::Facility),
+                ("7/12", PhiLabel::Date),
+            ],
+        );
+        check(
+            "Pine Valley OB/GYN",
+            &[("Pine Valley OB/GYN", PhiLabel::Facility)],
+        );
+        check(
+            "seen at lakeview rehabilitation hospital today",
+            &[("lakeview rehabilitation hospital", PhiLabel::Facility)],
+        );
+        check(
+            "Site: Children's Hospital of Philadelphia",
+            &[("Children's Hospital of Philadelphia", PhiLabel::Facility)],
+        );
+    }
+
+    #[test]
     fn generic_facility_words_are_not_facilities() {
         for text in [
+            "pain management was discussed",
+            "referred to ob/gyn",
             "went to the clinic",
             "Our hospital policy",
             "the cardiology clinic",
