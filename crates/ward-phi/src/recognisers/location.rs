@@ -224,6 +224,7 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             if weak_cue { 0.5 } else { 0.65 },
         ));
     }
+    lowercase_cued_places(scan, lexicon, found);
     for index in 1..scan.tokens.len() {
         if matches!(scan.word(index), "county" | "parish")
             && scan.tokens[index - 1].case == Case::Lower
@@ -231,6 +232,68 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             && !scan.is(index - 1, Kinds::ENGLISH | Kinds::CLINICAL)
         {
             found.push((scan.tokens[index - 1].start, scan.tokens[index].end, 0.7));
+        }
+    }
+}
+
+/// Residence cues strong enough to make lowercase words a town ("he lives in turnerton with").
+const STRONG_LOWERCASE_CUES: &[&str] = &[
+    "lives in",
+    "living in",
+    "resides in",
+    "residing in",
+    "moved to",
+    "relocated to",
+    "staying in",
+    "born in",
+    "grew up in",
+    "we are in",
+];
+/// Words that open a town's name ("north caleb", "fort wayne", "port georgehaven").
+const PLACE_PREFIXES: &[&str] = &[
+    "north", "south", "east", "west", "new", "port", "lake", "fort", "mount", "saint", "st", "san",
+    "santa", "el", "la", "los", "las",
+];
+
+/// In lowercase text, one or two words after a strong residence cue that are no common words, or
+/// a known place.
+fn lowercase_cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    let count = scan.tokens.len();
+    for index in 1..count {
+        let token = &scan.tokens[index];
+        if token.case != Case::Lower || !scan.joined_by_space(index - 1) {
+            continue;
+        }
+        let before = scan.lower_before(token.start, 16).trim_end();
+        let cued = STRONG_LOWERCASE_CUES.iter().any(|cue| {
+            before.ends_with(*cue)
+                && before[..before.len() - cue.len()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        });
+        if !cued {
+            continue;
+        }
+        let mut last = index;
+        if PLACE_PREFIXES.contains(&scan.word(index))
+            && index + 1 < count
+            && scan.joined_by_space(index)
+            && scan.tokens[index + 1].case == Case::Lower
+        {
+            last = index + 1;
+        }
+        let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
+        let words_ok = (index..=last).all(|i| {
+            !scan.tokens[i].has_digit
+                && !scan.is(
+                    i,
+                    Kinds::CLINICAL | Kinds::NATIONALITY | Kinds::CALENDAR | Kinds::FUNCTION_WORD,
+                )
+        });
+        let novel = !scan.is(last, Kinds::ENGLISH) && scan.word(last).len() >= 3;
+        if words_ok && (novel || lexicon.is_place(phrase)) && !lexicon.is_state_or_country(phrase) {
+            found.push((token.start, scan.tokens[last].core_end, 0.6));
         }
     }
 }
@@ -327,6 +390,26 @@ fn place_confidence(scan: &Scan<'_>, first: usize, last: usize) -> Option<f32> {
 mod tests {
     use crate::testing::{check, labels};
     use crate::PhiLabel;
+
+    #[test]
+    fn lowercase_towns_after_residence_cues() {
+        check(
+            "he lives in turnerton with his niece",
+            &[("turnerton", PhiLabel::Location)],
+        );
+        check(
+            "she moved to north caleb with her son",
+            &[("north caleb", PhiLabel::Location)],
+        );
+        for text in [
+            "lives in a nursing home",
+            "lives in assisted living",
+            "moved to hospice care",
+            "lives in texas with her son",
+        ] {
+            assert!(!labels(text).contains(&PhiLabel::Location), "{text}");
+        }
+    }
 
     #[test]
     fn city_state_zip_lines() {
