@@ -826,9 +826,12 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
             && scan.word(next).len() >= 3
             && !scan.is(
                 next,
-                Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD | Kinds::TITLE,
-            )
-            && !scan.is(next, Kinds::CREDENTIAL);
+                Kinds::ENGLISH
+                    | Kinds::CLINICAL
+                    | Kinds::FUNCTION_WORD
+                    | Kinds::TITLE
+                    | Kinds::CREDENTIAL,
+            );
         let grows = initial(next)
             || scan.is(next, Kinds::NAME_SUFFIX) && token.case != Case::Lower
             || eponym_surname
@@ -944,10 +947,7 @@ fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
 /// credential that a comma sets off or "dictating" follows.
 fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize, usize, f32)>) {
     let comma = scan.gap_before(index).trim() == ",";
-    let dictating = scan
-        .tokens
-        .get(index + 1)
-        .is_some_and(|_| scan.word(index + 1).starts_with("dictat"));
+    let dictating = index + 1 < scan.tokens.len() && scan.word(index + 1).starts_with("dictat");
     if !(comma || dictating) || scan.tokens[index].case != Case::Lower {
         return;
     }
