@@ -11,6 +11,10 @@ pub(crate) struct IdentifierRecogniser {
     /// Seven or more digits read out one by one in a dictation ("four one three seven ...").
     spoken_digits: Regex,
     cued: Regex,
+    /// A GS1 unique device identifier: "(01)" and 14 digits, then more "(AI)value" parts.
+    udi: Regex,
+    /// "PALM-NTYTKR", "iris-7513-hl" after a biometric cue: codes that may have no digit.
+    biometric: Regex,
 }
 
 /// Cue words, longest first within a family, each with the label its value gets.
@@ -128,6 +132,8 @@ impl IdentifierRecogniser {
             spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)"))
                 .expect("valid pattern"),
             cued: Regex::new(&cued).expect("valid pattern"),
+            udi: Regex::new(r"\(01\)[0-9]{14}(?:\([0-9]{2,4}\)[a-z0-9]+)*").expect("valid pattern"),
+            biometric: Regex::new(r"(?-u:\b)(?:fingerprint|voiceprint|biometric|retina|iris scan|palm ?print|face ?print)(?:\s+(?:template|id|scan|print|hash))*\s*(?:#|:|id|is)?\s*([a-z]{2,}(?:-[a-z0-9]+){1,3})(?-u:\b)").expect("valid pattern"),
         }
     }
 
@@ -171,13 +177,61 @@ impl IdentifierRecogniser {
             if !enough || looks_like_a_measurement(scan, value.end()) {
                 continue;
             }
+            // "iris-6600-hx": a cue word glued to the value is part of it.
+            let mut start = value.start();
+            if scan.lower[..start].ends_with('-') {
+                start = scan.lower[..start - 1]
+                    .rfind(|c: char| !c.is_ascii_alphanumeric())
+                    .map_or(0, |at| at + 1);
+            }
+            // "plate 115 RAJ": the letters after a plate's digits belong to it.
+            let mut end = value.end();
+            if label == PhiLabel::VehicleId && value_text.bytes().all(|b| b.is_ascii_digit()) {
+                let rest = &scan.lower[end..];
+                let letters = rest.strip_prefix(' ').map_or(0, |after| {
+                    after.bytes().take_while(u8::is_ascii_alphabetic).count()
+                });
+                let ends_word = rest
+                    .as_bytes()
+                    .get(1 + letters)
+                    .is_none_or(|b| !b.is_ascii_alphanumeric());
+                if (2..=4).contains(&letters) && ends_word {
+                    end += 1 + letters;
+                }
+            }
             found.push((
-                value.start(),
-                value.end(),
+                start,
+                end,
                 label,
                 Recogniser::CuedIdentifier,
                 if weak_cue { 0.7 } else { 0.9 },
             ));
+        }
+        for udi in self.udi.find_iter(&scan.lower) {
+            found.push((
+                udi.start(),
+                udi.end(),
+                PhiLabel::DeviceId,
+                Recogniser::CuedIdentifier,
+                0.9,
+            ));
+        }
+        for captures in self.biometric.captures_iter(&scan.lower) {
+            let code = captures.get(1).expect("code group");
+            // Written in capitals or holding a digit: a code, not a word such as "normal-appearing".
+            let original = &scan.text[code.start()..code.end()];
+            let tail = original.split_once('-').map_or("", |(_, tail)| tail);
+            let coded = original.bytes().any(|b| b.is_ascii_digit())
+                || tail.bytes().all(|b| !b.is_ascii_lowercase());
+            if coded {
+                found.push((
+                    code.start(),
+                    code.end(),
+                    PhiLabel::BiometricId,
+                    Recogniser::CuedIdentifier,
+                    0.85,
+                ));
+            }
         }
         for (start, end) in codes(&scan.lower) {
             let text = &scan.lower[start..end];
@@ -380,6 +434,27 @@ mod tests {
             "fingerprint id FP-88213",
             &[("FP-88213", PhiLabel::BiometricId)],
         );
+    }
+
+    #[test]
+    fn plates_device_identifiers_and_biometric_codes() {
+        check("plate 832 RCL seen", &[("832 RCL", PhiLabel::VehicleId)]);
+        check(
+            "UDI (01)04921343465474(17)210221(10)SUZY9D(21)AE39V1UH - which implant",
+            &[(
+                "(01)04921343465474(17)210221(10)SUZY9D(21)AE39V1UH",
+                PhiLabel::DeviceId,
+            )],
+        );
+        check(
+            "voiceprint ID PALM-NTYTKR failed",
+            &[("PALM-NTYTKR", PhiLabel::BiometricId)],
+        );
+        check(
+            "fingerprint id iris-6600-hx didn't match",
+            &[("iris-6600-hx", PhiLabel::BiometricId)],
+        );
+        check("fingerprint is normal-appearing", &[]);
     }
 
     #[test]
