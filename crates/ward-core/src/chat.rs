@@ -83,6 +83,19 @@ pub struct GenerationRequest {
     pub stop: Vec<String>,
 }
 
+impl GenerationRequest {
+    /// A chat request with default sampling, no token limit and no stop strings.
+    pub fn chat(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
+        GenerationRequest {
+            model: model.into(),
+            prompt: Prompt::Chat(messages),
+            sampling: SamplingParams::default(),
+            max_tokens: None,
+            stop: Vec::new(),
+        }
+    }
+}
+
 /// Why generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,7 @@
 //! prompts of `data/complexity.jsonl`, and the PHI gate (scan every message) on the same requests.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use ward_core::{ChatMessage, ChatRole, GenerationRequest, Prompt, SamplingParams};
+use ward_core::{ChatMessage, ChatRole, GenerationRequest};
 use ward_router::{ComplexityClassifier, PhiGate, DEFAULT_MAX_SCAN_BYTES};
 
 fn requests() -> Vec<GenerationRequest> {
@@ -13,13 +13,7 @@ fn requests() -> Vec<GenerationRequest> {
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON line");
             let prompt = value["text"].as_str().expect("text").to_owned();
-            GenerationRequest {
-                model: "auto".into(),
-                prompt: Prompt::Chat(vec![ChatMessage::new(ChatRole::User, prompt)]),
-                sampling: SamplingParams::default(),
-                max_tokens: None,
-                stop: Vec::new(),
-            }
+            GenerationRequest::chat("auto", vec![ChatMessage::new(ChatRole::User, prompt)])
         })
         .collect()
 }

@@ -390,18 +390,12 @@ fn requested_words(lower: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use ward_core::{ChatMessage, SamplingParams};
+    use ward_core::ChatMessage;
 
     use super::*;
 
     fn classify(text: &str) -> Complexity {
-        let request = GenerationRequest {
-            model: "auto".into(),
-            prompt: Prompt::Chat(vec![ChatMessage::new(ChatRole::User, text)]),
-            sampling: SamplingParams::default(),
-            max_tokens: None,
-            stop: Vec::new(),
-        };
+        let request = GenerationRequest::chat("auto", vec![ChatMessage::new(ChatRole::User, text)]);
         ComplexityClassifier::default()
             .classify(&request)
             .complexity

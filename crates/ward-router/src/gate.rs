@@ -209,23 +209,16 @@ fn texts_mut(request: &mut GenerationRequest) -> Vec<&mut String> {
 
 #[cfg(test)]
 mod tests {
-    use ward_core::{ChatMessage, ChatRole, SamplingParams};
+    use ward_core::{ChatMessage, ChatRole};
 
     use super::*;
 
     fn chat(messages: &[(ChatRole, &str)]) -> GenerationRequest {
-        GenerationRequest {
-            model: "auto".into(),
-            prompt: Prompt::Chat(
-                messages
-                    .iter()
-                    .map(|(role, text)| ChatMessage::new(*role, *text))
-                    .collect(),
-            ),
-            sampling: SamplingParams::default(),
-            max_tokens: None,
-            stop: Vec::new(),
-        }
+        let messages = messages
+            .iter()
+            .map(|(role, text)| ChatMessage::new(*role, *text))
+            .collect();
+        GenerationRequest::chat("auto", messages)
     }
 
     #[test]

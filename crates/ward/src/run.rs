@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use anyhow::Context;
 use futures::StreamExt;
 use ward_core::{
-    Backend, ChatMessage, ChatRole, GenerationEvent, GenerationRequest, Prompt, SamplingParams,
+    Backend, ChatMessage, ChatRole, GenerationEvent, GenerationRequest, SamplingParams,
 };
 use ward_engine::EmbeddedEngine;
 
@@ -75,14 +75,12 @@ async fn answer(
     conversation: &[ChatMessage],
 ) -> anyhow::Result<String> {
     let request = GenerationRequest {
-        model: model.to_owned(),
-        prompt: Prompt::Chat(conversation.to_vec()),
         sampling: SamplingParams {
             temperature: options.temperature,
             ..SamplingParams::default()
         },
         max_tokens: Some(options.max_tokens),
-        stop: Vec::new(),
+        ..GenerationRequest::chat(model, conversation.to_vec())
     };
     let mut stream = engine.generate(request).await?;
     let mut reply = String::new();

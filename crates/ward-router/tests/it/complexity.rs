@@ -2,7 +2,7 @@
 //! class on the dev split (used to set the weights) and the held-out test split (reported in
 //! `docs/routing.md`). Run with `--nocapture` to see the confusion matrices.
 
-use ward_core::{ChatMessage, ChatRole, GenerationRequest, Prompt, SamplingParams};
+use ward_core::{ChatMessage, ChatRole, GenerationRequest};
 use ward_router::{Complexity, ComplexityClassifier};
 
 struct Case {
@@ -33,13 +33,10 @@ fn confusion(split: &str) -> [[u32; 3]; 3] {
     let classifier = ComplexityClassifier::default();
     let mut matrix = [[0u32; 3]; 3];
     for case in cases().iter().filter(|case| case.split == split) {
-        let request = GenerationRequest {
-            model: "auto".into(),
-            prompt: Prompt::Chat(vec![ChatMessage::new(ChatRole::User, case.text.clone())]),
-            sampling: SamplingParams::default(),
-            max_tokens: None,
-            stop: Vec::new(),
-        };
+        let request = GenerationRequest::chat(
+            "auto",
+            vec![ChatMessage::new(ChatRole::User, case.text.clone())],
+        );
         let predicted = classifier.classify(&request).complexity;
         matrix[case.label as usize][predicted as usize] += 1;
     }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use ward_core::{
-    ChatMessage, ChatRole, ErrorKind, FinishReason, GenerationEvent, GenerationRequest, Prompt,
-    SamplingParams,
+    ChatMessage, ChatRole, ErrorKind, FinishReason, GenerationEvent, GenerationRequest,
 };
 use ward_router::fake::{Script, ScriptedBackend};
 use ward_router::{
@@ -61,18 +60,11 @@ fn routing() -> RoutingSettings {
 }
 
 fn chat(model: &str, messages: &[(ChatRole, &str)]) -> GenerationRequest {
-    GenerationRequest {
-        model: model.into(),
-        prompt: Prompt::Chat(
-            messages
-                .iter()
-                .map(|(role, text)| ChatMessage::new(*role, *text))
-                .collect(),
-        ),
-        sampling: SamplingParams::default(),
-        max_tokens: None,
-        stop: Vec::new(),
-    }
+    let messages = messages
+        .iter()
+        .map(|(role, text)| ChatMessage::new(*role, *text))
+        .collect();
+    GenerationRequest::chat(model, messages)
 }
 
 const SIMPLE: &str = "What does BID stand for?";

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use ward_core::{ChatMessage, ChatRole, ErrorKind, GenerationRequest, Prompt, SamplingParams};
+use ward_core::{ChatMessage, ChatRole, ErrorKind, GenerationRequest};
 use ward_router::fake::{Script, ScriptedBackend};
 use ward_router::{
     Locality, PhiOnCloudModel, PromoteOn, RoutedBackend, Router, RoutingSettings, TierSettings,
@@ -180,13 +180,7 @@ fn run(case: &Case, runtime: &tokio::runtime::Runtime) -> Result<Exercised, Test
         Some(backend) => format!("model-{backend}"),
         None => "auto".to_owned(),
     };
-    let request = GenerationRequest {
-        model,
-        prompt: Prompt::Chat(messages),
-        sampling: SamplingParams::default(),
-        max_tokens: None,
-        stop: Vec::new(),
-    };
+    let request = GenerationRequest::chat(model, messages);
     let dispatched = runtime.block_on(router.dispatch(request, 99));
     if let Ok(dispatch) = &dispatched {
         prop_assert_eq!(dispatch.phi.is_phi(), !values.is_empty());
