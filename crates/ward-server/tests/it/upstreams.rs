@@ -386,32 +386,14 @@ async fn phi_never_reaches_a_cloud_upstream_and_clean_complex_work_does() {
     let mut all_values = Vec::new();
     for (index, (phi_text, values)) in phi_requests(PHI_REQUESTS).into_iter().enumerate() {
         let messages = messages_with(&phi_text, index);
-        let (status, headers, text) = match index % 3 {
-            0 => {
-                let body = json!({"model": "auto", "messages": messages});
-                send(
-                    &gateway.app,
-                    "POST",
-                    "/v1/chat/completions",
-                    Some(&body.to_string()),
-                )
-                .await
-            }
-            1 => {
-                let body = json!({"model": "auto", "messages": messages, "stream": true});
-                send(
-                    &gateway.app,
-                    "POST",
-                    "/v1/chat/completions",
-                    Some(&body.to_string()),
-                )
-                .await
-            }
-            _ => {
-                let body = json!({"model": "auto", "messages": messages});
-                send(&gateway.app, "POST", "/api/chat", Some(&body.to_string())).await
-            }
-        };
+        // Both APIs, streamed and not (Ollama's /api/chat streams unless told otherwise).
+        let (path, stream) = [
+            ("/v1/chat/completions", false),
+            ("/v1/chat/completions", true),
+            ("/api/chat", true),
+        ][index % 3];
+        let body = json!({"model": "auto", "messages": messages, "stream": stream});
+        let (status, headers, text) = post_json(&gateway.app, path, &body).await;
         assert_eq!(status, StatusCode::OK, "{text}");
         assert_eq!(headers["x-ward-tier"], "phi");
         assert_eq!(headers["x-ward-backend"], "ollama");
@@ -425,13 +407,7 @@ async fn phi_never_reaches_a_cloud_upstream_and_clean_complex_work_does() {
 
     // PHI-free complex work goes to the cloud tier, simple work to the small local tier.
     let body = json!({"model": "auto", "messages": [{"role": "user", "content": COMPLEX}]});
-    let (status, headers, text) = send(
-        &gateway.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (status, headers, text) = post_json(&gateway.app, "/v1/chat/completions", &body).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(headers["x-ward-tier"], "frontier");
     assert_eq!(headers["x-ward-backend"], "gpt");
@@ -445,13 +421,7 @@ async fn phi_never_reaches_a_cloud_upstream_and_clean_complex_work_does() {
     assert_eq!(sent["model"], "gpt-model");
     assert_eq!(sent["stream"], true);
     let body = json!({"model": "auto", "messages": [{"role": "user", "content": "What does BID stand for?"}]});
-    let (_, headers, _) = send(
-        &gateway.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (_, headers, _) = post_json(&gateway.app, "/v1/chat/completions", &body).await;
     assert_eq!(headers["x-ward-tier"], "small");
     assert_eq!(headers["x-ward-backend"], "ollama");
 }
@@ -462,13 +432,7 @@ async fn phi_fails_closed_when_the_local_engine_fails() {
     let phi = json!({"model": "auto", "messages": [{"role": "user", "content": format!("{COMPLEX} Patient John Whitfield, MRN 48213377.")}]});
     for behaviour in [BEHAVE_500, BEHAVE_HANG] {
         gateway.local.set(behaviour);
-        let (status, headers, text) = send(
-            &gateway.app,
-            "POST",
-            "/v1/chat/completions",
-            Some(&phi.to_string()),
-        )
-        .await;
+        let (status, headers, text) = post_json(&gateway.app, "/v1/chat/completions", &phi).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
         let message = json_of(&text)["error"]["message"]
             .as_str()
@@ -485,20 +449,14 @@ async fn phi_fails_closed_when_the_local_engine_fails() {
     // One replica killed (its port refuses connections), the other answering 500.
     let killed = gateway_with_dead_replica().await;
     killed.local.set(BEHAVE_500);
-    let (status, _, text) = send(&killed.app, "POST", "/api/chat", Some(&phi.to_string())).await;
+    let (status, _, text) = post_json(&killed.app, "/api/chat", &phi).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
     assert!(killed.cloud.bodies().is_empty() && killed.anthropic.bodies().is_empty());
     assert!(gateway.cloud.bodies().is_empty());
     assert!(gateway.anthropic.bodies().is_empty());
     // A clean complex request still reaches the cloud while the local engine is down.
     let clean = json!({"model": "auto", "messages": [{"role": "user", "content": COMPLEX}]});
-    let (status, _, _) = send(
-        &gateway.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&clean.to_string()),
-    )
-    .await;
+    let (status, _, _) = post_json(&gateway.app, "/v1/chat/completions", &clean).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gateway.cloud.bodies().len(), 1);
 }
@@ -508,27 +466,11 @@ async fn cloud_failure_falls_over_to_the_next_backend_of_the_tier() {
     let gateway = gateway(Vec::new()).await;
     gateway.cloud.set(BEHAVE_500);
     let clean = json!({"model": "auto", "messages": [{"role": "user", "content": COMPLEX}], "stream": true});
-    let (status, headers, text) = send(
-        &gateway.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&clean.to_string()),
-    )
-    .await;
+    let (status, headers, text) = post_json(&gateway.app, "/v1/chat/completions", &clean).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(headers["x-ward-backend"], "claude");
     assert_eq!(headers["x-ward-fallbacks"], "gpt");
-    let streamed: String = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter(|data| *data != "[DONE]")
-        .filter_map(|data| {
-            json_of(data)["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .collect();
-    assert_eq!(streamed, "All clear.");
+    assert_eq!(streamed_text(&text), "All clear.");
     let sent: Value = serde_json::from_str(&gateway.anthropic.bodies()[0]).unwrap();
     assert_eq!(sent["model"], "claude-model");
 }
@@ -539,13 +481,7 @@ async fn wires_translate_both_ways() {
     // An OpenAI client, streaming, from the Ollama-wire engine and the Anthropic-wire cloud.
     for (model, backend) in [("ollama-model", "ollama"), ("claude-model", "claude")] {
         let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": true, "stream_options": {"include_usage": true}});
-        let (status, headers, text) = send(
-            &gateway.app,
-            "POST",
-            "/v1/chat/completions",
-            Some(&body.to_string()),
-        )
-        .await;
+        let (status, headers, text) = post_json(&gateway.app, "/v1/chat/completions", &body).await;
         assert_eq!(status, StatusCode::OK, "{text}");
         assert_eq!(headers["x-ward-backend"], backend);
         assert_eq!(streamed_text(&text), "All clear.", "{model}");
@@ -560,7 +496,7 @@ async fn wires_translate_both_ways() {
     }
     // An Ollama client, streaming NDJSON, from the OpenAI-wire cloud.
     let body = json!({"model": "gpt-model", "messages": [{"role": "user", "content": "hi"}]});
-    let (status, _, text) = send(&gateway.app, "POST", "/api/chat", Some(&body.to_string())).await;
+    let (status, _, text) = post_json(&gateway.app, "/api/chat", &body).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let lines: Vec<Value> = text.lines().map(json_of).collect();
     let streamed: String = lines
@@ -595,23 +531,30 @@ async fn a_dead_replica_is_skipped() {
     let gateway = gateway_with_dead_replica().await;
     for _ in 0..6 {
         let body = json!({"model": "ollama-model", "messages": [{"role": "user", "content": "hi"}], "stream": false});
-        let (status, _, text) =
-            send(&gateway.app, "POST", "/api/chat", Some(&body.to_string())).await;
+        let (status, _, text) = post_json(&gateway.app, "/api/chat", &body).await;
         assert_eq!(status, StatusCode::OK, "{text}");
     }
     assert_eq!(gateway.local.bodies().len(), 6);
 }
 
 /// The body of one chat request carrying `content` as the user message.
-fn chat(model: &str, content: &str, stream: bool) -> String {
+fn chat(model: &str, content: &str, stream: bool) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": content}], "stream": stream})
-        .to_string()
+}
+
+/// POSTs `body` as JSON to `path`.
+async fn post_json(
+    app: &Router,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(app, "POST", path, Some(&body.to_string())).await
 }
 
 /// Sends `count` chat requests at once, so that they are in flight together.
 async fn burst(app: &Router, count: usize, model: &str) -> Vec<StatusCode> {
     let body = chat(model, "hi", false);
-    let requests = (0..count).map(|_| send(app, "POST", "/v1/chat/completions", Some(&body)));
+    let requests = (0..count).map(|_| post_json(app, "/v1/chat/completions", &body));
     futures::future::join_all(requests)
         .await
         .into_iter()
@@ -670,13 +613,8 @@ async fn a_stream_is_never_retried_after_its_first_byte() {
     let tiers = [TierSettings::new("phi", &["engine", "spare"])];
     let app = app_with(backends, &tiers, &RoutingSettings::all_to("phi"));
 
-    let (status, headers, text) = send(
-        &app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&chat("auto", "hi", true)),
-    )
-    .await;
+    let (status, headers, text) =
+        post_json(&app, "/v1/chat/completions", &chat("auto", "hi", true)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["x-ward-backend"], "engine");
     assert_eq!(streamed_text(&text), "All ");
@@ -691,7 +629,7 @@ async fn a_stream_is_never_retried_after_its_first_byte() {
         "{text}"
     );
 
-    let (status, _, text) = send(&app, "POST", "/api/chat", Some(&chat("auto", "hi", false))).await;
+    let (status, _, text) = post_json(&app, "/api/chat", &chat("auto", "hi", false)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
     assert!(json_of(&text)["error"].is_string(), "{text}");
 
@@ -739,11 +677,10 @@ async fn a_failing_replica_is_ejected_then_probed_back() {
     // Recovered, and past the pause: the next request is the probe, and it closes the circuit.
     flaky.set(0);
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let (status, _, _) = send(
+    let (status, _, _) = post_json(
         &app,
-        "POST",
         "/v1/chat/completions",
-        Some(&chat("engine-model", "hi", false)),
+        &chat("engine-model", "hi", false),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -824,8 +761,7 @@ async fn deidentify_sends_only_surrogates_and_restores_the_answer() {
             ("/v1/chat/completions", true),
             ("/api/chat", true),
         ][index % 3];
-        let (status, headers, text) =
-            send(&app, "POST", path, Some(&chat("auto", &message, stream))).await;
+        let (status, headers, text) = post_json(&app, path, &chat("auto", &message, stream)).await;
         assert_eq!(status, StatusCode::OK, "{text}");
         assert_eq!(headers["x-ward-backend"], "gpt");
         assert_ne!(headers["x-ward-phi"], "none");
