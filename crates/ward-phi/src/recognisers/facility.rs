@@ -66,8 +66,8 @@ const WEAK_KEYWORDS: &[&str] = &[
     "ob-gyn",
     "obgyn",
 ];
-/// Facility nouns that make a compound keyword strong even when its first word is weak
-/// ("rehabilitation hospital", "health system").
+/// Facility nouns that make a keyword strong in lowercase even when its first word is weak
+/// ("rehabilitation hospital", "health system", "center").
 const STRONG_ENDINGS: &[&str] = &[
     "center",
     "centre",
@@ -222,10 +222,7 @@ impl FacilityRecogniser {
             let weak =
                 WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
             let last_word = keyword.as_str().rsplit(' ').next().unwrap_or_default();
-            let strong_ending = keyword.as_str().contains(' ')
-                && STRONG_ENDINGS.contains(&last_word)
-                || matches!(last_word, "center" | "institute");
-            if weak && !keyword_capitalised && !strong_ending {
+            if weak && !keyword_capitalised && !STRONG_ENDINGS.contains(&last_word) {
                 continue;
             }
             let end_token = name_continuation(scan, last_keyword_token);
