@@ -1,1 +1,22 @@
-//! Ward's audit log: append-only, encrypted at rest, hash-chained. Filled by a later issue.
+//! Ward's record of every model call, and the API keys that say who made it.
+//!
+//! - `record`: what a record says (`AuditEvent`, metadata in clear) and holds (`AuditContent`,
+//!   request and response text, encrypted, hashed or left out).
+//! - `crypto`: the keyring (AES-256-GCM content keys, HMAC-signed anchors) and secret files.
+//! - `store`: the hash chain over SQLite or PostgreSQL (`sql`): append, read, verify, purge.
+//! - `writer`: the one writer thread with group commit that a server appends through.
+//! - `keys`: API keys, roles and limits, stored as HMAC-SHA256 under a server secret.
+
+pub mod crypto;
+pub mod keys;
+pub mod record;
+pub mod sql;
+pub mod store;
+pub mod writer;
+
+pub use crypto::Keyring;
+pub use keys::{key_id_of, ApiKey, KeyHasher, KeyLimits, Role};
+pub use record::{AuditContent, AuditEvent, ContentMode, Latency, Outcome};
+pub use sql::Location;
+pub use store::{ChainBreak, Filter, Purged, SealedRecord, Store, StoredRecord, Verified};
+pub use writer::{AuditLog, AuditSettings};
