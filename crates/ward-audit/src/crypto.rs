@@ -50,7 +50,10 @@ pub fn load_or_create_secret_file(path: &Path) -> Result<(String, bool), WardErr
         Ok(text) => Ok((text, false)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let text = format!("{}\n", new_secret());
-            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            if let Some(parent) = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent).map_err(|error| {
                     WardError::internal(format!("cannot create {}: {error}", parent.display()))
                 })?;
@@ -127,7 +130,9 @@ impl Keyring {
         self.keys.iter().find(|key| key.id == id).ok_or_else(|| {
             WardError::new(
                 ward_core::ErrorKind::Forbidden,
-                format!("audit key {id} is not in the key file; add the key that wrote these records"),
+                format!(
+                    "audit key {id} is not in the key file; add the key that wrote these records"
+                ),
             )
         })
     }
@@ -185,7 +190,12 @@ impl Keyring {
     }
 
     /// Checks a tag made by `sign` with the key `key_id`.
-    pub fn verify(&self, key_id: &str, message: &[u8], signature: &[u8]) -> Result<bool, WardError> {
+    pub fn verify(
+        &self,
+        key_id: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, WardError> {
         let key = self.key(key_id)?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.signing).expect("any key length");
         mac.update(message);
@@ -216,7 +226,10 @@ mod tests {
         let (old_id, sealed) = before.seal("r1", b"Jane Roe, MRN 123");
         let rotated = ring(&["# rotated", &new, &old]);
         assert_ne!(rotated.current_id(), old_id);
-        assert_eq!(rotated.open(&old_id, "r1", &sealed).unwrap(), b"Jane Roe, MRN 123");
+        assert_eq!(
+            rotated.open(&old_id, "r1", &sealed).unwrap(),
+            b"Jane Roe, MRN 123"
+        );
         // Bound to its record: moving content to another record does not decrypt.
         assert!(rotated.open(&old_id, "r2", &sealed).is_err());
         let stranger = ring(&[&new_secret()]);
@@ -236,7 +249,10 @@ mod tests {
         assert!(Keyring::parse("\n# nothing\n").is_err());
         let error = Keyring::parse("not base64!").unwrap_err();
         assert!(error.message.contains("line 1"), "{error}");
-        assert!(Keyring::parse("AAAA").unwrap_err().message.contains("32 bytes"));
+        assert!(Keyring::parse("AAAA")
+            .unwrap_err()
+            .message
+            .contains("32 bytes"));
     }
 
     #[test]

@@ -282,7 +282,11 @@ impl Store {
     }
 
     /// Gives a key a new secret (same id, role and limits); the old secret stops working.
-    pub fn rotate_key(&mut self, hasher: &KeyHasher, id: &str) -> Result<(ApiKey, String), WardError> {
+    pub fn rotate_key(
+        &mut self,
+        hasher: &KeyHasher,
+        id: &str,
+    ) -> Result<(ApiKey, String), WardError> {
         let existing = self.existing_key(id)?;
         if existing.revoked_us.is_some() {
             return Err(WardError::invalid_request(format!(
@@ -317,12 +321,20 @@ mod tests {
         let (_directory, mut store) = store();
         let hasher = KeyHasher::new([7; 32]);
         let (created, key) = store
-            .create_key(&hasher, "front desk", Role::Clinician, &KeyLimits::default())
+            .create_key(
+                &hasher,
+                "front desk",
+                Role::Clinician,
+                &KeyLimits::default(),
+            )
             .unwrap();
         assert_eq!(key_id_of(&key), Some(created.id.as_str()));
         let stored = store.key(&created.id).unwrap().unwrap();
         assert_eq!(stored, created);
-        assert!(!stored.hash.windows(8).any(|window| key.as_bytes().windows(8).any(|part| part == window)));
+        assert!(!stored
+            .hash
+            .windows(8)
+            .any(|window| key.as_bytes().windows(8).any(|part| part == window)));
         assert!(hasher.matches(&key, &stored.hash));
         assert!(!hasher.matches(&format!("{key}x"), &stored.hash));
         assert!(!KeyHasher::new([8; 32]).matches(&key, &stored.hash));
@@ -336,7 +348,9 @@ mod tests {
             expires_us: Some(now_micros() - 1),
             ..KeyLimits::default()
         };
-        let (expired, _) = store.create_key(&hasher, "old", Role::Service, &limits).unwrap();
+        let (expired, _) = store
+            .create_key(&hasher, "old", Role::Service, &limits)
+            .unwrap();
         assert_eq!(expired.status(now_micros()), "expired");
         let (key, first) = store
             .create_key(&hasher, "svc", Role::Service, &KeyLimits::default())
@@ -352,17 +366,34 @@ mod tests {
         let missing = store.revoke_key("000000000000").unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound);
         let error = store
-            .create_key(&hasher, "x", Role::Service, &KeyLimits { can_decrypt: true, ..KeyLimits::default() })
+            .create_key(
+                &hasher,
+                "x",
+                Role::Service,
+                &KeyLimits {
+                    can_decrypt: true,
+                    ..KeyLimits::default()
+                },
+            )
             .unwrap_err();
         assert!(error.message.contains("decrypt"));
-        assert!(Role::parse("nurse").unwrap_err().message.contains("clinician"));
+        assert!(Role::parse("nurse")
+            .unwrap_err()
+            .message
+            .contains("clinician"));
     }
 
     #[test]
     fn key_ids_are_read_only_from_well_formed_keys() {
-        assert_eq!(key_id_of("ward_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Some("0123456789ab"));
+        assert_eq!(
+            key_id_of("ward_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            Some("0123456789ab")
+        );
         assert_eq!(key_id_of("sk-0123"), None);
         assert_eq!(key_id_of("ward_0123456789ab_short"), None);
-        assert_eq!(key_id_of("ward_zz23456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None);
+        assert_eq!(
+            key_id_of("ward_zz23456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            None
+        );
     }
 }

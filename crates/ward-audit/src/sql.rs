@@ -171,7 +171,9 @@ impl Postgres {
     pub fn connect(url: &str) -> Result<Self, WardError> {
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(|error| {
             // The URL may hold a password: only the error is shown.
-            WardError::internal(format!("cannot connect to the PostgreSQL audit store: {error}"))
+            WardError::internal(format!(
+                "cannot connect to the PostgreSQL audit store: {error}"
+            ))
         })?;
         Ok(Postgres { client })
     }
@@ -230,7 +232,9 @@ impl Sql for Postgres {
     }
 
     fn begin_exclusive(&mut self) -> Result<(), WardError> {
-        self.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({CHAIN_LOCK});"))
+        self.batch(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({CHAIN_LOCK});"
+        ))
     }
 
     fn bytes_type(&self) -> &'static str {

@@ -55,15 +55,16 @@ impl SealedRecord {
         if event.time.is_empty() {
             event.time = rfc3339_micros(time_us);
         }
-        let plaintext = content.map(|content| {
-            serde_json::to_vec(content).expect("audit content serialises to JSON")
-        });
+        let plaintext = content
+            .map(|content| serde_json::to_vec(content).expect("audit content serialises to JSON"));
         let (content_key, content) = match (mode, plaintext) {
             (ContentMode::Encrypted, Some(plaintext)) => {
                 let (key, sealed) = keyring.seal(&event.id, &plaintext);
                 (Some(key), Some(sealed))
             }
-            (ContentMode::Hash, Some(plaintext)) => (None, Some(Sha256::digest(plaintext).to_vec())),
+            (ContentMode::Hash, Some(plaintext)) => {
+                (None, Some(Sha256::digest(plaintext).to_vec()))
+            }
             _ => (None, None),
         };
         SealedRecord {
@@ -133,11 +134,7 @@ fn put_field(out: &mut Vec<u8>, field: Option<&[u8]>) {
 }
 
 /// The hash that links a record into the chain: every column and the previous hash.
-pub fn record_hash(
-    seq: i64,
-    record: &SealedRecordView<'_>,
-    prev_hash: &[u8],
-) -> Vec<u8> {
+pub fn record_hash(seq: i64, record: &SealedRecordView<'_>, prev_hash: &[u8]) -> Vec<u8> {
     let mut hasher = Sha256::new();
     let mut buffer = b"ward-audit-record-v1\0".to_vec();
     buffer.extend_from_slice(&seq.to_be_bytes());
@@ -195,7 +192,10 @@ impl StoredRecord {
     /// The metadata as an event.
     pub fn event(&self) -> Result<AuditEvent, WardError> {
         serde_json::from_str(&self.meta).map_err(|error| {
-            WardError::internal(format!("record {} has unreadable metadata: {error}", self.seq))
+            WardError::internal(format!(
+                "record {} has unreadable metadata: {error}",
+                self.seq
+            ))
         })
     }
 
@@ -205,9 +205,14 @@ impl StoredRecord {
             return Ok(None);
         };
         let plaintext = keyring.open(key, &self.id, sealed)?;
-        serde_json::from_slice(&plaintext).map(Some).map_err(|error| {
-            WardError::internal(format!("record {} has unreadable content: {error}", self.seq))
-        })
+        serde_json::from_slice(&plaintext)
+            .map(Some)
+            .map_err(|error| {
+                WardError::internal(format!(
+                    "record {} has unreadable content: {error}",
+                    self.seq
+                ))
+            })
     }
 }
 

@@ -36,7 +36,11 @@ struct WriterThread(Mutex<Option<JoinHandle<()>>>);
 
 impl Drop for WriterThread {
     fn drop(&mut self) {
-        let thread = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let thread = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if let Some(thread) = thread {
             let _ = thread.join();
         }
@@ -72,7 +76,9 @@ impl AuditLog {
         let thread = std::thread::Builder::new()
             .name("ward-audit-writer".into())
             .spawn(move || write_loop(store, &thread_keyring, &jobs))
-            .map_err(|error| WardError::internal(format!("cannot start the audit writer: {error}")))?;
+            .map_err(|error| {
+                WardError::internal(format!("cannot start the audit writer: {error}"))
+            })?;
         Ok(AuditLog {
             queue,
             _writer: Arc::new(WriterThread(Mutex::new(Some(thread)))),
@@ -84,6 +90,11 @@ impl AuditLog {
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// Whether records keep content (encrypted or hashed), so callers know to collect it.
+    pub fn keeps_content(&self) -> bool {
+        self.content != ContentMode::Off
     }
 
     pub fn keyring(&self) -> &Arc<Keyring> {

@@ -33,6 +33,9 @@ pub struct Dispatch {
     /// Backends tried before the one that answered, and tiers promoted from.
     pub fallbacks: Vec<String>,
     pub stream: GenerationStream,
+    /// When the PHI gate had finished and backends were first tried: what comes after is
+    /// upstream time, what came before is Ward's own.
+    pub upstream_started: std::time::Instant,
 }
 
 /// A request that could not be dispatched, with what is known about it for the response headers.
@@ -86,6 +89,7 @@ impl Router {
     ) -> Result<Dispatch, DispatchError> {
         let requested = request.model.clone();
         let screened = self.gate.screen(request);
+        let upstream_started = std::time::Instant::now();
         let phi = screened.summary();
         let fail = |error: WardError, tier: Option<String>, fallbacks: Vec<String>| DispatchError {
             error,
@@ -110,7 +114,13 @@ impl Router {
                     .try_backend(backend, &model, &screened, false, request_key)
                     .await
                 {
-                    Ok(started) => Ok(started.into_dispatch(tier_name, phi, None, fallbacks)),
+                    Ok(started) => Ok(started.into_dispatch(
+                        tier_name,
+                        phi,
+                        None,
+                        fallbacks,
+                        upstream_started,
+                    )),
                     Err(error) => {
                         fallbacks.push(self.policy.backends[backend].backend_id().to_owned());
                         Err(fail(error, Some(tier_name.to_owned()), fallbacks))
@@ -157,6 +167,7 @@ impl Router {
         complexity: Option<Assessment>,
         request_key: u64,
     ) -> Result<Dispatch, (WardError, String, Vec<String>)> {
+        let upstream_started = std::time::Instant::now();
         let mut fallbacks = Vec::new();
         let mut promotions = 0;
         loop {
@@ -213,7 +224,13 @@ impl Router {
                 .promote_to
                 .filter(|_| promotions < self.policy.tiers.len())
             else {
-                return Ok(started.into_dispatch(&tier.name, phi, complexity, fallbacks));
+                return Ok(started.into_dispatch(
+                    &tier.name,
+                    phi,
+                    complexity,
+                    fallbacks,
+                    upstream_started,
+                ));
             };
             let buffered = started.buffer().await;
             let promote = match &buffered {
@@ -228,7 +245,13 @@ impl Router {
             };
             if !promote {
                 let started = buffered.expect("checked above").into_started();
-                return Ok(started.into_dispatch(&tier.name, phi, complexity, fallbacks));
+                return Ok(started.into_dispatch(
+                    &tier.name,
+                    phi,
+                    complexity,
+                    fallbacks,
+                    upstream_started,
+                ));
             }
             tracing::info!(from = %tier.name, to = %self.policy.tiers[next].name, "promoting the request");
             fallbacks.push(format!("tier:{}", tier.name));
@@ -359,6 +382,7 @@ impl Started {
         phi: PhiSummary,
         complexity: Option<Assessment>,
         fallbacks: Vec<String>,
+        upstream_started: std::time::Instant,
     ) -> Dispatch {
         Dispatch {
             tier: tier.to_owned(),
@@ -368,6 +392,7 @@ impl Started {
             complexity,
             fallbacks,
             stream: self.stream,
+            upstream_started,
         }
     }
 

@@ -1,15 +1,23 @@
 //! One model call, whichever API it came through: give it a request id, hand it to the router
-//! (PHI gate, tier, fallback chain), and say in response headers where it went and what PHI
-//! categories were found, on answers and refusals alike.
+//! (PHI gate, tier, fallback chain), say in response headers where it went and what PHI
+//! categories were found, and put it on record: a refusal is recorded before its error goes out,
+//! an answer before its last event does (the generation stream is wrapped so that its `Done`
+//! waits for the commit), and a client that goes away leaves a `client_closed` record.
+
+use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use futures::StreamExt;
+use serde_json::json;
+use ward_audit::{AuditContent, AuditEvent, AuditLog, Latency, Outcome};
 use ward_core::{
-    ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, WardError,
+    ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, Prompt,
+    WardError,
 };
 use ward_router::{DispatchError, PhiSummary};
 
-use crate::error::{ApiError, ApiFlavor};
+use crate::auth::{Auth, Caller};
+use crate::error::{status_of, ApiError, ApiFlavor};
 use crate::routes::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-ward-request-id";
@@ -75,11 +83,23 @@ impl StartedCall {
 
 /// Routes the request and starts generating; a refusal comes back as an error response that
 /// still carries the request id and the PHI verdict.
+/// Where a call came from, for its record.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext<'a> {
+    pub caller: &'a Caller,
+    /// The route, e.g. `/v1/chat/completions`.
+    pub endpoint: &'static str,
+    pub streaming: bool,
+    pub flavor: ApiFlavor,
+}
+
 pub async fn start(
     state: &AppState,
+    context: CallContext<'_>,
     request: GenerationRequest,
-    flavor: ApiFlavor,
 ) -> Result<StartedCall, ApiError> {
+    let started = Instant::now();
+    let flavor = context.flavor;
     let request_uuid = uuid::Uuid::now_v7();
     let request_id = request_uuid.to_string();
     if request.model.trim().is_empty() {
@@ -89,6 +109,29 @@ pub async fn start(
         ));
     }
     let requested = request.model.clone();
+    let mut recorder = state.audit.as_ref().map(|audit| Recorder {
+        audit: audit.clone(),
+        auth: state.auth.clone(),
+        content: audit.keeps_content().then(|| AuditContent {
+            request: request_content(&request),
+            response: String::new(),
+        }),
+        event: AuditEvent {
+            id: request_id.clone(),
+            key_id: context.caller.key_id(),
+            role: context.caller.role().map(|role| role.as_str().to_owned()),
+            client_ip: context.caller.client_ip.map(|ip| ip.to_string()),
+            endpoint: context.endpoint.to_owned(),
+            requested_model: Some(requested.clone()),
+            status: 200,
+            ..AuditEvent::default()
+        },
+        streaming: context.streaming,
+        started,
+        upstream_started: None,
+        first_token: None,
+        finished: false,
+    });
     match state
         .router
         .dispatch(request, request_uuid.as_u128() as u64)
@@ -118,10 +161,27 @@ pub async fn start(
                     assessment.complexity.as_str(),
                 );
             }
+            let stream = match recorder.take() {
+                Some(mut recorder) => {
+                    let event = &mut recorder.event;
+                    event.served_model = Some(dispatch.model.clone());
+                    event.tier = Some(dispatch.tier.clone());
+                    event.backend = Some(dispatch.backend_id.clone());
+                    event.fallbacks = dispatch.fallbacks.clone();
+                    event.phi = phi_counts(&dispatch.phi);
+                    event.complexity = dispatch
+                        .complexity
+                        .map(|assessment| assessment.complexity.as_str().to_owned());
+                    recorder.upstream_started = Some(dispatch.upstream_started);
+                    recorder.first_token = Some(Instant::now());
+                    audited(dispatch.stream, recorder)
+                }
+                None => dispatch.stream,
+            };
             Ok(StartedCall {
                 request_id,
                 model: dispatch.model,
-                stream: dispatch.stream,
+                stream,
                 headers,
             })
         }
@@ -144,6 +204,15 @@ pub async fn start(
                 error
             };
             let headers = decision_headers(&request_id, &phi, tier.as_deref(), &fallbacks);
+            if let Some(mut recorder) = recorder {
+                let event = &mut recorder.event;
+                event.tier = tier;
+                event.fallbacks = fallbacks;
+                event.phi = phi_counts(&phi);
+                if let Err(failure) = recorder.commit(Err(&error)).await {
+                    return Err(ApiError::new(flavor, failure).with_headers(headers));
+                }
+            }
             Err(ApiError::new(flavor, error).with_headers(headers))
         }
     }
@@ -161,4 +230,141 @@ fn not_found(state: &AppState, model: &str) -> WardError {
         format!("model '{model}' not found; `ward models` lists the models this server knows, `ward pull {model}` fetches one, and 'auto' lets Ward choose")
     };
     WardError::not_found(message).with_param("model")
+}
+
+fn phi_counts(phi: &PhiSummary) -> std::collections::BTreeMap<String, u32> {
+    let mut counts: std::collections::BTreeMap<String, u32> = phi
+        .categories
+        .iter()
+        .map(|(label, count)| (label.as_str().to_owned(), *count))
+        .collect();
+    if phi.unscreened.is_some() {
+        counts.insert("UNSCREENED".to_owned(), 1);
+    }
+    counts
+}
+
+/// The request as the audit content keeps it.
+fn request_content(request: &GenerationRequest) -> serde_json::Value {
+    match &request.prompt {
+        Prompt::Chat(messages) => json!({"model": request.model, "messages": messages}),
+        Prompt::Text { text, system, .. } => {
+            json!({"model": request.model, "prompt": text, "system": system})
+        }
+    }
+}
+
+fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// The record of one call in progress. Dropped unfinished (the client went away), it still
+/// writes its record, without waiting.
+struct Recorder {
+    audit: AuditLog,
+    auth: Option<std::sync::Arc<Auth>>,
+    event: AuditEvent,
+    content: Option<AuditContent>,
+    streaming: bool,
+    started: Instant,
+    upstream_started: Option<Instant>,
+    first_token: Option<Instant>,
+    finished: bool,
+}
+
+impl Recorder {
+    fn stamp_latency(&mut self) {
+        let now = Instant::now();
+        let total = millis(now - self.started);
+        let upstream = self.upstream_started.map(|at| millis(now - at));
+        self.event.latency = Latency {
+            total_ms: total,
+            first_token_ms: self.first_token.map(|at| millis(at - self.started)),
+            upstream_ms: upstream,
+            overhead_ms: upstream.map(|upstream| (total - upstream).max(0.0)),
+        };
+    }
+
+    /// Writes the record and waits for the commit; an answer is only completed after this.
+    async fn commit(
+        &mut self,
+        result: Result<&GenerationSummary, &WardError>,
+    ) -> Result<(), WardError> {
+        self.finished = true;
+        self.stamp_latency();
+        match result {
+            Ok(summary) => {
+                self.event.prompt_tokens = Some(summary.usage.prompt_tokens);
+                self.event.completion_tokens = Some(summary.usage.completion_tokens);
+                if let (Some(auth), Some(key)) = (&self.auth, &self.event.key_id) {
+                    auth.spend(key, u64::from(summary.usage.total_tokens()));
+                }
+            }
+            Err(error) => {
+                self.event.error = Some(error.kind.code().to_owned());
+                self.event.outcome = match error.kind {
+                    ErrorKind::BackendUnavailable
+                    | ErrorKind::BackendTimeout
+                    | ErrorKind::Internal => Outcome::Failed,
+                    _ => Outcome::Refused,
+                };
+                if !(self.streaming && self.upstream_started.is_some()) {
+                    self.event.status = status_of(error.kind).0.as_u16();
+                }
+            }
+        }
+        let event = std::mem::take(&mut self.event);
+        self.audit.append(event, self.content.as_ref()).await.map(|_| ()).map_err(|error| {
+            tracing::error!(error = %error.message, "audit record not written; failing the call");
+            WardError::internal("the audit record of this call could not be written")
+        })
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.stamp_latency();
+        self.event.outcome = Outcome::ClientClosed;
+        self.event.status = 499;
+        let event = std::mem::take(&mut self.event);
+        self.audit.append_detached(event, self.content.as_ref());
+    }
+}
+
+/// The backend's stream with its record: text is kept for the content, and `Done` (or an error)
+/// is passed on only once the record is committed.
+fn audited(mut stream: GenerationStream, mut recorder: Recorder) -> GenerationStream {
+    Box::pin(async_stream::stream! {
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(GenerationEvent::Delta(text)) => {
+                    if let Some(content) = &mut recorder.content {
+                        content.response.push_str(&text);
+                    }
+                    yield Ok(GenerationEvent::Delta(text));
+                }
+                Ok(GenerationEvent::Done(summary)) => {
+                    match recorder.commit(Ok(&summary)).await {
+                        Ok(()) => yield Ok(GenerationEvent::Done(summary)),
+                        Err(error) => yield Err(error),
+                    }
+                    return;
+                }
+                Err(error) => {
+                    let failure = recorder.commit(Err(&error)).await.err();
+                    yield Err(failure.unwrap_or(error));
+                    return;
+                }
+            }
+        }
+        let error = WardError::new(
+            ErrorKind::BackendUnavailable,
+            "the backend ended the generation without finishing it",
+        );
+        let failure = recorder.commit(Err(&error)).await.err();
+        yield Err(failure.unwrap_or(error));
+    })
 }

@@ -3,8 +3,12 @@
 //!
 //! This is the only crate that knows HTTP. `error` holds the one table from `ErrorKind` to HTTP
 //! status and body; `body` parses JSON without ever echoing request text; `openai` and `ollama`
-//! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown.
+//! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown;
+//! `auth` turns API keys into roles and limits; `call` puts every model call on record;
+//! `audit` serves the records.
 
+mod audit;
+pub mod auth;
 mod body;
 mod call;
 pub mod error;
@@ -13,4 +17,6 @@ mod openai;
 mod phi;
 mod routes;
 
+pub use audit::AuditAccess;
+pub use auth::{Auth, AuthSettings};
 pub use routes::{router, serve, AppState, ServerSettings};

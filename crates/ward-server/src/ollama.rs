@@ -9,6 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -19,8 +20,9 @@ use ward_core::{
     Prompt, SamplingParams, WardError,
 };
 
+use crate::auth::Caller;
 use crate::body::parse_request;
-use crate::call::{self, StartedCall};
+use crate::call::{self, CallContext, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{rfc3339, rfc3339_unix, AppState};
 
@@ -131,6 +133,13 @@ enum Endpoint {
 }
 
 impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Chat => "/api/chat",
+            Endpoint::Generate => "/api/generate",
+        }
+    }
+
     fn body(self, model: &str, text: &str, done: bool) -> Value {
         let mut body = json!({"model": model, "created_at": rfc3339(std::time::SystemTime::now()), "done": done});
         match self {
@@ -162,6 +171,7 @@ impl Endpoint {
 
 pub async fn chat(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
@@ -193,6 +203,7 @@ pub async fn chat(
         .into_request(request.model, Prompt::Chat(messages));
     respond(
         &state,
+        &caller,
         generation,
         Endpoint::Chat,
         request.stream.unwrap_or(true),
@@ -203,6 +214,7 @@ pub async fn chat(
 
 pub async fn generate(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
@@ -221,6 +233,7 @@ pub async fn generate(
     let generation = request.options.into_request(request.model, prompt);
     respond(
         &state,
+        &caller,
         generation,
         Endpoint::Generate,
         request.stream.unwrap_or(true),
@@ -231,12 +244,19 @@ pub async fn generate(
 
 async fn respond(
     state: &AppState,
+    caller: &Caller,
     generation: GenerationRequest,
     endpoint: Endpoint,
     streaming: bool,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let call = call::start(state, generation, ApiFlavor::Ollama).await?;
+    let context = CallContext {
+        caller,
+        endpoint: endpoint.path(),
+        streaming,
+        flavor: ApiFlavor::Ollama,
+    };
+    let call = call::start(state, context, generation).await?;
     let headers = call.headers();
     if streaming {
         let body = Body::from_stream(ndjson_lines(call, endpoint, started));

@@ -7,6 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -17,8 +18,9 @@ use ward_core::{
     WardError,
 };
 
+use crate::auth::Caller;
 use crate::body::parse_request;
-use crate::call::{self, StartedCall};
+use crate::call::{self, CallContext, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{unix_now, AppState};
 
@@ -258,6 +260,13 @@ impl Endpoint {
         }
     }
 
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Chat => "/v1/chat/completions",
+            Endpoint::Completion => "/v1/completions",
+        }
+    }
+
     fn object(self, streaming: bool) -> &'static str {
         match (self, streaming) {
             (Endpoint::Chat, false) => "chat.completion",
@@ -288,6 +297,7 @@ impl Endpoint {
 
 pub async fn chat_completions(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: ChatCompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
@@ -296,11 +306,19 @@ pub async fn chat_completions(
         .sampling
         .into_request(request.model, Prompt::Chat(messages), None)
         .map_err(openai_error)?;
-    respond(&state, generation, Endpoint::Chat, &request.streaming).await
+    respond(
+        &state,
+        &caller,
+        generation,
+        Endpoint::Chat,
+        &request.streaming,
+    )
+    .await
 }
 
 pub async fn completions(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: CompletionRequest = parse_request(body, ApiFlavor::OpenAi)?;
@@ -322,16 +340,30 @@ pub async fn completions(
         .sampling
         .into_request(request.model, prompt, Some(LEGACY_COMPLETION_MAX_TOKENS))
         .map_err(openai_error)?;
-    respond(&state, generation, Endpoint::Completion, &request.streaming).await
+    respond(
+        &state,
+        &caller,
+        generation,
+        Endpoint::Completion,
+        &request.streaming,
+    )
+    .await
 }
 
 async fn respond(
     state: &AppState,
+    caller: &Caller,
     generation: GenerationRequest,
     endpoint: Endpoint,
     streaming: &WireStreaming,
 ) -> Result<Response, ApiError> {
-    let call = call::start(state, generation, ApiFlavor::OpenAi).await?;
+    let context = CallContext {
+        caller,
+        endpoint: endpoint.path(),
+        streaming: streaming.stream,
+        flavor: ApiFlavor::OpenAi,
+    };
+    let call = call::start(state, context, generation).await?;
     let headers = call.headers();
     if streaming.stream {
         let events = sse_events(call, endpoint, streaming.include_usage());

@@ -15,8 +15,10 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use ward_core::{ErrorKind, ModelCatalog, WardError};
 
+use crate::audit::AuditAccess;
+use crate::auth::Auth;
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
-use crate::{ollama, openai, phi};
+use crate::{audit, auth, ollama, openai, phi};
 
 /// Settings the server needs; the binary fills them from `ward.toml`.
 #[derive(Debug, Clone)]
@@ -40,6 +42,12 @@ pub struct AppState {
     pub router: Arc<ward_router::Router>,
     /// Every model the deployment knows (the model store), loaded or not.
     pub catalog: Arc<dyn ModelCatalog>,
+    /// API keys and limits; `None` serves without auth (loopback only, or explicitly insecure).
+    pub auth: Option<Arc<Auth>>,
+    /// Where model calls are recorded; `None` only in tests that do not look at records.
+    pub audit: Option<ward_audit::AuditLog>,
+    /// Read access to the audit store for `/v1/audit`.
+    pub records: Option<AuditAccess>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -50,6 +58,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/v1/completions", post(openai::completions))
         .route("/v1/models", get(openai::models))
         .route("/v1/phi/detect", post(phi::detect))
+        .route("/v1/audit", get(audit::list))
+        .route("/v1/audit/{id}", get(audit::show))
         .route("/api/chat", post(ollama::chat))
         .route("/api/generate", post(ollama::generate))
         .route("/api/tags", get(ollama::tags))
@@ -58,6 +68,10 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/api/version", get(ollama::version))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
@@ -72,6 +86,7 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stop_accepting, stopped) = tokio::sync::watch::channel(false);
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|stop| *stop).await;

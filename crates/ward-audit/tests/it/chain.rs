@@ -7,7 +7,13 @@ fn filled(db: &TestDb, keyring: &ward_audit::Keyring, count: usize) -> Store {
     let records: Vec<SealedRecord> = (0..count)
         .map(|number| {
             let (event, content) = phi_call(number);
-            SealedRecord::seal(event, Some(&content), ContentMode::Encrypted, keyring, 1_000 + number as i64)
+            SealedRecord::seal(
+                event,
+                Some(&content),
+                ContentMode::Encrypted,
+                keyring,
+                1_000 + number as i64,
+            )
         })
         .collect();
     // Several commits, as a server makes them.
@@ -27,7 +33,10 @@ fn an_untouched_chain_verifies_and_content_decrypts() {
         let keyring = keyring();
         let mut store = filled(&db, &keyring, 30);
         let verified = store.verify(&keyring).unwrap().unwrap();
-        assert_eq!((verified.records, verified.first_seq, verified.last_seq), (30, Some(1), Some(30)));
+        assert_eq!(
+            (verified.records, verified.first_seq, verified.last_seq),
+            (30, Some(1), Some(30))
+        );
         let records = store.records(&Filter::default()).unwrap();
         let content = records[4].decrypt(&keyring).unwrap().unwrap();
         assert!(content.response.starts_with("Marguerite Oyelaran-4 "));
@@ -46,7 +55,10 @@ fn one_changed_byte_is_found_and_named() {
         let id = store.records(&Filter::default()).unwrap()[11].id.clone();
         db.tamper("UPDATE audit_records SET meta = replace(meta, '\"status\":200', '\"status\":201') WHERE seq = 12");
         let message = broken_at(&mut store, &keyring);
-        assert!(message.starts_with(&format!("record 12 ({id}): was altered")), "{message}");
+        assert!(
+            message.starts_with(&format!("record 12 ({id}): was altered")),
+            "{message}"
+        );
     }
 }
 
@@ -59,15 +71,25 @@ fn changed_content_and_changed_key_columns_are_found() {
         assert!(broken_at(&mut store, &keyring).starts_with("record 3 "));
         db.tamper("UPDATE audit_records SET key_id = 'k2' WHERE seq = 3");
         store.verify(&keyring).unwrap().unwrap();
-        let blob = store.records(&Filter::default()).unwrap()[5].content.clone().unwrap();
+        let blob = store.records(&Filter::default()).unwrap()[5]
+            .content
+            .clone()
+            .unwrap();
         let mut flipped = blob.clone();
         flipped[15] ^= 0x01;
-        let hex_of = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
+        let hex_of = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        };
         let literal = match db.location {
             ward_audit::Location::Sqlite(_) => format!("X'{}'", hex_of(&flipped)),
             ward_audit::Location::Postgres(_) => format!("'\\x{}'::bytea", hex_of(&flipped)),
         };
-        db.tamper(&format!("UPDATE audit_records SET content = {literal} WHERE seq = 6"));
+        db.tamper(&format!(
+            "UPDATE audit_records SET content = {literal} WHERE seq = 6"
+        ));
         assert!(broken_at(&mut store, &keyring).starts_with("record 6 "));
     }
 }
@@ -79,7 +101,10 @@ fn deleting_inserting_or_reordering_records_is_found() {
         let mut store = filled(&db, &keyring, 12);
         db.tamper("DELETE FROM audit_records WHERE seq = 5");
         let message = broken_at(&mut store, &keyring);
-        assert!(message.starts_with("record 6 ") && message.contains("missing"), "{message}");
+        assert!(
+            message.starts_with("record 6 ") && message.contains("missing"),
+            "{message}"
+        );
     }
     for db in TestDb::all() {
         let keyring = keyring();
@@ -87,7 +112,10 @@ fn deleting_inserting_or_reordering_records_is_found() {
         // Swap two records' positions, keeping every stored hash.
         db.tamper("UPDATE audit_records SET seq = -1 WHERE seq = 8; UPDATE audit_records SET seq = 8 WHERE seq = 9; UPDATE audit_records SET seq = 9 WHERE seq = -1;");
         let message = broken_at(&mut store, &keyring);
-        assert!(message.starts_with("record 8 ") && message.contains("does not link"), "{message}");
+        assert!(
+            message.starts_with("record 8 ") && message.contains("does not link"),
+            "{message}"
+        );
     }
     for db in TestDb::all() {
         let keyring = keyring();
@@ -106,7 +134,10 @@ fn records_cut_off_the_end_are_found_through_the_signed_head() {
         let mut store = filled(&db, &keyring, 9);
         db.tamper("DELETE FROM audit_records WHERE seq >= 8");
         let message = broken_at(&mut store, &keyring);
-        assert!(message.contains("records 8 to 9 were removed from the end"), "{message}");
+        assert!(
+            message.contains("records 8 to 9 were removed from the end"),
+            "{message}"
+        );
         // Moving the head back needs the key: a copied signature does not fit.
         db.tamper("UPDATE audit_anchors SET seq = 7 WHERE kind = 'head'");
         assert!(broken_at(&mut store, &keyring).contains("bad signature"));
@@ -121,7 +152,14 @@ fn purge_keeps_the_rest_verifiable_and_appends_continue() {
         let purged = store.purge(1_010, &keyring).unwrap();
         assert_eq!((purged.records, purged.through_seq), (10, Some(10)));
         let verified = store.verify(&keyring).unwrap().unwrap();
-        assert_eq!((verified.records, verified.first_seq, verified.purged_through), (15, Some(11), Some(10)));
+        assert_eq!(
+            (
+                verified.records,
+                verified.first_seq,
+                verified.purged_through
+            ),
+            (15, Some(11), Some(10))
+        );
         let (event, content) = phi_call(99);
         let sealed = SealedRecord::seal(event, Some(&content), ContentMode::Hash, &keyring, 5_000);
         assert_eq!(store.append(&[sealed], &keyring).unwrap(), vec![26]);
@@ -146,13 +184,32 @@ fn content_modes_keep_what_they_say() {
     let keyring = keyring();
     let mut store = Store::open(&db.location).unwrap();
     let (event, content) = phi_call(1);
-    let hashed = SealedRecord::seal(event.clone(), Some(&content), ContentMode::Hash, &keyring, 1);
+    let hashed = SealedRecord::seal(
+        event.clone(),
+        Some(&content),
+        ContentMode::Hash,
+        &keyring,
+        1,
+    );
     assert_eq!(hashed.content.as_ref().map(Vec::len), Some(32));
     let off = SealedRecord::seal(event, Some(&content), ContentMode::Off, &keyring, 2);
     assert_eq!(off.content, None);
     store.append(&[hashed, off], &keyring).unwrap();
-    let records = store.records(&Filter { newest_first: true, limit: Some(1), ..Filter::default() }).unwrap();
-    assert_eq!((records.len(), records[0].seq, records[0].content_mode.as_str()), (1, 2, "off"));
+    let records = store
+        .records(&Filter {
+            newest_first: true,
+            limit: Some(1),
+            ..Filter::default()
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            records.len(),
+            records[0].seq,
+            records[0].content_mode.as_str()
+        ),
+        (1, 2, "off")
+    );
     assert_eq!(records[0].decrypt(&keyring).unwrap(), None);
 }
 
@@ -161,7 +218,9 @@ fn the_database_file_holds_no_request_text_when_content_is_encrypted() {
     let db = TestDb::sqlite();
     let keyring = keyring();
     drop(filled(&db, &keyring, 40));
-    let ward_audit::Location::Sqlite(path) = &db.location else { unreachable!() };
+    let ward_audit::Location::Sqlite(path) = &db.location else {
+        unreachable!()
+    };
     let mut raw = std::fs::read(path).unwrap();
     for suffix in ["-wal", "-shm"] {
         raw.extend(std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default());
@@ -169,6 +228,9 @@ fn the_database_file_holds_no_request_text_when_content_is_encrypted() {
     let raw = String::from_utf8_lossy(&raw);
     assert!(raw.contains("/v1/chat/completions"), "metadata is in clear");
     for value in ["Marguerite", "Oyelaran", "8800007", "follow-up"] {
-        assert!(!raw.contains(value), "{value} is readable in the database file");
+        assert!(
+            !raw.contains(value),
+            "{value} is readable in the database file"
+        );
     }
 }

@@ -27,7 +27,9 @@ impl TestDb {
         let name = format!("ward_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = postgres::Client::connect(&url, postgres::NoTls)
             .expect("WARD_TEST_POSTGRES_URL is set but the server does not answer");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
         let (base, _) = url.rsplit_once('/').expect("a URL ending in /database");
         Some(TestDb {
             location: Location::Postgres(format!("{base}/{name}")),

@@ -8,7 +8,10 @@ use crate::{keyring, phi_call, TestDb};
 fn concurrent_appends_each_get_one_record_and_the_chain_holds() {
     for db in TestDb::all() {
         let keyring = Arc::new(keyring());
-        let settings = AuditSettings { location: db.location.clone(), content: ContentMode::Encrypted };
+        let settings = AuditSettings {
+            location: db.location.clone(),
+            content: ContentMode::Encrypted,
+        };
         let log = AuditLog::open(&settings, keyring.clone()).unwrap();
         let threads: Vec<_> = (0..8)
             .map(|thread| {
@@ -21,14 +24,20 @@ fn concurrent_appends_each_get_one_record_and_the_chain_holds() {
                             // A client that went away: nobody waits for this one.
                             log.append_detached(event, Some(&content));
                         } else {
-                            positions.push(futures::executor::block_on(log.append(event, Some(&content))).unwrap());
+                            positions.push(
+                                futures::executor::block_on(log.append(event, Some(&content)))
+                                    .unwrap(),
+                            );
                         }
                     }
                     positions
                 })
             })
             .collect();
-        let mut positions: Vec<i64> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+        let mut positions: Vec<i64> = threads
+            .into_iter()
+            .flat_map(|thread| thread.join().unwrap())
+            .collect();
         drop(log); // commits what is queued and stops the writer
         positions.sort_unstable();
         positions.dedup();
@@ -44,12 +53,19 @@ fn two_writers_on_one_store_share_one_chain() {
     // Two replicas (or a server and a CLI) appending to the same database.
     for db in TestDb::all() {
         let keyring = Arc::new(keyring());
-        let settings = AuditSettings { location: db.location.clone(), content: ContentMode::Hash };
+        let settings = AuditSettings {
+            location: db.location.clone(),
+            content: ContentMode::Hash,
+        };
         let first = AuditLog::open(&settings, keyring.clone()).unwrap();
         let second = AuditLog::open(&settings, keyring.clone()).unwrap();
         let writes: Vec<_> = (0..60)
             .map(|number| {
-                let log = if number % 2 == 0 { first.clone() } else { second.clone() };
+                let log = if number % 2 == 0 {
+                    first.clone()
+                } else {
+                    second.clone()
+                };
                 std::thread::spawn(move || {
                     let (event, content) = phi_call(number);
                     futures::executor::block_on(log.append(event, Some(&content))).unwrap()

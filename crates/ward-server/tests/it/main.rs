@@ -20,6 +20,7 @@ use ward_core::{
 };
 use ward_server::{router, AppState, ServerSettings};
 
+mod access;
 mod upstreams;
 
 /// Answers every request with the same pieces, one every `delay`.
@@ -137,6 +138,9 @@ fn app_with(backend: Arc<ScriptedBackend>, settings: ServerSettings) -> Router {
                 .unwrap(),
             ),
             catalog: Arc::new(StoreCatalog),
+            auth: None,
+            audit: None,
+            records: None,
         },
         &settings,
     )

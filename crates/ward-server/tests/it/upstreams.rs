@@ -221,6 +221,9 @@ fn app_with(
         AppState {
             router: Arc::new(router_state),
             catalog: Arc::new(StoreCatalog),
+            auth: None,
+            audit: None,
+            records: None,
         },
         &ServerSettings::default(),
     )
