@@ -32,9 +32,11 @@ def free_port():
 
 class WardProcess:
     """A `ward serve` child process; stopped with SIGTERM, as an operator would. With `model`
-    None, the model (or the backends) come from the config named in `extra_args`."""
+    None, the model (or the backends) come from the config named in `extra_args`; `api_key` is
+    sent to /ready when auth is on."""
 
-    def __init__(self, model, extra_args=(), env=None):
+    def __init__(self, model, extra_args=(), env=None, api_key=None):
+        self.api_key = api_key
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = ROOT / "target" / f"e2e-ward-{self.port}.log"
@@ -56,7 +58,10 @@ class WardProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ward serve exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(self.base_url + "/ready", timeout=2) as response:
+                request = urllib.request.Request(self.base_url + "/ready")
+                if self.api_key:
+                    request.add_header("Authorization", f"Bearer {self.api_key}")
+                with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:

@@ -5,9 +5,11 @@
 //! - `crypto`: the keyring (AES-256-GCM content keys, HMAC-signed anchors) and secret files.
 //! - `store`: the hash chain over SQLite or PostgreSQL (`sql`): append, read, verify, purge.
 //! - `writer`: the one writer thread with group commit that a server appends through.
+//! - `handle`: a store on a thread of its own, for reads from async code.
 //! - `keys`: API keys, roles and limits, stored as HMAC-SHA256 under a server secret.
 
 pub mod crypto;
+pub mod handle;
 pub mod keys;
 pub mod record;
 pub mod sql;
@@ -15,6 +17,7 @@ pub mod store;
 pub mod writer;
 
 pub use crypto::Keyring;
+pub use handle::StoreHandle;
 pub use keys::{key_id_of, ApiKey, KeyHasher, KeyLimits, Role};
 pub use record::{AuditContent, AuditEvent, ContentMode, Latency, Outcome};
 pub use sql::Location;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Metadata of one request that reached routing. Never holds request or response text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
-    /// The request id (UUIDv7), as in `x-ward-request-id`.
+    /// The request id (UUIDv7), as in `x-ward-request-id`; a new UUIDv7 when left empty.
     pub id: String,
     /// RFC 3339, UTC, microseconds; set when the record is submitted if left empty.
     #[serde(default)]

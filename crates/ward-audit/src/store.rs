@@ -8,7 +8,7 @@
 //! retention purge cut the beginning, so the remaining chain still verifies.
 
 use sha2::{Digest, Sha256};
-use ward_core::{ErrorKind, WardError};
+use ward_core::WardError;
 
 use crate::crypto::Keyring;
 use crate::record::{rfc3339_micros, AuditContent, AuditEvent, ContentMode};
@@ -44,7 +44,8 @@ pub struct SealedRecord {
 }
 
 impl SealedRecord {
-    /// Serialises the event and protects the content as `mode` says.
+    /// Serialises the event (giving it an id and a time when it has none) and protects the
+    /// content as `mode` says.
     pub fn seal(
         mut event: AuditEvent,
         content: Option<&AuditContent>,
@@ -52,6 +53,9 @@ impl SealedRecord {
         keyring: &Keyring,
         time_us: i64,
     ) -> Self {
+        if event.id.is_empty() {
+            event.id = uuid::Uuid::now_v7().to_string();
+        }
         if event.time.is_empty() {
             event.time = rfc3339_micros(time_us);
         }
@@ -535,6 +539,25 @@ impl Store {
             .collect())
     }
 
+    /// Refuses a keyring that does not hold the key the chain's head was signed with: writing
+    /// with another key would leave a head that holders of the right key cannot verify.
+    pub fn check_keyring(&mut self, keyring: &Keyring) -> Result<(), WardError> {
+        let Some(head) = self.anchors("head")?.into_iter().next() else {
+            return Ok(());
+        };
+        if head.check(keyring)? {
+            Ok(())
+        } else {
+            Err(WardError::new(
+                ward_core::ErrorKind::Forbidden,
+                format!(
+                    "the audit store's head does not verify with audit key {}; is this the key file that wrote it?",
+                    head.signing_key
+                ),
+            ))
+        }
+    }
+
     /// Walks the whole chain. `Err(ChainBreak)` names the first record (or anchor) that fails.
     pub fn verify(&mut self, keyring: &Keyring) -> Result<Result<Verified, ChainBreak>, WardError> {
         let anchor_break = |anchor: &Anchor, reason: &str| ChainBreak {
@@ -708,9 +731,4 @@ fn insert_anchor(sql: &mut dyn Sql, anchor: &Anchor) -> Result<(), WardError> {
         ],
     )
     .map(|_| ())
-}
-
-/// An error for a store that is asked for something it cannot give.
-pub fn not_found(what: &str) -> WardError {
-    WardError::new(ErrorKind::NotFound, what.to_owned())
 }

@@ -68,9 +68,11 @@ impl std::fmt::Debug for AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the store (creating its tables) and starts the writer thread.
+    /// Opens the store (creating its tables), checks that `keyring` holds the key the chain was
+    /// signed with, and starts the writer thread.
     pub fn open(settings: &AuditSettings, keyring: Arc<Keyring>) -> Result<Self, WardError> {
-        let store = Store::open(&settings.location)?;
+        let mut store = Store::open(&settings.location)?;
+        store.check_keyring(&keyring)?;
         let (queue, jobs) = mpsc::channel::<Job>();
         let thread_keyring = keyring.clone();
         let thread = std::thread::Builder::new()

@@ -3,14 +3,12 @@
 //! record, and with `?content=true` its decrypted request and response, for keys with the decrypt
 //! right only. Reading content is itself recorded before the content is returned.
 
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use ward_audit::record::parse_time;
-use ward_audit::{AuditEvent, Filter, Outcome, Role, Store, StoredRecord};
+use ward_audit::{AuditEvent, Filter, Outcome, Role, Store, StoreHandle, StoredRecord};
 use ward_core::{ErrorKind, WardError};
 
 use crate::auth::Caller;
@@ -21,7 +19,7 @@ use crate::routes::AppState;
 #[derive(Clone, Debug)]
 pub struct AuditAccess {
     pub log: ward_audit::AuditLog,
-    pub store: Arc<Mutex<Store>>,
+    pub store: StoreHandle,
 }
 
 fn error(error: WardError) -> ApiError {
@@ -36,19 +34,10 @@ fn access(state: &AppState) -> Result<&AuditAccess, ApiError> {
 }
 
 async fn read<T: Send + 'static>(
-    store: &Arc<Mutex<Store>>,
+    store: &StoreHandle,
     work: impl FnOnce(&mut Store) -> Result<T, WardError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&mut store)
-    })
-    .await
-    .map_err(|_| error(WardError::internal("an audit read failed")))?
-    .map_err(error)
+    store.run(work).await.map_err(error)
 }
 
 fn listing(record: &StoredRecord) -> Result<Value, WardError> {

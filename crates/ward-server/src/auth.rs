@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ward_audit::record::now_micros;
-use ward_audit::{key_id_of, ApiKey, KeyHasher, Role, Store};
+use ward_audit::{key_id_of, ApiKey, KeyHasher, Role, StoreHandle};
 use ward_core::{ErrorKind, WardError};
 
 use crate::error::{ApiError, ApiFlavor};
@@ -115,7 +115,7 @@ const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Keys, limits and the store they come from.
 pub struct Auth {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     hasher: KeyHasher,
     settings: AuthSettings,
     keys: RwLock<HashMap<String, ApiKey>>,
@@ -142,23 +142,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, WardError> + Send + 'static,
-) -> Result<T, WardError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| WardError::internal("a store task failed"))?
-}
-
 impl Auth {
     /// Loads every key once; later loads happen in the background.
     pub fn new(
-        store: Arc<Mutex<Store>>,
+        store: StoreHandle,
         hasher: KeyHasher,
         settings: AuthSettings,
     ) -> Result<Self, WardError> {
-        let keys = lock(&store).keys()?;
+        let keys = store.run_blocking(|store| store.keys())?;
         Ok(Auth {
             store,
             hasher,
@@ -169,10 +160,6 @@ impl Auth {
             buckets: Mutex::new(HashMap::new()),
             usage: Mutex::new(HashMap::new()),
         })
-    }
-
-    pub fn store(&self) -> &Arc<Mutex<Store>> {
-        &self.store
     }
 
     fn cached(&self, id: &str) -> Option<ApiKey> {
@@ -198,8 +185,8 @@ impl Auth {
             return;
         }
         let auth = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let loaded = lock(&auth.store).keys();
+        tokio::spawn(async move {
+            let loaded = auth.store.run(|store| store.keys()).await;
             match loaded {
                 Ok(keys) => {
                     *auth
@@ -224,9 +211,8 @@ impl Auth {
             Some(key) => key,
             None => {
                 // Not seen yet (created a moment ago by `ward keys create`): one store lookup.
-                let store = self.store.clone();
                 let id = id.to_owned();
-                let found = blocking(move || lock(&store).key(&id)).await?;
+                let found = self.store.run(move |store| store.key(&id)).await?;
                 let key = found.ok_or_else(|| unauthorized("invalid API key"))?;
                 self.remember(key.clone());
                 key
@@ -280,9 +266,10 @@ impl Auth {
             Some(usage) if usage.day == today => usage.tokens,
             _ => {
                 // First request of the day here: count what the audit log already holds.
-                let store = self.store.clone();
                 let id = key.id.clone();
-                let counted = blocking(move || lock(&store).tokens_used(&id, today * DAY_MICROS))
+                let counted = self
+                    .store
+                    .run(move |store| store.tokens_used(&id, today * DAY_MICROS))
                     .await
                     .unwrap_or(0);
                 lock(&self.usage).insert(

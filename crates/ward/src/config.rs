@@ -30,6 +30,27 @@ struct RawConfig {
     #[serde(default)]
     tiers: Vec<RawTier>,
     routing: Option<RawRouting>,
+    #[serde(default)]
+    auth: RawAuth,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    required: Option<bool>,
+    secret_file: Option<PathBuf>,
+    refresh_seconds: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    path: Option<PathBuf>,
+    url: Option<String>,
+    content: Option<String>,
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +147,41 @@ pub struct Config {
     pub backends: Vec<BackendSettings>,
     /// `None`: the default tiers (`ward_router::default_tiers`).
     pub tiers: Option<(Vec<TierSettings>, RoutingSettings)>,
+    pub auth: AuthConfig,
+    pub audit: AuditConfig,
+}
+
+/// A secret given in the environment, or the file that holds it (created when missing).
+#[derive(Clone, PartialEq)]
+pub enum SecretSource {
+    Value(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Value(_) => f.write_str("Value(..)"),
+            SecretSource::File(path) => write!(f, "File({})", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthConfig {
+    /// `None`: required unless Ward listens on loopback and no key exists.
+    pub required: Option<bool>,
+    /// The server secret API keys are hashed with (`WARD_AUTH_SECRET`, or `auth.secret_file`).
+    pub secret: SecretSource,
+    pub refresh: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditConfig {
+    pub location: ward_audit::Location,
+    pub content: ward_audit::ContentMode,
+    /// The keyring (`WARD_AUDIT_KEY`, or `audit.key_file`).
+    pub keys: SecretSource,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,22 +246,20 @@ pub struct Overrides {
     pub model: Option<String>,
 }
 
-/// Where the model store lives when nothing says otherwise: `$WARD_HOME/models`, else
-/// `$XDG_DATA_HOME/ward/models`, else `~/.local/share/ward/models`.
-fn default_store_root(env: &HashMap<String, String>) -> PathBuf {
+/// Where Ward keeps its data when nothing says otherwise: `$WARD_HOME`, else
+/// `$XDG_DATA_HOME/ward`, else `~/.local/share/ward`. Models go in `models/`, the audit store,
+/// its key file and the auth secret beside it.
+fn default_data_root(env: &HashMap<String, String>) -> PathBuf {
     if let Some(home) = env.get("WARD_HOME") {
-        return PathBuf::from(home).join("models");
+        return PathBuf::from(home);
     }
     if let Some(data) = env.get("XDG_DATA_HOME") {
-        return PathBuf::from(data).join("ward").join("models");
+        return PathBuf::from(data).join("ward");
     }
     let home = env
         .get("HOME")
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".local")
-        .join("share")
-        .join("ward")
-        .join("models")
+    home.join(".local").join("share").join("ward")
 }
 
 impl Config {
@@ -262,7 +316,7 @@ impl Config {
         let store_root = env_value("WARD_MODEL_STORE")
             .map(PathBuf::from)
             .or(raw.models.store)
-            .unwrap_or_else(|| default_store_root(env));
+            .unwrap_or_else(|| default_data_root(env).join("models"));
         // `--model` / WARD_MODEL choose the model of a config without backends, and replace the
         // model of the first backend otherwise.
         let requested_model = overrides.model.clone().or_else(|| env_value("WARD_MODEL"));
@@ -351,6 +405,8 @@ impl Config {
             ward_router::check_policy(&described, tiers, routing)?;
         }
 
+        let auth = auth_config(raw.auth, env, &default_data_root(env))?;
+        let audit = audit_config(raw.audit, env, &default_data_root(env))?;
         Ok(Config {
             listen,
             body_limit_bytes,
@@ -362,8 +418,84 @@ impl Config {
             engine,
             backends,
             tiers,
+            auth,
+            audit,
         })
     }
+}
+
+fn auth_config(
+    raw: RawAuth,
+    env: &HashMap<String, String>,
+    data_root: &Path,
+) -> anyhow::Result<AuthConfig> {
+    let required = match env.get("WARD_AUTH_REQUIRED").map(String::as_str) {
+        None | Some("") => raw.required,
+        Some("1" | "true" | "on") => Some(true),
+        Some("0" | "false" | "off") => Some(false),
+        Some(_) => bail!("WARD_AUTH_REQUIRED must be true or false"),
+    };
+    let secret = match env
+        .get("WARD_AUTH_SECRET")
+        .filter(|value| !value.is_empty())
+    {
+        Some(value) => SecretSource::Value(value.clone()),
+        None => SecretSource::File(
+            raw.secret_file
+                .unwrap_or_else(|| data_root.join("ward-auth.secret")),
+        ),
+    };
+    Ok(AuthConfig {
+        required,
+        secret,
+        refresh: seconds(
+            "auth.refresh_seconds",
+            raw.refresh_seconds,
+            Duration::from_secs(1),
+        )?,
+    })
+}
+
+fn audit_config(
+    raw: RawAudit,
+    env: &HashMap<String, String>,
+    data_root: &Path,
+) -> anyhow::Result<AuditConfig> {
+    let env_value = |key: &str| env.get(key).filter(|value| !value.is_empty()).cloned();
+    let url = env_value("WARD_AUDIT_URL").or(raw.url);
+    let path = env_value("WARD_AUDIT_PATH").map(PathBuf::from).or(raw.path);
+    let location = match (url, path) {
+        (Some(_), Some(_)) => {
+            bail!("audit: give either path (SQLite) or url (PostgreSQL), not both")
+        }
+        (Some(url), None) => {
+            if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+                bail!("audit.url: must be a postgres:// URL (for SQLite use audit.path)");
+            }
+            ward_audit::Location::Postgres(url)
+        }
+        (None, path) => {
+            ward_audit::Location::Sqlite(path.unwrap_or_else(|| data_root.join("ward-audit.db")))
+        }
+    };
+    let content_text = env_value("WARD_AUDIT_CONTENT")
+        .or(raw.content)
+        .unwrap_or_else(|| "encrypted".to_owned());
+    let Some(content) = ward_audit::ContentMode::parse(&content_text) else {
+        bail!("audit.content: '{content_text}' must be encrypted, hash or off");
+    };
+    let keys = match env_value("WARD_AUDIT_KEY") {
+        Some(value) => SecretSource::Value(value),
+        None => SecretSource::File(
+            raw.key_file
+                .unwrap_or_else(|| data_root.join("ward-audit.key")),
+        ),
+    };
+    Ok(AuditConfig {
+        location,
+        content,
+        keys,
+    })
 }
 
 fn seconds(key: &str, value: Option<f64>, default: Duration) -> anyhow::Result<Duration> {

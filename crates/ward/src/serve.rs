@@ -1,6 +1,6 @@
-//! `ward serve`: make sure each embedded backend's model is in the store and load it, connect
-//! the remote backends, compile the routing policy, then serve HTTP until SIGTERM or SIGINT,
-//! letting in-flight streams finish.
+//! `ward serve`: open the audit store and decide on auth, make sure each embedded backend's model
+//! is in the store and load it, connect the remote backends, compile the routing policy, then
+//! serve HTTP until SIGTERM or SIGINT, letting in-flight streams finish.
 
 use std::sync::Arc;
 
@@ -8,11 +8,12 @@ use anyhow::Context;
 use ward_core::ModelCatalog;
 use ward_engine::{EmbeddedEngine, EngineConfig};
 use ward_router::RoutedBackend;
-use ward_server::{AppState, ServerSettings};
+use ward_server::{AppState, AuditAccess, Auth, ServerSettings};
 use ward_store::{Manifest, ModelStore};
 
 use crate::config::{BackendSettings, Config, EngineSettings};
 use crate::pull::{ensure_model, open_store};
+use crate::security;
 
 pub fn engine_config(
     store: &ModelStore,
@@ -35,7 +36,39 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub fn serve(config: Config) -> anyhow::Result<()> {
+pub fn serve(config: Config, insecure_no_auth: bool) -> anyhow::Result<()> {
+    // Open the audit store and decide on auth before anything slow: a refusal comes at once.
+    security::open_store(&config)?;
+    let records = ward_audit::StoreHandle::open(&config.audit.location)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let has_keys = !records
+        .run_blocking(|store| store.keys())
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .is_empty();
+    let auth_on = security::auth_required(
+        config.auth.required,
+        config.listen,
+        has_keys,
+        insecure_no_auth,
+    )?;
+    let log = security::open_log(&config, Arc::new(security::keyring(&config)?))?;
+    let auth = if auth_on {
+        if !has_keys {
+            eprintln!("auth is on but no API key exists yet: create one with `ward keys create --name admin --role admin`");
+        }
+        let settings = ward_server::AuthSettings {
+            refresh: config.auth.refresh,
+        };
+        Some(Arc::new(
+            Auth::new(records.clone(), security::key_hasher(&config)?, settings)
+                .map_err(|error| anyhow::anyhow!("{error}"))?,
+        ))
+    } else {
+        if insecure_no_auth || !config.listen.ip().is_loopback() {
+            eprintln!("WARNING: serving without API keys on {}", config.listen);
+        }
+        None
+    };
     // Pull before starting the runtime: pulling is blocking work with its own progress bar.
     let store = open_store(&config)?;
     let mut models = Vec::new();
@@ -82,10 +115,22 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             body_limit_bytes: config.body_limit_bytes,
         };
         let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
+        eprintln!(
+            "audit log: {} (content {}); auth {}",
+            config.audit.location.describe(),
+            config.audit.content.as_str(),
+            if auth.is_some() { "on" } else { "off" }
+        );
         let app = ward_server::router(
             AppState {
                 router: Arc::new(router),
                 catalog,
+                auth,
+                audit: Some(log.clone()),
+                records: Some(AuditAccess {
+                    log,
+                    store: records,
+                }),
             },
             &settings,
         );

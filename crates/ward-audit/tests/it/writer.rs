@@ -81,3 +81,41 @@ fn two_writers_on_one_store_share_one_chain() {
         assert_eq!(store.tokens_used("k1", 0).unwrap(), 20 * 27);
     }
 }
+
+#[test]
+fn a_writer_refuses_a_key_file_that_did_not_sign_the_store() {
+    let db = TestDb::sqlite();
+    let old = ward_audit::crypto::new_secret();
+    let settings = AuditSettings {
+        location: db.location.clone(),
+        content: ContentMode::Encrypted,
+    };
+    let append = |keyring: &str, number: usize| {
+        let log = AuditLog::open(
+            &settings,
+            Arc::new(ward_audit::Keyring::parse(keyring).unwrap()),
+        )?;
+        let (event, content) = phi_call(number);
+        futures::executor::block_on(log.append(event, Some(&content)))
+    };
+    append(&old, 1).unwrap();
+    let stranger = ward_audit::crypto::new_secret();
+    let error = append(&stranger, 2).unwrap_err();
+    assert!(error.message.contains("not in the key file"), "{error}");
+    // A rotated key file (new key first, old key kept) is accepted and signs from then on.
+    let rotated = format!("{}\n{old}\n", ward_audit::crypto::new_secret());
+    append(&rotated, 3).unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let keyring = ward_audit::Keyring::parse(&rotated).unwrap();
+    assert_eq!(store.verify(&keyring).unwrap().unwrap().records, 2);
+    let records = store.records(&Filter::default()).unwrap();
+    assert_eq!(
+        records[0].content_key.as_deref(),
+        Some(keyring.key_ids()[1])
+    );
+    assert_eq!(
+        records[1].content_key.as_deref(),
+        Some(keyring.current_id())
+    );
+    assert!(records[0].decrypt(&keyring).unwrap().is_some());
+}

@@ -4,7 +4,7 @@
 //! per routed request and the chain verifies.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -37,7 +37,7 @@ impl Secured {
         let location = Location::Sqlite(directory.path().join("audit.db"));
         let keyring = Arc::new(Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
         let hasher = KeyHasher::new([3; 32]);
-        let store = Arc::new(Mutex::new(Store::open(&location).unwrap()));
+        let store = ward_audit::StoreHandle::open(&location).unwrap();
         let auth = Auth::new(
             store.clone(),
             hasher.clone(),
