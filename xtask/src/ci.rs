@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian packages llama.cpp's build needs.
-const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev"];
+/// Debian packages llama.cpp's build needs, and the PostgreSQL server the audit tests run
+/// against.
+const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql"];
 /// Python packages of the end-to-end tests: the official clients and pytest.
 /// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py).
 const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest", "faker==40.54.0"];
@@ -20,7 +21,7 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-fn run(command: &mut Command) -> Result<(), String> {
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
     let status = command
@@ -159,12 +160,16 @@ pub fn ci() -> Result<(), String> {
     run(&mut ward_command(&["pull", "qwen2.5-coder:1.5b"]))?;
     let store = ward_home.join("models");
 
+    // The audit store's tests run against SQLite and this PostgreSQL, stopped when CI ends.
+    let postgres = crate::postgres::Postgres::start()?;
+
     // Rust tests, including the real-model engine and server tests (gated by WARD_TEST_MODEL_STORE).
     run(cargo()
         .current_dir(&root)
         .args(["test", "--workspace"])
         .env("WARD_TEST_MODEL_STORE", &store)
-        .env("WARD_TEST_MODEL", MECHANICS_MODEL))?;
+        .env("WARD_TEST_MODEL", MECHANICS_MODEL)
+        .env("WARD_TEST_POSTGRES_URL", &postgres.url))?;
     // Benches are tests too: each criterion bench runs once, in test mode.
     run(cargo().current_dir(&root).args([
         "test",
@@ -172,6 +177,8 @@ pub fn ci() -> Result<(), String> {
         "ward-phi",
         "-p",
         "ward-router",
+        "-p",
+        "ward-audit",
         "--benches",
     ]))?;
 
@@ -188,7 +195,8 @@ pub fn ci() -> Result<(), String> {
         .current_dir(&root)
         .args(["-m", "pytest", "-q", "tests/e2e"])
         .env("WARD_BIN", &ward)
-        .env("WARD_HOME", &ward_home))?;
+        .env("WARD_HOME", &ward_home)
+        .env("WARD_TEST_POSTGRES_URL", &postgres.url))?;
     eprintln!("xtask: ci passed");
     Ok(())
 }

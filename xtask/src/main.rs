@@ -3,6 +3,7 @@
 //! dependencies, so it builds before anything else.
 
 mod ci;
+mod postgres;
 mod tidy;
 
 use std::process::ExitCode;
