@@ -341,7 +341,10 @@ pub fn tail(config: &Config, count: usize, follow: bool) -> anyhow::Result<()> {
         Ok(records.last().map(|record| record.seq))
     };
     let mut last = print(&newest)?.unwrap_or(0);
-    while follow {
+    if !follow {
+        return Ok(());
+    }
+    loop {
         std::thread::sleep(std::time::Duration::from_millis(500));
         let fresh = store
             .records(&Filter {
@@ -351,7 +354,6 @@ pub fn tail(config: &Config, count: usize, follow: bool) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         last = print(&fresh)?.unwrap_or(last);
     }
-    Ok(())
 }
 
 pub fn purge(config: &Config, before: &str) -> anyhow::Result<()> {

@@ -1,3 +1,6 @@
+//! The hash chain: what verify finds after each kind of tampering, purge anchors, content modes,
+//! and no request text in the database file.
+
 use ward_audit::{ContentMode, Filter, SealedRecord, Store};
 
 use crate::{keyring, phi_call, TestDb};

@@ -1,3 +1,5 @@
+//! The writer thread: concurrent appenders, two writers on one store, key files it refuses.
+
 use std::sync::Arc;
 
 use ward_audit::{AuditLog, AuditSettings, ContentMode, Filter, Store};
