@@ -31,8 +31,9 @@ struct Secured {
 }
 
 impl Secured {
-    /// Ward with auth on and an audit store, over a quick model, a slow one and a broken one.
-    async fn start() -> Self {
+    /// Ward with an audit store (and auth when `with_auth`), over a quick model, a slow one and
+    /// a broken one.
+    async fn start(with_auth: bool) -> Self {
         let directory = tempfile::tempdir().unwrap();
         let location = Location::Sqlite(directory.path().join("audit.db"));
         let keyring = Arc::new(Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
@@ -78,7 +79,7 @@ impl Secured {
             AppState {
                 router: Arc::new(ward_router::Router::with_default_tiers(backends).unwrap()),
                 catalog: Arc::new(StoreCatalog),
-                auth: Some(Arc::new(auth)),
+                auth: with_auth.then(|| Arc::new(auth)),
                 audit: Some(log.clone()),
                 records: Some(AuditAccess { log, store }),
             },
@@ -164,7 +165,7 @@ fn assert_openai_error(body: &Value, code: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_roles_and_limits_answer_with_the_right_status() {
-    let ward = Secured::start().await;
+    let ward = Secured::start(true).await;
     let (status, _, body) = ward.call("/health", None, None).await;
     assert_eq!(
         (status, body["status"].as_str()),
@@ -340,7 +341,7 @@ async fn keys_roles_and_limits_answer_with_the_right_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_reads_follow_roles_and_reading_content_is_recorded() {
-    let ward = Secured::start().await;
+    let ward = Secured::start(true).await;
     let (mine, clinician) = ward.key(Role::Clinician, KeyLimits::default());
     let (_, other) = ward.key(Role::Clinician, KeyLimits::default());
     let (_, auditor) = ward.key(Role::Auditor, KeyLimits::default());
@@ -492,7 +493,7 @@ async fn one_request(ward: &Secured, key: &str, number: usize) -> Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mixed_load_leaves_exactly_one_record_per_routed_request() {
-    let ward = Arc::new(Secured::start().await);
+    let ward = Arc::new(Secured::start(true).await);
     let (_, key) = ward.key(Role::Service, KeyLimits::default());
     let total = 1500;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -572,4 +573,27 @@ async fn a_mixed_load_leaves_exactly_one_record_per_routed_request() {
     let verified = store.verify(&ward.keyring).unwrap().unwrap();
     assert_eq!(verified.records as usize, records.len());
     Arc::into_inner(ward).unwrap().stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_auth_calls_are_recorded_but_content_stays_closed() {
+    let ward = Secured::start(false).await;
+    let (status, headers, _) = ward
+        .call(
+            "/v1/chat/completions",
+            None,
+            Some(chat("test-model:1b", false)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = headers["x-ward-request-id"].to_str().unwrap().to_owned();
+    let (status, _, listing) = ward.call("/v1/audit", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listing["data"][0]["id"].as_str(), Some(id.as_str()));
+    assert!(listing["data"][0]["key_id"].is_null());
+    let (status, _, body) = ward
+        .call(&format!("/v1/audit/{id}?content=true"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    ward.stop().await;
 }
