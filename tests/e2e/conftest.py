@@ -33,12 +33,13 @@ def free_port():
 class WardProcess:
     """A `ward serve` child process; stopped with SIGTERM, as an operator would. With `model`
     None, the model (or the backends) come from the config named in `extra_args`; `api_key` is
-    sent to /ready when auth is on."""
+    sent to /ready when auth is on; `tls_context` (an `ssl.SSLContext`) when it serves HTTPS."""
 
-    def __init__(self, model, extra_args=(), env=None, api_key=None):
+    def __init__(self, model, extra_args=(), env=None, api_key=None, tls_context=None):
         self.api_key = api_key
+        self.tls_context = tls_context
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{'https' if tls_context else 'http'}://127.0.0.1:{self.port}"
         self.log_path = ROOT / "target" / f"e2e-ward-{self.port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "wb")
@@ -61,7 +62,7 @@ class WardProcess:
                 request = urllib.request.Request(self.base_url + "/ready")
                 if self.api_key:
                     request.add_header("Authorization", f"Bearer {self.api_key}")
-                with urllib.request.urlopen(request, timeout=2) as response:
+                with urllib.request.urlopen(request, timeout=2, context=self.tls_context) as response:
                     if response.status == 200:
                         return
             except OSError:

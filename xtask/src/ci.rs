@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// Debian packages llama.cpp's build needs, and the PostgreSQL server the audit tests run
 /// against.
-const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql"];
+const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql", "openssl"];
 /// Python packages of the end-to-end tests: the official clients and pytest.
 /// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py).
 const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest", "faker==40.54.0"];

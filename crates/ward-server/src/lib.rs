@@ -19,4 +19,4 @@ mod routes;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};
-pub use routes::{router, serve, AppState, ServerSettings};
+pub use routes::{router, serve, serve_tls, AppState, ServerSettings, TlsFiles};

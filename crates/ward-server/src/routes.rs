@@ -108,6 +108,70 @@ pub async fn serve(
     }
 }
 
+/// The certificate chain and private key (PEM files) `serve_tls` presents.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// Like `serve`, over TLS (rustls). On SIGHUP the certificate and key are read again, so a
+/// renewed certificate takes effect without a restart; a bad file keeps the old one in use.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+    files: TlsFiles,
+) -> std::io::Result<()> {
+    // Only the ring provider is compiled in; installing it makes the choice explicit.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot load TLS certificate {} and key {}: {error}",
+                    files.cert.display(),
+                    files.key.display()
+                ),
+            )
+        })?;
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(config.clone(), files));
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp_rustls(listener.into_std()?, config)?
+        .handle(handle.clone())
+        .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>());
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {
+            tracing::info!(grace_seconds = grace.as_secs_f64(), "shutting down; finishing in-flight requests");
+            handle.graceful_shutdown(Some(grace));
+        }
+    }
+    server.await
+}
+
+#[cfg(unix)]
+async fn reload_on_hangup(config: axum_server::tls_rustls::RustlsConfig, files: TlsFiles) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; TLS certificates will not be reloaded");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match config.reload_from_pem_file(&files.cert, &files.key).await {
+            Ok(()) => tracing::info!("TLS certificate and key reloaded"),
+            Err(error) => {
+                tracing::error!(error = %error, "TLS reload failed; still serving the previous certificate");
+            }
+        }
+    }
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }

@@ -57,6 +57,8 @@ struct RawAudit {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     body_limit_bytes: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
 }
@@ -137,6 +139,8 @@ struct RawRouting {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Certificate chain and key (PEM) to serve HTTPS with; `None` serves plain HTTP.
+    pub tls: Option<(PathBuf, PathBuf)>,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
     pub store_root: PathBuf,
@@ -307,6 +311,17 @@ impl Config {
         let listen: SocketAddr = listen_text.parse().with_context(|| {
             format!("server.listen: '{listen_text}' is not an address like 127.0.0.1:8080")
         })?;
+        let tls_cert = env_value("WARD_TLS_CERT")
+            .map(PathBuf::from)
+            .or(raw.server.tls_cert);
+        let tls_key = env_value("WARD_TLS_KEY")
+            .map(PathBuf::from)
+            .or(raw.server.tls_key);
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("server.tls_cert and server.tls_key: give both (PEM files) or neither"),
+        };
         let body_limit_bytes = raw.server.body_limit_bytes.unwrap_or(4 * 1024 * 1024);
         if body_limit_bytes < 1024 {
             bail!("server.body_limit_bytes: must be at least 1024");
@@ -409,6 +424,7 @@ impl Config {
         let audit = audit_config(raw.audit, env, &default_data_root(env))?;
         Ok(Config {
             listen,
+            tls,
             body_limit_bytes,
             shutdown_grace,
             store_root,
@@ -777,6 +793,11 @@ mod tests {
             ("[[tiers]]\nname = \"t\"\nbackends = [\"embedded\"]", "need a [routing] table"),
             ("[[backends]]\nname = \"a\"\nkind = \"embedded\"\nlocality = \"cloud\"\nmodel = \"m\"", "backends[0].locality"),
             ("[models]\nhf_endpoint = \"ftp://x\"", "models.hf_endpoint"),
+            ("[server]\ntls_cert = \"c.pem\"", "server.tls_key"),
+            ("[audit]\ncontent = \"plain\"", "audit.content"),
+            ("[audit]\nurl = \"mysql://db\"", "audit.url"),
+            ("[audit]\nurl = \"postgres://db/w\"\npath = \"a.db\"", "either path"),
+            ("[auth]\nrefresh_seconds = 0", "auth.refresh_seconds"),
         ];
         for (text, expected) in cases {
             let error = parse(text, &[], &Overrides::default())

@@ -143,10 +143,27 @@ pub fn serve(config: Config, insecure_no_auth: bool) -> anyhow::Result<()> {
                 )
             })?;
         let address = listener.local_addr()?;
-        eprintln!("Ward listening on http://{address}");
-        ward_server::serve(listener, app, shutdown_signal(), config.shutdown_grace)
-            .await
-            .context("the HTTP server stopped with an error")
+        match config.tls.clone() {
+            Some((cert, key)) => {
+                eprintln!("Ward listening on https://{address} (SIGHUP reloads the certificate)");
+                let files = ward_server::TlsFiles { cert, key };
+                ward_server::serve_tls(
+                    listener,
+                    app,
+                    shutdown_signal(),
+                    config.shutdown_grace,
+                    files,
+                )
+                .await
+                .context("the HTTPS server stopped with an error")
+            }
+            None => {
+                eprintln!("Ward listening on http://{address}");
+                ward_server::serve(listener, app, shutdown_signal(), config.shutdown_grace)
+                    .await
+                    .context("the HTTP server stopped with an error")
+            }
+        }
     })
 }
 
