@@ -101,12 +101,13 @@ impl Keyring {
             }
             let key = decode_secret(line, &format!("audit key on line {}", number + 1))?;
             let id = hex::encode(&Sha256::digest(key)[..6]);
-            let mut signing = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("any key length");
-            signing.update(b"ward-audit-anchor-key");
             keys.push(DataKey {
                 id,
                 cipher: Aes256Gcm::new(&key.into()),
-                signing: signing.finalize().into_bytes().into(),
+                signing: mac_of(&key, b"ward-audit-anchor-key")
+                    .finalize()
+                    .into_bytes()
+                    .into(),
             });
         }
         if keys.is_empty() {
@@ -196,18 +197,24 @@ impl Keyring {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, WardError> {
-        let key = self.key(key_id)?;
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.signing).expect("any key length");
-        mac.update(message);
-        Ok(mac.verify_slice(signature).is_ok())
+        Ok(tag_matches(&self.key(key_id)?.signing, message, signature))
     }
+}
+
+fn mac_of(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(message);
+    mac
 }
 
 /// HMAC-SHA256 of `message` under `key`.
 pub fn tag(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
+    mac_of(key, message).finalize().into_bytes().to_vec()
+}
+
+/// Whether `expected` is the HMAC-SHA256 of `message` under `key`, compared in constant time.
+pub fn tag_matches(key: &[u8], message: &[u8], expected: &[u8]) -> bool {
+    mac_of(key, message).verify_slice(expected).is_ok()
 }
 
 #[cfg(test)]

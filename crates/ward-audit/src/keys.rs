@@ -11,8 +11,6 @@ use std::fmt;
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use ward_core::{ErrorKind, WardError};
 
 use crate::record::now_micros;
@@ -129,9 +127,7 @@ impl KeyHasher {
 
     /// Constant-time comparison of a presented key with a stored hash.
     pub fn matches(&self, key: &str, stored: &[u8]) -> bool {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("any key length");
-        mac.update(key.as_bytes());
-        mac.verify_slice(stored).is_ok()
+        crate::crypto::tag_matches(&self.secret, key.as_bytes(), stored)
     }
 }
 

@@ -75,7 +75,16 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
+    /// Opens (or creates) the database file, and its directory when that is missing.
     pub fn open(path: &std::path::Path) -> Result<Self, WardError> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                WardError::internal(format!("cannot create {}: {error}", parent.display()))
+            })?;
+        }
         let connection = rusqlite::Connection::open(path).map_err(|error| {
             WardError::internal(format!(
                 "cannot open the audit database {}: {error}",

@@ -203,6 +203,19 @@ impl StoredRecord {
         })
     }
 
+    /// The record as one JSON object, as `ward audit export` and `/v1/audit` show it: the
+    /// metadata with `seq` and `content_mode`, and with a keyring the decrypted `content`.
+    pub fn to_json(&self, keyring: Option<&Keyring>) -> Result<serde_json::Value, WardError> {
+        let mut value = serde_json::to_value(self.event()?).expect("audit events serialise");
+        value["seq"] = self.seq.into();
+        value["content_mode"] = self.content_mode.clone().into();
+        if let Some(keyring) = keyring {
+            value["content"] =
+                serde_json::to_value(self.decrypt(keyring)?).expect("audit content serialises");
+        }
+        Ok(value)
+    }
+
     /// Decrypts the content; `None` when the record keeps none (hash or off).
     pub fn decrypt(&self, keyring: &Keyring) -> Result<Option<AuditContent>, WardError> {
         let (Some(key), Some(sealed)) = (&self.content_key, &self.content) else {

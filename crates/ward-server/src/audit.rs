@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use ward_audit::record::parse_time;
-use ward_audit::{AuditEvent, Filter, Outcome, Role, Store, StoreHandle, StoredRecord};
+use ward_audit::{AuditEvent, Filter, Outcome, Role, Store, StoreHandle};
 use ward_core::{ErrorKind, WardError};
 
 use crate::auth::Caller;
@@ -38,13 +38,6 @@ async fn read<T: Send + 'static>(
     work: impl FnOnce(&mut Store) -> Result<T, WardError> + Send + 'static,
 ) -> Result<T, ApiError> {
     store.run(work).await.map_err(error)
-}
-
-fn listing(record: &StoredRecord) -> Result<Value, WardError> {
-    let mut value = serde_json::to_value(record.event()?).unwrap_or(Value::Null);
-    value["seq"] = json!(record.seq);
-    value["content_mode"] = json!(record.content_mode);
-    Ok(value)
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,7 +88,7 @@ pub async fn list(
     let records = read(&access.store, move |store| store.records(&filter)).await?;
     let data = records
         .iter()
-        .map(listing)
+        .map(|record| record.to_json(None))
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
     Ok(Json(json!({"object": "list", "data": data})))
@@ -122,21 +115,20 @@ pub async fn show(
             scope.is_none() || record.key_id == scope
         })
         .ok_or_else(|| error(WardError::not_found(format!("no audit record {id}"))))?;
-    let mut value = listing(&record).map_err(error)?;
+    // Without auth there is no key to hold the right: content stays closed.
+    if query.content && !caller.key.as_ref().is_some_and(|key| key.can_decrypt) {
+        return Err(error(
+            WardError::new(
+                ErrorKind::Forbidden,
+                "reading audit content needs a key with the decrypt right (`ward keys create --role auditor --decrypt`)",
+            )
+            .with_param("content"),
+        ));
+    }
+    let keyring = query.content.then(|| access.log.keyring().as_ref());
+    let value = record.to_json(keyring).map_err(error)?;
     if query.content {
-        // Without auth there is no key to hold the right: content stays closed.
-        if !caller.key.as_ref().is_some_and(|key| key.can_decrypt) {
-            return Err(error(
-                WardError::new(
-                    ErrorKind::Forbidden,
-                    "reading audit content needs a key with the decrypt right (`ward keys create --role auditor --decrypt`)",
-                )
-                .with_param("content"),
-            ));
-        }
-        let content = record.decrypt(access.log.keyring()).map_err(error)?;
         let action = AuditEvent {
-            id: uuid::Uuid::now_v7().to_string(),
             key_id: caller.key_id(),
             role: caller.role().map(|role| role.as_str().to_owned()),
             client_ip: caller.client_ip.map(|ip| ip.to_string()),
@@ -150,7 +142,6 @@ pub async fn show(
                 "the access to this content could not be recorded",
             ))
         })?;
-        value["content"] = serde_json::to_value(content).unwrap_or(Value::Null);
     }
     Ok(Json(value))
 }

@@ -51,20 +51,10 @@ pub fn key_hasher(config: &Config) -> anyhow::Result<KeyHasher> {
 }
 
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
-    if let ward_audit::Location::Sqlite(path) = &config.audit.location {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-    }
     Store::open(&config.audit.location).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 pub fn open_log(config: &Config, keyring: Arc<Keyring>) -> anyhow::Result<AuditLog> {
-    open_store(config)?;
     AuditLog::open(
         &AuditSettings {
             location: config.audit.location.clone(),
@@ -260,17 +250,9 @@ fn record_line(
     record: &ward_audit::StoredRecord,
     keyring: Option<&Keyring>,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut value =
-        serde_json::to_value(record.event().map_err(|error| anyhow::anyhow!("{error}"))?)?;
-    value["seq"] = serde_json::json!(record.seq);
-    value["content_mode"] = serde_json::json!(record.content_mode);
-    if let Some(keyring) = keyring {
-        let content = record
-            .decrypt(keyring)
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        value["content"] = serde_json::to_value(content)?;
-    }
-    Ok(value)
+    record
+        .to_json(keyring)
+        .map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 pub fn export(

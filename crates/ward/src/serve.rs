@@ -38,7 +38,6 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn serve(config: Config, insecure_no_auth: bool) -> anyhow::Result<()> {
     // Open the audit store and decide on auth before anything slow: a refusal comes at once.
-    security::open_store(&config)?;
     let records = ward_audit::StoreHandle::open(&config.audit.location)
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     let has_keys = !records
