@@ -5,15 +5,15 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use ward_core::{ChatMessage, ChatRole, GenerationRequest};
 use ward_router::{ComplexityClassifier, PhiGate, DEFAULT_MAX_SCAN_BYTES};
 
+#[path = "../tests/it/labelled.rs"]
+#[allow(dead_code)] // the bench reads only the prompts
+mod labelled;
+
 fn requests() -> Vec<GenerationRequest> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/complexity.jsonl");
-    let text = std::fs::read_to_string(&path).expect("data/complexity.jsonl exists");
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON line");
-            let prompt = value["text"].as_str().expect("text").to_owned();
-            GenerationRequest::chat("auto", vec![ChatMessage::new(ChatRole::User, prompt)])
+    labelled::cases()
+        .into_iter()
+        .map(|case| {
+            GenerationRequest::chat("auto", vec![ChatMessage::new(ChatRole::User, case.text)])
         })
         .collect()
 }

@@ -3,30 +3,9 @@
 //! `docs/routing.md`). Run with `--nocapture` to see the confusion matrices.
 
 use ward_core::{ChatMessage, ChatRole, GenerationRequest};
-use ward_router::{Complexity, ComplexityClassifier};
+use ward_router::ComplexityClassifier;
 
-struct Case {
-    text: String,
-    label: Complexity,
-    split: String,
-}
-
-fn cases() -> Vec<Case> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/complexity.jsonl");
-    let text = std::fs::read_to_string(&path).expect("data/complexity.jsonl exists");
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON line");
-            Case {
-                text: value["text"].as_str().expect("text").to_owned(),
-                label: Complexity::parse(value["label"].as_str().expect("label"))
-                    .expect("known label"),
-                split: value["split"].as_str().expect("split").to_owned(),
-            }
-        })
-        .collect()
-}
+use crate::labelled::cases;
 
 /// Confusion matrix `[truth][predicted]` of one split.
 fn confusion(split: &str) -> [[u32; 3]; 3] {

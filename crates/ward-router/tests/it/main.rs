@@ -3,3 +3,4 @@
 mod complexity;
 mod dispatch;
 mod egress;
+mod labelled;

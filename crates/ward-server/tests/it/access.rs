@@ -85,19 +85,9 @@ impl Secured {
             },
             &ServerSettings::default(),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(ward_server::serve(
-            listener,
-            app,
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(5),
-        ));
+        let (address, stop, server) = crate::spawn_app(app).await;
         Secured {
-            base,
+            base: format!("http://{address}"),
             client: reqwest::Client::new(),
             location,
             keyring,

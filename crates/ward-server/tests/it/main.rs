@@ -535,8 +535,9 @@ async fn error_catalogue_then_healthy() {
     assert_eq!(status, StatusCode::OK);
 }
 
-async fn spawn_server(
-    backend: Arc<ScriptedBackend>,
+/// A real server on a free loopback port, stopped by sending on the returned channel.
+async fn spawn_app(
+    app: Router,
 ) -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
@@ -544,7 +545,6 @@ async fn spawn_server(
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = app_with(backend, ServerSettings::default());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(ward_server::serve(
         listener,
@@ -555,6 +555,16 @@ async fn spawn_server(
         Duration::from_secs(10),
     ));
     (address, stop, server)
+}
+
+async fn spawn_server(
+    backend: Arc<ScriptedBackend>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    spawn_app(app_with(backend, ServerSettings::default())).await
 }
 
 async fn raw_request(address: std::net::SocketAddr, body: &str) -> tokio::net::TcpStream {
