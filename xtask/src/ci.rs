@@ -8,9 +8,23 @@ use std::process::Command;
 /// Debian packages llama.cpp's build needs, and the PostgreSQL server the audit tests run
 /// against.
 const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql", "openssl"];
+/// Debian packages only CI's export tests need, so `cargo xtask up` does not install them:
+/// LibreOffice renders the DOCX export to PDF (tests/e2e/test_exports.py).
+const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui"];
+/// Programs CI's export tests need, with the Debian package installed when one is missing: Node.js
+/// runs the FHIR schema validator (tests/fhir). A Node.js installed otherwise (NodeSource's brings
+/// its own npm) is used as it is, since Debian's npm package would conflict with it.
+const CI_PROGRAMS: &[(&str, &str)] = &[("node", "nodejs"), ("npm", "npm")];
 /// Python packages of the end-to-end tests: the official clients and pytest.
-/// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py).
-const PYTHON_TEST_PACKAGES: &[&str] = &["openai", "ollama", "pytest", "faker==40.54.0"];
+/// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py);
+/// `python-docx` reads the DOCX export.
+const PYTHON_TEST_PACKAGES: &[&str] = &[
+    "openai",
+    "ollama",
+    "pytest",
+    "faker==40.54.0",
+    "python-docx",
+];
 /// Small model for engine mechanics tests; the default model drives the end-to-end tests.
 const MECHANICS_MODEL: &str = "smollm2:135m";
 
@@ -41,9 +55,18 @@ fn has_program(program: &str) -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
+/// Whether `path` exists and was modified no earlier than `than`.
+fn is_newer(path: &Path, than: &Path) -> bool {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|metadata| metadata.modified());
+    match (modified(path), modified(than)) {
+        (Ok(path), Ok(than)) => path >= than,
+        _ => false,
+    }
+}
+
 /// Installs the apt packages that are missing (as root, or with sudo when available).
-fn install_system_packages() -> Result<(), String> {
-    let missing: Vec<&str> = APT_PACKAGES
+fn install_system_packages(packages: &[&str]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
         .iter()
         .copied()
         .filter(|package| {
@@ -101,7 +124,7 @@ pub fn up(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let native = args.iter().any(|arg| arg == "--native");
     let serve_args: Vec<&String> = args.iter().skip_while(|arg| *arg != "--").skip(1).collect();
-    install_system_packages()?;
+    install_system_packages(APT_PACKAGES)?;
     let mut build = cargo();
     build
         .current_dir(&root)
@@ -130,7 +153,15 @@ pub fn ci() -> Result<(), String> {
     let cache = ci_cache();
     std::fs::create_dir_all(&cache)
         .map_err(|error| format!("cannot create {}: {error}", cache.display()))?;
-    install_system_packages()?;
+    let mut packages = APT_PACKAGES.to_vec();
+    packages.extend_from_slice(CI_APT_PACKAGES);
+    packages.extend(
+        CI_PROGRAMS
+            .iter()
+            .filter(|(program, _)| !has_program(program))
+            .map(|(_, package)| *package),
+    );
+    install_system_packages(&packages)?;
 
     run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))?;
     run(cargo().current_dir(&root).args([
@@ -164,12 +195,17 @@ pub fn ci() -> Result<(), String> {
     let postgres = crate::postgres::Postgres::start()?;
 
     // Rust tests, including the real-model engine and server tests (gated by WARD_TEST_MODEL_STORE).
+    // ward-clinical's `it` test writes sample FHIR and DOCX exports for tests/e2e/test_exports.py.
+    let export_samples = cache.join("export-samples");
+    // Stale samples must not pass for fresh ones.
+    let _ = std::fs::remove_dir_all(&export_samples);
     run(cargo()
         .current_dir(&root)
         .args(["test", "--workspace"])
         .env("WARD_TEST_MODEL_STORE", &store)
         .env("WARD_TEST_MODEL", MECHANICS_MODEL)
-        .env("WARD_TEST_POSTGRES_URL", &postgres.url))?;
+        .env("WARD_TEST_POSTGRES_URL", &postgres.url)
+        .env("WARD_EXPORT_SAMPLES_DIR", &export_samples))?;
     // Benches are tests too: each criterion bench runs once, in test mode.
     run(cargo().current_dir(&root).args([
         "test",
@@ -191,12 +227,22 @@ pub fn ci() -> Result<(), String> {
     run(Command::new(&python)
         .args(["-m", "pip", "install", "--quiet", "--upgrade"])
         .args(PYTHON_TEST_PACKAGES))?;
+    // The FHIR R4 schema validator the export tests run (tests/fhir), reinstalled only when its
+    // lock file is newer than the installed tree.
+    let fhir_tests = root.join("tests").join("fhir");
+    let installed_lock = fhir_tests.join("node_modules").join(".package-lock.json");
+    if !is_newer(&installed_lock, &fhir_tests.join("package-lock.json")) {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&fhir_tests))?;
+    }
     run(Command::new(&python)
         .current_dir(&root)
         .args(["-m", "pytest", "-q", "tests/e2e"])
         .env("WARD_BIN", &ward)
         .env("WARD_HOME", &ward_home)
-        .env("WARD_TEST_POSTGRES_URL", &postgres.url))?;
+        .env("WARD_TEST_POSTGRES_URL", &postgres.url)
+        .env("WARD_EXPORT_SAMPLES_DIR", &export_samples))?;
     eprintln!("xtask: ci passed");
     Ok(())
 }

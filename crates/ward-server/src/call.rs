@@ -11,9 +11,10 @@ use futures::StreamExt;
 use serde_json::json;
 use ward_audit::{AuditContent, AuditEvent, AuditLog, Latency, Outcome};
 use ward_core::{
-    ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, Prompt,
+    ChatRole, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, Prompt,
     WardError,
 };
+use ward_clinical::{CodeSet, Profile, ProfileSet};
 use ward_router::{DispatchError, PhiSummary};
 
 use crate::auth::{Auth, Caller};
@@ -26,6 +27,8 @@ pub const BACKEND_HEADER: &str = "x-ward-backend";
 pub const PHI_HEADER: &str = "x-ward-phi";
 pub const FALLBACKS_HEADER: &str = "x-ward-fallbacks";
 pub const COMPLEXITY_HEADER: &str = "x-ward-complexity";
+pub const PROFILE_HEADER: &str = "x-ward-profile";
+pub const PROFILE_VERSION_HEADER: &str = "x-ward-profile-version";
 
 /// A generation that has started, with what the response must say about it.
 pub struct StartedCall {
@@ -44,12 +47,17 @@ fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
 
 fn decision_headers(
     request_id: &str,
+    profile: Option<&Profile>,
     phi: &PhiSummary,
     tier: Option<&str>,
     fallbacks: &[String],
 ) -> HeaderMap {
     let mut headers = HeaderMap::new();
     put(&mut headers, REQUEST_ID_HEADER, request_id);
+    if let Some(profile) = profile {
+        put(&mut headers, PROFILE_HEADER, &profile.name);
+        put(&mut headers, PROFILE_VERSION_HEADER, &profile.version);
+    }
     put(&mut headers, PHI_HEADER, &phi.header_value());
     if let Some(tier) = tier {
         put(&mut headers, TIER_HEADER, tier);
@@ -96,7 +104,7 @@ pub struct CallContext<'a> {
 pub async fn start(
     state: &AppState,
     context: CallContext<'_>,
-    request: GenerationRequest,
+    mut request: GenerationRequest,
 ) -> Result<StartedCall, ApiError> {
     let started = Instant::now();
     let flavor = context.flavor;
@@ -109,6 +117,18 @@ pub async fn start(
         ));
     }
     let requested = request.model.clone();
+    // A profile name as the model: its prompt goes first, then the client's messages; the
+    // answer is checked as the profile says and the outcome put on record.
+    let profile = state.profiles.get(&requested);
+    let review = profile.map(|profile| ReviewPlan {
+        profiles: state.profiles.clone(),
+        profile: profile.name.clone(),
+        input: input_text(&request),
+        output: String::new(),
+    });
+    if let Some(profile) = profile {
+        profile.apply(&mut request);
+    }
     let mut recorder = state.audit.as_ref().map(|audit| Recorder {
         audit: audit.clone(),
         auth: state.auth.clone(),
@@ -123,6 +143,7 @@ pub async fn start(
             client_ip: context.caller.client_ip.map(|ip| ip.to_string()),
             endpoint: context.endpoint.to_owned(),
             requested_model: Some(requested.clone()),
+            profile: profile.map(|profile| format!("{}@{}", profile.name, profile.version)),
             status: 200,
             ..AuditEvent::default()
         },
@@ -131,6 +152,7 @@ pub async fn start(
         upstream_started: None,
         first_token: None,
         finished: false,
+        review,
     });
     match state
         .router
@@ -149,6 +171,7 @@ pub async fn start(
             );
             let mut headers = decision_headers(
                 &request_id,
+                profile,
                 &dispatch.phi,
                 Some(&dispatch.tier),
                 &dispatch.fallbacks,
@@ -203,7 +226,8 @@ pub async fn start(
             } else {
                 error
             };
-            let headers = decision_headers(&request_id, &phi, tier.as_deref(), &fallbacks);
+            let headers =
+                decision_headers(&request_id, profile, &phi, tier.as_deref(), &fallbacks);
             if let Some(mut recorder) = recorder {
                 let event = &mut recorder.event;
                 event.tier = tier;
@@ -244,6 +268,36 @@ fn phi_counts(phi: &PhiSummary) -> std::collections::BTreeMap<String, u32> {
     counts
 }
 
+/// The text a profile's answer may draw its facts from: every message but the system ones.
+fn input_text(request: &GenerationRequest) -> String {
+    match &request.prompt {
+        Prompt::Chat(messages) => messages
+            .iter()
+            .filter(|message| !matches!(message.role, ChatRole::System | ChatRole::Developer))
+            .map(|message| message.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Prompt::Text { text, .. } => text.clone(),
+    }
+}
+
+/// What a profile call's answer is checked against once it is complete.
+struct ReviewPlan {
+    profiles: std::sync::Arc<ProfileSet>,
+    profile: String,
+    input: String,
+    output: String,
+}
+
+impl ReviewPlan {
+    /// Text-free flags and the quality score, for the record.
+    fn outcome(&self) -> Option<(Vec<String>, f64)> {
+        let profile = self.profiles.get(&self.profile)?;
+        let review = ward_clinical::review(profile, CodeSet::builtin(), &self.input, &self.output);
+        Some((review.flags(), review.quality.score))
+    }
+}
+
 /// The request as the audit content keeps it.
 fn request_content(request: &GenerationRequest) -> serde_json::Value {
     match &request.prompt {
@@ -270,6 +324,7 @@ struct Recorder {
     upstream_started: Option<Instant>,
     first_token: Option<Instant>,
     finished: bool,
+    review: Option<ReviewPlan>,
 }
 
 impl Recorder {
@@ -294,6 +349,10 @@ impl Recorder {
         self.stamp_latency();
         match result {
             Ok(summary) => {
+                if let Some((flags, score)) = self.review.as_ref().and_then(ReviewPlan::outcome) {
+                    self.event.output_flags = flags;
+                    self.event.quality_score = Some(score);
+                }
                 self.event.prompt_tokens = Some(summary.usage.prompt_tokens);
                 self.event.completion_tokens = Some(summary.usage.completion_tokens);
                 if let (Some(auth), Some(key)) = (&self.auth, &self.event.key_id) {
@@ -343,6 +402,9 @@ fn audited(mut stream: GenerationStream, mut recorder: Recorder) -> GenerationSt
                 Ok(GenerationEvent::Delta(text)) => {
                     if let Some(content) = &mut recorder.content {
                         content.response.push_str(&text);
+                    }
+                    if let Some(review) = &mut recorder.review {
+                        review.output.push_str(&text);
                     }
                     yield Ok(GenerationEvent::Delta(text));
                 }

@@ -5,13 +5,14 @@
 //! status and body; `body` parses JSON without ever echoing request text; `openai` and `ollama`
 //! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown;
 //! `auth` turns API keys into roles and limits; `call` puts every model call on record;
-//! `audit` serves the records.
+//! `audit` serves the records; `notes` serves clinical profiles and the note workflow.
 
 mod audit;
 pub mod auth;
 mod body;
 mod call;
 pub mod error;
+mod notes;
 mod ollama;
 mod openai;
 mod phi;
@@ -19,4 +20,4 @@ mod routes;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};
-pub use routes::{router, serve, serve_tls, AppState, ServerSettings, TlsFiles};
+pub use routes::{call_in_process, router, serve, serve_tls, AppState, ServerSettings, TlsFiles};

@@ -438,6 +438,9 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
         .flat_map(|backend| backend.loaded_models())
         .map(|card| json!({"id": card.name, "object": "model", "created": card.created_unix, "owned_by": "ward"}))
         .chain(std::iter::once(auto))
+        .chain(state.profiles.iter().map(|profile| {
+            json!({"id": profile.name, "object": "model", "created": 0, "owned_by": "ward-profile"})
+        }))
         .collect();
     Json(json!({"object": "list", "data": data}))
 }

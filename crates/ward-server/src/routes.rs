@@ -18,7 +18,7 @@ use ward_core::{ErrorKind, ModelCatalog, WardError};
 use crate::audit::AuditAccess;
 use crate::auth::Auth;
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
-use crate::{audit, auth, ollama, openai, phi};
+use crate::{audit, auth, notes, ollama, openai, phi};
 
 /// Settings the server needs; the binary fills them from `ward.toml`.
 #[derive(Debug, Clone)]
@@ -48,6 +48,8 @@ pub struct AppState {
     pub audit: Option<ward_audit::AuditLog>,
     /// Read access to the audit store for `/v1/audit`.
     pub records: Option<AuditAccess>,
+    /// Clinical profiles, selectable as a model name.
+    pub profiles: Arc<ward_clinical::ProfileSet>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -58,6 +60,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/v1/completions", post(openai::completions))
         .route("/v1/models", get(openai::models))
         .route("/v1/phi/detect", post(phi::detect))
+        .route("/v1/profiles", get(notes::profiles))
+        .route("/v1/notes", post(notes::create))
         .route("/v1/audit", get(audit::list))
         .route("/v1/audit/{id}", get(audit::show))
         .route("/api/chat", post(ollama::chat))
@@ -75,6 +79,26 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// One request to `app` without a socket, for CLI commands that run the request path in process
+/// (`ward notes`): the status and the body.
+pub async fn call_in_process(
+    app: Router,
+    path: &str,
+    json_body: String,
+) -> Result<(StatusCode, bytes::Bytes), String> {
+    use tower::ServiceExt;
+    let request = Request::post(path)
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(json_body))
+        .map_err(|error| error.to_string())?;
+    let response = app.oneshot(request).await.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok((status, body))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests (streams

@@ -34,6 +34,16 @@ struct RawConfig {
     auth: RawAuth,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    clinical: RawClinical,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClinical {
+    profiles_dir: Option<PathBuf>,
+    #[serde(default)]
+    variables: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +163,17 @@ pub struct Config {
     pub tiers: Option<(Vec<TierSettings>, RoutingSettings)>,
     pub auth: AuthConfig,
     pub audit: AuditConfig,
+    pub clinical: ClinicalConfig,
+}
+
+/// Where extra profiles live and the variables their prompts are rendered with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicalConfig {
+    /// `*.toml` profiles in this folder are loaded after the built-ins.
+    pub profiles_dir: PathBuf,
+    /// Set explicitly (config or `WARD_PROFILES_DIR`): then the folder must exist.
+    pub profiles_dir_required: bool,
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// A secret given in the environment, or the file that holds it (created when missing).
@@ -422,6 +443,15 @@ impl Config {
 
         let auth = auth_config(raw.auth, env, &default_data_root(env))?;
         let audit = audit_config(raw.audit, env, &default_data_root(env))?;
+        let explicit_profiles = env_value("WARD_PROFILES_DIR")
+            .map(PathBuf::from)
+            .or(raw.clinical.profiles_dir);
+        let clinical = ClinicalConfig {
+            profiles_dir_required: explicit_profiles.is_some(),
+            profiles_dir: explicit_profiles
+                .unwrap_or_else(|| default_data_root(env).join("profiles")),
+            variables: raw.clinical.variables,
+        };
         Ok(Config {
             listen,
             tls,
@@ -436,6 +466,7 @@ impl Config {
             tiers,
             auth,
             audit,
+            clinical,
         })
     }
 }

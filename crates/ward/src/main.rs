@@ -2,7 +2,9 @@
 //! store, engine and server, and the exit code. The only place that reads the environment and
 //! uses `anyhow`.
 
+mod codes;
 mod config;
+mod notes;
 mod phi;
 mod pull;
 mod run;
@@ -82,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         action: PhiCommand,
     },
+    /// Search and show ICD-10-CM 2026 codes (embedded), or search a CPT table you supply.
+    Codes {
+        #[command(subcommand)]
+        action: CodesCommand,
+    },
     /// Chat with a model in the terminal; with a PROMPT, answer once and exit.
     Run {
         /// A store name or alias, e.g. qwen2.5-coder:1.5b.
@@ -97,6 +104,45 @@ enum Command {
         /// System prompt for the conversation.
         #[arg(long)]
         system: Option<String>,
+    },
+    /// List the clinical profiles (built-in, and *.toml in the profiles folder).
+    Profiles {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn a dictation into a clinical note with a profile, in process (no server needed):
+    /// JSON with sections, flags, codes and quality, or a DOCX / FHIR document.
+    Notes {
+        /// The profile, e.g. apso-note (see `ward profiles`).
+        #[arg(long)]
+        profile: String,
+        /// The dictation, a text file (- reads standard input).
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Patient context (problem list, medications), a text file.
+        #[arg(long, value_name = "FILE")]
+        context: Option<PathBuf>,
+        /// Where to write the note; the name picks the format: .docx, .fhir.json
+        /// (DocumentReference), .bundle.json (FHIR document Bundle), else JSON.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// json, docx, fhir or fhir-bundle (overrides the --out name).
+        #[arg(long)]
+        format: Option<String>,
+        /// FHIR reference of the patient, e.g. Patient/123.
+        #[arg(long, value_name = "REFERENCE")]
+        subject: Option<String>,
+        /// FHIR reference of the clinician, e.g. Practitioner/456.
+        #[arg(long, value_name = "REFERENCE")]
+        author: Option<String>,
+        /// Model to load: a store name or alias (default: the configured backends).
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        #[arg(long)]
+        max_tokens: Option<u32>,
+        #[arg(long)]
+        seed: Option<u32>,
     },
 }
 
@@ -202,6 +248,39 @@ enum PhiCommand {
         /// (for synthetic evaluation sets only).
         #[arg(long, value_name = "N", default_value_t = 0)]
         show_errors: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CodesCommand {
+    /// Print the best codes for QUERY as `CODE  billable|category  description` lines. QUERY is
+    /// words ("gestational diabetes diet controlled") or a code or its start (O24.4).
+    Search {
+        /// Words of the condition, or a code or the start of one.
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+        /// At most this many codes.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        limit: usize,
+        /// Print JSON lines: `{"code", "description", "billable", "score"}`.
+        #[arg(long)]
+        json: bool,
+        /// Only codes valid on a claim.
+        #[arg(long, conflicts_with = "cpt_table")]
+        billable: bool,
+        /// Search this CPT table instead (TSV or CSV: code, descriptor). CPT is licensed by the
+        /// AMA, so Ward ships none.
+        #[arg(long, value_name = "FILE")]
+        cpt_table: Option<PathBuf>,
+    },
+    /// Print one ICD-10-CM code: description, billable or not, parent, category, inclusion terms.
+    /// Exits 1 naming the code when it does not exist.
+    Show {
+        #[arg(value_name = "CODE")]
+        code: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -374,6 +453,22 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
                 show_errors,
             } => phi::eval(&input, json, show_errors),
         },
+        Command::Codes { action } => match action {
+            CodesCommand::Search {
+                query,
+                limit,
+                json,
+                billable,
+                cpt_table,
+            } => codes::search(&codes::SearchOptions {
+                query: query.join(" "),
+                limit,
+                json,
+                billable_only: billable,
+                cpt_table,
+            }),
+            CodesCommand::Show { code, json } => codes::show(&code, json),
+        },
         Command::Run {
             model,
             prompt,
@@ -390,6 +485,42 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
                     max_tokens,
                     temperature,
                     system,
+                },
+            )
+        }
+        Command::Profiles { json } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            notes::list_profiles(&config, json)
+        }
+        Command::Notes {
+            profile,
+            input,
+            context,
+            out,
+            format,
+            subject,
+            author,
+            model,
+            max_tokens,
+            seed,
+        } => {
+            let overrides = Overrides {
+                listen: None,
+                model,
+            };
+            let config = load_config(cli.config, env, &overrides)?;
+            notes::create_note(
+                &config,
+                notes::NoteOptions {
+                    profile,
+                    input,
+                    context,
+                    out,
+                    format,
+                    subject,
+                    author,
+                    max_tokens,
+                    seed,
                 },
             )
         }

@@ -36,103 +36,152 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub fn serve(config: Config, insecure_no_auth: bool) -> anyhow::Result<()> {
+/// What the request path needs before the async runtime starts: the audit store and log, the
+/// auth decision, and every embedded backend's model, pulled when missing.
+pub struct Prepared {
+    records: ward_audit::StoreHandle,
+    log: ward_audit::AuditLog,
+    auth: Option<Arc<Auth>>,
+    store: ModelStore,
+    models: Vec<(String, Manifest)>,
+}
+
+/// How a command takes API keys: `serve` decides by its listen address and the key table;
+/// in-process commands (`ward notes`) act for the local operator and need none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    Serve { insecure_no_auth: bool },
+    LocalOperator,
+}
+
+pub fn prepare(config: &Config, keys: Keys) -> anyhow::Result<Prepared> {
     // Open the audit store and decide on auth before anything slow: a refusal comes at once.
     let records = ward_audit::StoreHandle::open(&config.audit.location)
         .map_err(|error| anyhow::anyhow!("{error}"))?;
-    let has_keys = !records
-        .run_blocking(|store| store.keys())
-        .map_err(|error| anyhow::anyhow!("{error}"))?
-        .is_empty();
-    let auth_on = security::auth_required(
-        config.auth.required,
-        config.listen,
-        has_keys,
-        insecure_no_auth,
-    )?;
-    let log = security::open_log(&config, Arc::new(security::keyring(&config)?))?;
-    let auth = if auth_on {
-        if !has_keys {
-            eprintln!("auth is on but no API key exists yet: create one with `ward keys create --name admin --role admin`");
+    let auth_on = match keys {
+        Keys::LocalOperator => false,
+        Keys::Serve { insecure_no_auth } => {
+            let has_keys = !records
+                .run_blocking(|store| store.keys())
+                .map_err(|error| anyhow::anyhow!("{error}"))?
+                .is_empty();
+            let auth_on = security::auth_required(
+                config.auth.required,
+                config.listen,
+                has_keys,
+                insecure_no_auth,
+            )?;
+            if auth_on && !has_keys {
+                eprintln!("auth is on but no API key exists yet: create one with `ward keys create --name admin --role admin`");
+            }
+            if !auth_on && (insecure_no_auth || !config.listen.ip().is_loopback()) {
+                eprintln!("WARNING: serving without API keys on {}", config.listen);
+            }
+            auth_on
         }
+    };
+    let log = security::open_log(config, Arc::new(security::keyring(config)?))?;
+    let auth = if auth_on {
         let settings = ward_server::AuthSettings {
             refresh: config.auth.refresh,
         };
         Some(Arc::new(
-            Auth::new(records.clone(), security::key_hasher(&config)?, settings)
+            Auth::new(records.clone(), security::key_hasher(config)?, settings)
                 .map_err(|error| anyhow::anyhow!("{error}"))?,
         ))
     } else {
-        if insecure_no_auth || !config.listen.ip().is_loopback() {
-            eprintln!("WARNING: serving without API keys on {}", config.listen);
-        }
         None
     };
     // Pull before starting the runtime: pulling is blocking work with its own progress bar.
-    let store = open_store(&config)?;
+    let store = open_store(config)?;
     let mut models = Vec::new();
     for backend in &config.backends {
         if let BackendSettings::Embedded { name, model } = backend {
-            models.push((name.clone(), ensure_model(&config, &store, model)?));
+            models.push((name.clone(), ensure_model(config, &store, model)?));
         }
     }
-    runtime()?.block_on(async move {
-        let mut backends: Vec<RoutedBackend> = Vec::new();
-        for backend in &config.backends {
-            match backend {
-                BackendSettings::Embedded { name, .. } => {
-                    let (_, manifest) = models
-                        .iter()
-                        .find(|(model_backend, _)| model_backend == name)
-                        .expect("pulled above");
-                    eprintln!("loading {} into backend {name}", manifest.name);
-                    let engine = EmbeddedEngine::load(
-                        name.clone(),
-                        engine_config(&store, manifest, &config.engine),
-                    )
-                    .await
-                    .with_context(|| {
-                        format!("backend {name} could not load model {}", manifest.name)
-                    })?;
-                    backends.push(RoutedBackend::Local(Arc::new(engine)));
-                }
-                BackendSettings::Remote(remote) => {
-                    eprintln!("{}", backend.describe());
-                    backends.push(
-                        ward_router::remote_backend(remote.clone())
-                            .map_err(|error| anyhow::anyhow!("{}", error.message))?,
-                    );
-                }
+    Ok(Prepared {
+        records,
+        log,
+        auth,
+        store,
+        models,
+    })
+}
+
+/// Loads the engines, connects the remote backends, compiles the routing policy and loads the
+/// profiles: the state every handler sees.
+pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppState> {
+    let Prepared {
+        records,
+        log,
+        auth,
+        store,
+        models,
+    } = prepared;
+    let profiles = crate::notes::load_profiles(&config.clinical)?;
+    let mut backends: Vec<RoutedBackend> = Vec::new();
+    for backend in &config.backends {
+        match backend {
+            BackendSettings::Embedded { name, .. } => {
+                let (_, manifest) = models
+                    .iter()
+                    .find(|(model_backend, _)| model_backend == name)
+                    .expect("pulled in prepare");
+                eprintln!("loading {} into backend {name}", manifest.name);
+                let engine = EmbeddedEngine::load(
+                    name.clone(),
+                    engine_config(&store, manifest, &config.engine),
+                )
+                .await
+                .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
+                backends.push(RoutedBackend::Local(Arc::new(engine)));
+            }
+            BackendSettings::Remote(remote) => {
+                eprintln!("{}", backend.describe());
+                backends.push(
+                    ward_router::remote_backend(remote.clone())
+                        .map_err(|error| anyhow::anyhow!("{}", error.message))?,
+                );
             }
         }
-        let router = match &config.tiers {
-            Some((tiers, routing)) => ward_router::Router::new(backends, tiers, routing),
-            None => ward_router::Router::with_default_tiers(backends),
-        }
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
-        let settings = ServerSettings {
-            body_limit_bytes: config.body_limit_bytes,
-        };
-        let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
-        eprintln!(
-            "audit log: {} (content {}); auth {}",
-            config.audit.location.describe(),
-            config.audit.content.as_str(),
-            if auth.is_some() { "on" } else { "off" }
-        );
-        let app = ward_server::router(
-            AppState {
-                router: Arc::new(router),
-                catalog,
-                auth,
-                audit: Some(log.clone()),
-                records: Some(AuditAccess {
-                    log,
-                    store: records,
-                }),
-            },
-            &settings,
-        );
+    }
+    let router = match &config.tiers {
+        Some((tiers, routing)) => ward_router::Router::new(backends, tiers, routing),
+        None => ward_router::Router::with_default_tiers(backends),
+    }
+    .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
+    eprintln!(
+        "audit log: {} (content {}); auth {}; {} profiles",
+        config.audit.location.describe(),
+        config.audit.content.as_str(),
+        if auth.is_some() { "on" } else { "off" },
+        profiles.len()
+    );
+    Ok(AppState {
+        router: Arc::new(router),
+        catalog,
+        auth,
+        audit: Some(log.clone()),
+        records: Some(AuditAccess {
+            log,
+            store: records,
+        }),
+        profiles: Arc::new(profiles),
+    })
+}
+
+pub fn server_settings(config: &Config) -> ServerSettings {
+    ServerSettings {
+        body_limit_bytes: config.body_limit_bytes,
+    }
+}
+
+pub fn serve(config: Config, insecure_no_auth: bool) -> anyhow::Result<()> {
+    let prepared = prepare(&config, Keys::Serve { insecure_no_auth })?;
+    runtime()?.block_on(async move {
+        let app = ward_server::router(gateway(&config, prepared).await?, &server_settings(&config));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| {

@@ -82,6 +82,7 @@ impl Secured {
                 auth: with_auth.then(|| Arc::new(auth)),
                 audit: Some(log.clone()),
                 records: Some(AuditAccess { log, store }),
+                profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
             },
             &ServerSettings::default(),
         );

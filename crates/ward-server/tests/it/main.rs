@@ -21,6 +21,7 @@ use ward_core::{
 use ward_server::{router, AppState, ServerSettings};
 
 mod access;
+mod notes;
 mod upstreams;
 
 /// Answers every request with the same pieces, one every `delay`.
@@ -141,6 +142,7 @@ fn app_with(backend: Arc<ScriptedBackend>, settings: ServerSettings) -> Router {
             auth: None,
             audit: None,
             records: None,
+            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
         },
         &settings,
     )

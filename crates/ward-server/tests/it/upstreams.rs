@@ -224,6 +224,7 @@ fn app_with(
             auth: None,
             audit: None,
             records: None,
+            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
         },
         &ServerSettings::default(),
     )

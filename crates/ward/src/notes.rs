@@ -1,0 +1,217 @@
+//! Clinical profiles at the edge: reading `profiles/*.toml`, `ward profiles` to list them, and
+//! `ward notes`, which turns a dictation file into a note (JSON, DOCX or FHIR) in process, through
+//! the same `/v1/notes` handler, PHI gate, router and audit log a client of `ward serve` gets.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use ward_clinical::ProfileSet;
+
+use crate::config::{ClinicalConfig, Config};
+use crate::serve::{gateway, prepare, runtime, server_settings, Keys};
+
+/// The built-in profiles plus every `*.toml` in the profiles folder (sorted by file name).
+pub fn load_profiles(clinical: &ClinicalConfig) -> anyhow::Result<ProfileSet> {
+    let mut extra = Vec::new();
+    let folder = &clinical.profiles_dir;
+    if folder.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+            .with_context(|| format!("cannot read profiles folder {}", folder.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read profile {}", file.display()))?;
+            extra.push((file.display().to_string(), text));
+        }
+    } else if clinical.profiles_dir_required {
+        bail!(
+            "clinical.profiles_dir: {} is not a folder (set it to the folder holding your profile .toml files)",
+            folder.display()
+        );
+    }
+    ProfileSet::load(&clinical.variables, &extra).map_err(|error| anyhow::anyhow!("{error}"))
+}
+
+/// `ward profiles`: name, version, model and description of each profile.
+pub fn list_profiles(config: &Config, as_json: bool) -> anyhow::Result<()> {
+    let profiles = load_profiles(&config.clinical)?;
+    for profile in profiles.iter() {
+        if as_json {
+            let line = json!({
+                "name": profile.name,
+                "version": profile.version,
+                "model": profile.model,
+                "description": profile.description,
+                "sections": profile.sections,
+                "checks": profile.checks.iter().map(|check| check.as_str()).collect::<Vec<_>>(),
+                "origin": profile.origin,
+            });
+            println!("{line}");
+        } else {
+            println!(
+                "{:<20} {}  {:<8} {}",
+                profile.name, profile.version, profile.model, profile.description
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What `ward notes` was asked for.
+pub struct NoteOptions {
+    pub profile: String,
+    pub input: PathBuf,
+    pub context: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub format: Option<String>,
+    pub subject: Option<String>,
+    pub author: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u32>,
+}
+
+/// The export format a file name asks for: `.docx`, `.fhir.json` / `.bundle.json`, else JSON.
+fn format_of(out: &Path) -> &'static str {
+    let name = out.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if name.ends_with(".docx") {
+        "docx"
+    } else if name.ends_with(".bundle.json") {
+        "fhir-bundle"
+    } else if name.ends_with(".fhir.json") {
+        "fhir"
+    } else {
+        "json"
+    }
+}
+
+fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .with_context(|| format!("cannot read the {what} from standard input"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} from {}", path.display()))
+}
+
+/// `ward notes`: one note from one dictation.
+pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> {
+    let profiles = load_profiles(&config.clinical)?;
+    if profiles.get(&options.profile).is_none() {
+        let names: Vec<&str> = profiles.iter().map(|profile| profile.name.as_str()).collect();
+        bail!(
+            "no profile named '{}'; `ward profiles` lists them: {}",
+            options.profile,
+            names.join(", ")
+        );
+    }
+    let dictation = read_text(&options.input, "dictation")?;
+    let context = options
+        .context
+        .as_deref()
+        .map(|path| read_text(path, "patient context"))
+        .transpose()?;
+    let format = match (&options.format, &options.out) {
+        (Some(format), _) => format.clone(),
+        (None, Some(out)) => format_of(out).to_owned(),
+        (None, None) => "json".to_owned(),
+    };
+    let reference = |text: &Option<String>| text.as_ref().map(|reference| json!({"reference": reference}));
+    let body = json!({
+        "profile": options.profile,
+        "dictation": dictation,
+        "patient_context": context,
+        "format": format,
+        "subject": reference(&options.subject),
+        "author": reference(&options.author),
+        "max_tokens": options.max_tokens,
+        "seed": options.seed,
+    });
+    let prepared = prepare(config, Keys::LocalOperator)?;
+    let (status, bytes) = runtime()?.block_on(async {
+        let state = gateway(config, prepared).await?;
+        let app = ward_server::router(state, &server_settings(config));
+        ward_server::call_in_process(app, "/v1/notes", body.to_string())
+            .await
+            .map_err(|error| anyhow::anyhow!("the note request failed: {error}"))
+    })?;
+    if !status.is_success() {
+        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|value| value["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        bail!("the note could not be made ({status}): {message}");
+    }
+    if format == "json" {
+        if let Ok(note) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            eprintln!(
+                "quality {}; {} flagged, {} fabrication warnings, {} codes ({} invalid)",
+                note["quality"]["score"],
+                note["flagged_items"].as_array().map_or(0, Vec::len),
+                note["fabrication_warnings"].as_array().map_or(0, Vec::len),
+                note["icd10"].as_array().map_or(0, Vec::len),
+                note["icd10"]
+                    .as_array()
+                    .map_or(0, |codes| codes.iter().filter(|code| code["valid"] == false).count()),
+            );
+        }
+    }
+    match &options.out {
+        Some(out) => {
+            std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {} ({format})", out.display());
+        }
+        None if format == "docx" => bail!("a DOCX note needs --out FILE.docx"),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout();
+            stdout.write_all(&bytes)?;
+            stdout.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_name_picks_the_format() {
+        assert_eq!(format_of(Path::new("note.docx")), "docx");
+        assert_eq!(format_of(Path::new("out/note.fhir.json")), "fhir");
+        assert_eq!(format_of(Path::new("note.bundle.json")), "fhir-bundle");
+        assert_eq!(format_of(Path::new("note.json")), "json");
+    }
+
+    #[test]
+    fn profile_files_replace_builtins_and_a_missing_required_folder_is_an_error() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(
+            folder.path().join("apso.toml"),
+            "name = \"apso-note\"\ndescription = \"ours\"\nsystem_prompt = \"Write it for {{ practice_name }}.\"\n",
+        )
+        .unwrap();
+        std::fs::write(folder.path().join("readme.md"), "not a profile").unwrap();
+        let mut clinical = ClinicalConfig {
+            profiles_dir: folder.path().to_path_buf(),
+            profiles_dir_required: true,
+            variables: [("practice_name".to_owned(), "Hillside Clinic".to_owned())].into(),
+        };
+        let profiles = load_profiles(&clinical).unwrap();
+        let apso = profiles.get("apso-note").unwrap();
+        assert_eq!(apso.system_prompt, "Write it for Hillside Clinic.");
+        assert!(profiles.get("soap-note").is_some());
+
+        clinical.profiles_dir = folder.path().join("missing");
+        let error = load_profiles(&clinical).unwrap_err().to_string();
+        assert!(error.contains("clinical.profiles_dir"), "{error}");
+        clinical.profiles_dir_required = false;
+        assert!(load_profiles(&clinical).is_ok());
+    }
+}
