@@ -215,6 +215,8 @@ pub fn ci() -> Result<(), String> {
         "ward-router",
         "-p",
         "ward-audit",
+        "-p",
+        "ward-clinical",
         "--benches",
     ]))?;
 

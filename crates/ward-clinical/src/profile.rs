@@ -56,7 +56,8 @@ pub const DEFAULT_VARIABLES: &[(&str, &str)] = &[
 pub enum CheckName {
     /// The profile's required sections are all present.
     Sections,
-    /// `[CLARIFY: ...]` items are extracted (they flag what the input did not say).
+    /// `[CLARIFY: ...]` items are extracted (they flag what the input did not say), and
+    /// medications without any stated dose are flagged.
     Clarify,
     /// Every number, date and medication in the output is traceable to the input.
     Fabrication,

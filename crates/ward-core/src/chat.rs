@@ -81,10 +81,39 @@ pub struct GenerationRequest {
     pub max_tokens: Option<u32>,
     /// Generation stops before any of these strings; they are not part of the output.
     pub stop: Vec<String>,
+    /// The shape the answer must have; `Text` unless the client asked for JSON.
+    pub format: OutputFormat,
+}
+
+/// The shape an answer must have (OpenAI `response_format`, Ollama `format`).
+///
+/// Backends enforce it as far as they can (the embedded engine with a grammar, a remote one by
+/// passing it upstream); the server validates every answer against it in any case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum OutputFormat {
+    /// Free text.
+    #[default]
+    Text,
+    /// One JSON object.
+    JsonObject,
+    /// JSON that conforms to `schema` (a JSON Schema the server has already compiled once).
+    JsonSchema {
+        /// The schema's name, as OpenAI requires one.
+        name: String,
+        schema: serde_json::Value,
+        /// The client's `strict` flag, passed on upstream; Ward validates either way.
+        strict: bool,
+    },
+}
+
+impl OutputFormat {
+    pub fn is_text(&self) -> bool {
+        matches!(self, OutputFormat::Text)
+    }
 }
 
 impl GenerationRequest {
-    /// A chat request with default sampling, no token limit and no stop strings.
+    /// A chat request with default sampling, no token limit, no stop strings and free text.
     pub fn chat(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
         GenerationRequest {
             model: model.into(),
@@ -92,6 +121,7 @@ impl GenerationRequest {
             sampling: SamplingParams::default(),
             max_tokens: None,
             stop: Vec::new(),
+            format: OutputFormat::Text,
         }
     }
 }

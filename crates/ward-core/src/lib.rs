@@ -11,8 +11,8 @@ pub mod model;
 
 pub use backend::{Backend, GenerationEvent, GenerationStream};
 pub use chat::{
-    ChatMessage, ChatRole, FinishReason, GenerationRequest, GenerationSummary, Prompt,
-    SamplingParams, Timings, Usage,
+    ChatMessage, ChatRole, FinishReason, GenerationRequest, GenerationSummary, OutputFormat,
+    Prompt, SamplingParams, Timings, Usage,
 };
 pub use error::{ErrorKind, WardError};
 pub use model::{ModelCard, ModelCatalog};

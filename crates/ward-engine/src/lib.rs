@@ -3,9 +3,12 @@
 //!
 //! This is the only crate that links C++. `ffi` owns every llama.cpp call and runs on one
 //! dedicated thread per loaded model; requests queue in front of it. The chat template is rendered
-//! with a real Jinja engine (`template`), and stop strings are handled in pure Rust (`stop`).
+//! with a real Jinja engine (`template`), stop strings are handled in pure Rust (`stop`), and
+//! structured output is enforced with a llama.cpp grammar derived from the JSON schema in pure
+//! Rust (`grammar`).
 
 mod ffi;
+pub mod grammar;
 pub mod stop;
 pub mod template;
 

@@ -295,6 +295,46 @@ pub fn warnings(input: &str, output: &str) -> Vec<String> {
     found.into_iter().map(|(_, warning)| warning).collect()
 }
 
+/// Does a dose (a number with a dose unit) follow `span` within a few words?
+fn dose_follows(text: &str, span: &Range<usize>) -> bool {
+    let after: String = text[span.end..].chars().take(48).collect();
+    // The dose belongs to this medication only within its own clause.
+    let end = [", ", ". ", ";", "\n"]
+        .iter()
+        .filter_map(|separator| after.find(separator))
+        .min()
+        .unwrap_or(after.len());
+    let window = &after[..end];
+    quantities(window, &[])
+        .iter()
+        .any(|quantity| quantity.unit.as_deref().is_some_and(is_dose_unit))
+}
+
+/// Medications the output names without a dose that neither the output nor the input gives
+/// anywhere: the clinician has to supply them. One item per medication, e.g.
+/// `dose of atorvastatin is not stated`; medications an existing `[CLARIFY]` item already names
+/// are left out.
+pub fn missing_doses(input: &str, output: &str, flagged: &[String]) -> Vec<String> {
+    let skip = clarify_spans(output);
+    let mut dosed: BTreeSet<String> = BTreeSet::new();
+    for (text, skip) in [(input, &[][..]), (output, &skip[..])] {
+        for (name, span) in medications(text, skip) {
+            if dose_follows(text, &span) {
+                dosed.insert(name);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for (name, _) in medications(output, &skip) {
+        let already = flagged.iter().any(|item| item.to_lowercase().contains(&name));
+        let item = format!("dose of {name} is not stated");
+        if !dosed.contains(&name) && !already && !missing.contains(&item) {
+            missing.push(item);
+        }
+    }
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +380,16 @@ mod tests {
         let input = "vitamin B12 low, WBC 12,500, COVID-19 negative";
         let note = "B12 deficiency (D51.9). WBC 12500. COVID-19 negative. ICD-10-CM: D519";
         assert!(warnings(input, note).is_empty(), "{:?}", warnings(input, note));
+    }
+
+    #[test]
+    fn a_medication_without_any_dose_is_flagged_once() {
+        let input = "Start atorvastatin, dose not decided. Continue metformin 500 mg.";
+        let note = "Plan: start atorvastatin. Continue metformin. Atorvastatin teaching done.";
+        assert_eq!(missing_doses(input, note, &[]), ["dose of atorvastatin is not stated"]);
+        let flagged = vec!["atorvastatin dose".to_owned()];
+        assert!(missing_doses(input, note, &flagged).is_empty());
+        assert!(missing_doses("lisinopril", "lisinopril 10 mg daily", &[]).is_empty());
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //!   averaged over the codes mentioned (1 when none is);
 //! - schema (weight 3): 1 when the output is JSON satisfying the schema, else 0.
 //!
-//! `[CLARIFY: ...]` items are reported but do not lower the score: flagging what is missing is
-//! what the model is asked to do instead of inventing it.
+//! Flagged items (the model's `[CLARIFY: ...]` items, and medications that neither the note nor
+//! the input gives a dose for) are reported but do not lower the score: flagging what is missing
+//! is what the model is asked to do instead of inventing it.
 
 pub mod clarify;
 pub mod codes;
@@ -119,6 +120,8 @@ pub fn review(profile: &Profile, codes: &CodeSet, input: &str, output: &str) -> 
             }
             CheckName::Clarify => {
                 review.flagged_items = clarify::items(output);
+                let doses = fabrication::missing_doses(input, output, &review.flagged_items);
+                review.flagged_items.extend(doses);
                 CheckResult {
                     name: check.as_str(),
                     passed: true,
