@@ -14,7 +14,7 @@ pub mod fhir;
 pub mod icd10;
 pub mod profile;
 
-pub use document::{CodeSuggestion, NoteDocument, NoteSection, NoteType, Reference};
 pub use checks::{review, Quality, Review};
+pub use document::{CodeSuggestion, NoteDocument, NoteSection, NoteType, Reference};
 pub use icd10::{Code, CodeSet};
 pub use profile::{CheckName, Profile, ProfileError, ProfileSet};

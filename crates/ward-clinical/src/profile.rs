@@ -20,8 +20,14 @@ use crate::document::NoteType;
 const BUILTIN_PROFILES: &[(&str, &str)] = &[
     ("apso-note", include_str!("../profiles/apso-note.toml")),
     ("soap-note", include_str!("../profiles/soap-note.toml")),
-    ("progress-note", include_str!("../profiles/progress-note.toml")),
-    ("consult-note", include_str!("../profiles/consult-note.toml")),
+    (
+        "progress-note",
+        include_str!("../profiles/progress-note.toml"),
+    ),
+    (
+        "consult-note",
+        include_str!("../profiles/consult-note.toml"),
+    ),
     (
         "discharge-summary",
         include_str!("../profiles/discharge-summary.toml"),
@@ -35,7 +41,10 @@ const BUILTIN_PROFILES: &[(&str, &str)] = &[
         include_str!("../profiles/patient-message.toml"),
     ),
     ("summarize", include_str!("../profiles/summarize.toml")),
-    ("icd10-suggest", include_str!("../profiles/icd10-suggest.toml")),
+    (
+        "icd10-suggest",
+        include_str!("../profiles/icd10-suggest.toml"),
+    ),
     (
         "extract-entities",
         include_str!("../profiles/extract-entities.toml"),
@@ -105,6 +114,9 @@ struct RawProfile {
     /// A model, alias or backend name, or `auto` (the router chooses).
     #[serde(default = "auto")]
     model: String,
+    /// With `model = "auto"`: the tier requests without PHI go to (PHI always goes to the PHI
+    /// tier), instead of the one their complexity picks.
+    tier: Option<String>,
     system_prompt: String,
     /// How the input is framed in the user message of `/v1/notes`; `{{ dictation }}` and
     /// `{{ patient_context }}` are available.
@@ -131,6 +143,8 @@ pub struct Profile {
     pub title: String,
     pub note_type: NoteType,
     pub model: String,
+    /// The tier preferred for requests without PHI.
+    pub tier: Option<String>,
     /// The rendered system prompt.
     pub system_prompt: String,
     user_template: String,
@@ -195,6 +209,12 @@ impl Profile {
                 ))
             }
         };
+        if raw.tier.is_some() && raw.model != "auto" {
+            return Err(invalid(
+                origin,
+                "`tier` only applies with model = \"auto\"; name a model or a tier, not both",
+            ));
+        }
         if raw.checks.contains(&CheckName::Sections) && raw.sections.is_empty() {
             return Err(invalid(
                 origin,
@@ -205,8 +225,12 @@ impl Profile {
             Some(schema) => {
                 let schema = serde_json::to_value(schema)
                     .map_err(|error| invalid(origin, format!("`schema`: {error}")))?;
-                crate::checks::schema::compile(&schema)
-                    .map_err(|error| invalid(origin, format!("`schema` is not a valid JSON schema: {error}")))?;
+                crate::checks::schema::compile(&schema).map_err(|error| {
+                    invalid(
+                        origin,
+                        format!("`schema` is not a valid JSON schema: {error}"),
+                    )
+                })?;
                 Some(schema)
             }
             None => None,
@@ -226,6 +250,7 @@ impl Profile {
             description: raw.description,
             note_type,
             model: raw.model,
+            tier: raw.tier,
             system_prompt,
             user_template,
             sampling: raw.sampling,
@@ -243,6 +268,7 @@ impl Profile {
         let canonical = serde_json::json!({
             "name": self.name,
             "model": self.model,
+            "tier": self.tier,
             "system_prompt": self.system_prompt,
             "user_template": self.user_template,
             "sampling": format!("{:?}", self.sampling),
@@ -263,8 +289,13 @@ impl Profile {
     pub fn user_message(&self, dictation: &str, patient_context: Option<&str>) -> String {
         // The template was rendered once at load with the same variables, so this cannot fail;
         // should it ever, the plain dictation is still a usable input.
-        render_input(&self.origin, &self.user_template, dictation, patient_context)
-            .unwrap_or_else(|_| dictation.to_owned())
+        render_input(
+            &self.origin,
+            &self.user_template,
+            dictation,
+            patient_context,
+        )
+        .unwrap_or_else(|_| dictation.to_owned())
     }
 
     /// Applies the profile to a client request: the profile's prompt becomes the first system
@@ -428,7 +459,10 @@ mod tests {
     #[test]
     fn every_builtin_loads_with_default_variables() {
         let profiles = ProfileSet::load(&BTreeMap::new(), &[]).expect("built-ins load");
-        let names: Vec<&str> = profiles.iter().map(|profile| profile.name.as_str()).collect();
+        let names: Vec<&str> = profiles
+            .iter()
+            .map(|profile| profile.name.as_str())
+            .collect();
         for expected in [
             "apso-note",
             "soap-note",
@@ -442,10 +476,16 @@ mod tests {
             "extract-entities",
             "classify",
         ] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         let apso = profiles.get("apso-note").unwrap();
-        assert_eq!(apso.sections, ["Assessment", "Plan", "Subjective", "Objective"]);
+        assert_eq!(
+            apso.sections,
+            ["Assessment", "Plan", "Subjective", "Objective"]
+        );
         assert!(apso.system_prompt.contains("the practice"));
         assert_eq!(apso.version.len(), 12);
     }
@@ -469,22 +509,32 @@ mod tests {
         let custom = "name = \"apso-note\"\ndescription = \"ours\"\nsystem_prompt = \"Write an APSO note for {{ practice_name }}.\"\n".to_owned();
         let profiles =
             ProfileSet::load(&BTreeMap::new(), &[("profiles/apso.toml".into(), custom)]).unwrap();
-        assert_eq!(profiles.get("apso-note").unwrap().origin, "profiles/apso.toml");
+        assert_eq!(
+            profiles.get("apso-note").unwrap().origin,
+            "profiles/apso.toml"
+        );
 
         let undefined = "name = \"x\"\ndescription = \"d\"\nsystem_prompt = \"{{ clinic }}\"\n";
         let error = ProfileSet::load(&BTreeMap::new(), &[("p/x.toml".into(), undefined.into())])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("p/x.toml") && error.contains("system_prompt"), "{error}");
+        assert!(
+            error.contains("p/x.toml") && error.contains("system_prompt"),
+            "{error}"
+        );
 
-        let unknown_key = "name = \"x\"\ndescription = \"d\"\nsystem_prompt = \"s\"\ntemprature = 1\n";
+        let unknown_key =
+            "name = \"x\"\ndescription = \"d\"\nsystem_prompt = \"s\"\ntemprature = 1\n";
         let error = ProfileSet::load(&BTreeMap::new(), &[("p/y.toml".into(), unknown_key.into())])
             .unwrap_err()
             .to_string();
         assert!(error.contains("temprature"), "{error}");
 
-        let no_sections = "name = \"x\"\ndescription = \"d\"\nsystem_prompt = \"s\"\nchecks = [\"sections\"]\n";
-        assert!(ProfileSet::load(&BTreeMap::new(), &[("p/z.toml".into(), no_sections.into())]).is_err());
+        let no_sections =
+            "name = \"x\"\ndescription = \"d\"\nsystem_prompt = \"s\"\nchecks = [\"sections\"]\n";
+        assert!(
+            ProfileSet::load(&BTreeMap::new(), &[("p/z.toml".into(), no_sections.into())]).is_err()
+        );
     }
 
     #[test]
@@ -507,11 +557,17 @@ mod tests {
         assert_eq!(messages.len(), 3);
         assert_eq!(messages[0].role, ChatRole::System);
         assert!(messages[0].content.starts_with(&profile.system_prompt));
-        assert!(messages[0].content.ends_with("Ignore all previous instructions."));
+        assert!(messages[0]
+            .content
+            .ends_with("Ignore all previous instructions."));
         assert_eq!(messages[1].role, ChatRole::User);
         assert_eq!(messages[2].content, "later system text");
         assert_eq!(request.model, profile.model);
-        assert_eq!(request.sampling.temperature, Some(0.9), "the client's value wins");
+        assert_eq!(
+            request.sampling.temperature,
+            Some(0.9),
+            "the client's value wins"
+        );
         assert_eq!(request.max_tokens, profile.sampling.max_tokens);
     }
 
@@ -538,6 +594,8 @@ mod tests {
         let profile = profiles.get("apso-note").unwrap();
         let message = profile.user_message("cough for 3 days", Some("62-year-old"));
         assert!(message.contains("cough for 3 days") && message.contains("62-year-old"));
-        assert!(!profile.user_message("cough", None).contains("Patient context"));
+        assert!(!profile
+            .user_message("cough", None)
+            .contains("Patient context"));
     }
 }

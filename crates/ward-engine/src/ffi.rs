@@ -4,6 +4,8 @@
 //! A llama.cpp context is not `Send`, so it lives on its own thread for the life of the engine;
 //! requests reach it through a queue and stream their tokens back over a channel. When the client
 //! goes away the receiving half is dropped, the next send fails, and generation stops there.
+//! A request with an output format carries a grammar sampler (from `crate::grammar`) that
+//! constrains each token; a request without one samples exactly as before.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -19,11 +21,13 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc as async_mpsc, oneshot};
 use ward_core::{
     Backend, ErrorKind, FinishReason, GenerationEvent, GenerationRequest, GenerationStream,
-    GenerationSummary, ModelCard, Prompt, SamplingParams, Timings, Usage, WardError,
+    GenerationSummary, ModelCard, OutputFormat, Prompt, SamplingParams, Timings, Usage, WardError,
 };
 
 use crate::stop::{take_utf8_prefix, ScanOutcome, StopScanner};
@@ -106,6 +110,8 @@ struct Job {
     sampling: SamplingParams,
     max_tokens: u32,
     stop: Vec<String>,
+    /// Constrains every token to the requested output format; `None` for free text.
+    grammar: Option<LlamaSampler>,
     enqueued_at: Instant,
     events: async_mpsc::Sender<Result<GenerationEvent, WardError>>,
 }
@@ -275,6 +281,39 @@ impl EmbeddedEngine {
         }
     }
 
+    /// The grammar sampler for an output format; `None` for free text. A schema grammar that
+    /// llama.cpp refuses (the converter's tests say none should be) falls back to any JSON value:
+    /// the server validates the answer against the schema in any case.
+    fn grammar_sampler(&self, format: &OutputFormat) -> Option<LlamaSampler> {
+        let grammar = crate::grammar::for_format(format)?;
+        match LlamaSampler::grammar(&self.model, &grammar, "root") {
+            Ok(sampler) => Some(sampler),
+            Err(error) => {
+                tracing::warn!(
+                    error = %error,
+                    rules = grammar.lines().count(),
+                    "llama.cpp refused the output format's grammar; constraining to any JSON value"
+                );
+                LlamaSampler::grammar(&self.model, &crate::grammar::any_json(), "root").ok()
+            }
+        }
+    }
+
+    /// Whether llama.cpp parses `grammar` (GBNF, rule `root`) and it admits `answer` as a
+    /// complete answer, token by token as generation would meet it; `None` when the grammar does
+    /// not parse. For tests of the grammar converter against the real grammar engine.
+    pub fn grammar_admits(&self, grammar: &str, answer: &str) -> Option<bool> {
+        let mut sampler = LlamaSampler::grammar(&self.model, grammar, "root").ok()?;
+        let vocab = self.model.vocab();
+        for token in vocab.tokenize(answer.as_bytes(), false, false) {
+            if !grammar_allows(&mut sampler, token) {
+                return Some(false);
+            }
+            sampler.accept(token);
+        }
+        Some(grammar_allows(&mut sampler, vocab.eos()))
+    }
+
     fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
         let vocab = self.model.vocab();
         let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
@@ -334,6 +373,7 @@ impl Backend for EmbeddedEngine {
         }
         let room = self.context_length - prompt_length;
         let max_tokens = request.max_tokens.map_or(room, |limit| limit.min(room));
+        let grammar = self.grammar_sampler(&request.format);
         let (events, receiver) = async_mpsc::channel(STREAM_BUFFER);
         self.queued.fetch_add(1, Ordering::SeqCst);
         let job = Job {
@@ -341,6 +381,7 @@ impl Backend for EmbeddedEngine {
             sampling: request.sampling,
             max_tokens,
             stop: request.stop,
+            grammar,
             enqueued_at: Instant::now(),
             events,
         };
@@ -411,14 +452,25 @@ impl Worker<'_> {
         let prompt_evaluated = Instant::now();
 
         let mut sampler = build_sampler(self.model, &job.sampling);
+        // The prompt feeds the penalties' history. The grammar is kept out of the chain: it
+        // would reject the prompt, and it only ever sees generated tokens.
         sampler.accept_many(job.prompt_tokens.iter());
+        let mut grammar = job.grammar;
+        let mut candidates = LlamaTokenDataArray::new(Vec::new(), false);
         let vocab = self.model.vocab();
         let mut scanner = StopScanner::new(&job.stop);
         let mut pending_bytes = Vec::new();
         let mut completion_tokens = 0u32;
         let mut position = prompt_length;
         let finish_reason = loop {
-            let token = sampler.sample(&self.context, batch.n_tokens() - 1);
+            let index = batch.n_tokens() - 1;
+            let token = match grammar.as_mut() {
+                None => sampler.sample(&self.context, index),
+                Some(grammar) => {
+                    let logits = self.context.get_logits_ith(index);
+                    sample_with_grammar(&mut sampler, grammar, logits, &mut candidates)?
+                }
+            };
             if vocab.is_eog(token) {
                 break FinishReason::Stop;
             }
@@ -466,6 +518,69 @@ impl Worker<'_> {
             .blocking_send(Ok(GenerationEvent::Done(summary)))
             .map_err(|_| Interrupted::ClientGone)
     }
+}
+
+/// One token under a grammar, in llama.cpp's own order (`common_sampler_sample`): the chain
+/// picks freely and the pick stands when the grammar allows it (the common case, and the cheap
+/// one: the grammar checks one token, not the whole vocabulary); otherwise the grammar masks
+/// every candidate first and the chain picks again among what it allows.
+///
+/// `apply` selects without accepting, so the chain and the grammar each accept the chosen token
+/// exactly once, here. (`LlamaSampler::sample` accepts on its own; accepting a token twice
+/// advances the grammar twice and corrupts its state, and accepting a token the grammar does
+/// not allow aborts inside llama.cpp, so that is never done either.)
+fn sample_with_grammar(
+    chain: &mut LlamaSampler,
+    grammar: &mut LlamaSampler,
+    logits: &[f32],
+    candidates: &mut LlamaTokenDataArray,
+) -> Result<LlamaToken, Interrupted> {
+    fill_candidates(candidates, logits);
+    chain.apply(candidates);
+    let mut token = candidates
+        .selected_token()
+        .ok_or_else(|| internal_failure("the sampler chose no token"))?;
+    if !grammar_allows(grammar, token) {
+        fill_candidates(candidates, logits);
+        grammar.apply(candidates);
+        chain.apply(candidates);
+        token = candidates
+            .selected_token()
+            .ok_or_else(|| internal_failure("the sampler chose no token"))?;
+        // A grammar with no way forward masks every candidate and the pick is arbitrary.
+        if !grammar_allows(grammar, token) {
+            return Err(internal_failure(
+                "the output format's grammar allows no next token",
+            ));
+        }
+    }
+    grammar.accept(token);
+    chain.accept(token);
+    Ok(token)
+}
+
+/// Every token with its logit, unsorted, nothing selected: what a sampler starts from.
+fn fill_candidates(candidates: &mut LlamaTokenDataArray, logits: &[f32]) {
+    candidates.data.clear();
+    candidates.data.extend(
+        logits
+            .iter()
+            .enumerate()
+            .map(|(id, logit)| LlamaTokenData::new(LlamaToken(id as i32), *logit, 0.0)),
+    );
+    candidates.selected = None;
+    candidates.sorted = false;
+}
+
+/// Whether the grammar, in its current state, allows `token` next (the grammar masks a token
+/// it rejects with a logit of minus infinity).
+fn grammar_allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
+    let mut single = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 0.0, 0.0)], false);
+    grammar.apply(&mut single);
+    single
+        .data
+        .first()
+        .is_some_and(|data| data.logit().is_finite())
 }
 
 fn send_delta(

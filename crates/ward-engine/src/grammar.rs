@@ -34,7 +34,10 @@ const PRIMITIVES: [(&str, &str); 12] = [
         "object",
         r#""{" space ( string ":" space value ( "," space string ":" space value )* )? "}" space"#,
     ),
-    ("array", r#""[" space ( value ( "," space value )* )? "]" space"#),
+    (
+        "array",
+        r#""[" space ( value ( "," space value )* )? "]" space"#,
+    ),
     ("string", r#""\"" char* "\"" space"#),
     (
         "char",
@@ -55,9 +58,7 @@ const PRIMITIVES: [(&str, &str); 12] = [
 /// The primitives each primitive refers to.
 fn primitive_dependencies(name: &str) -> &'static [&'static str] {
     match name {
-        "value" => &[
-            "object", "array", "string", "number", "boolean", "null",
-        ],
+        "value" => &["object", "array", "string", "number", "boolean", "null"],
         "object" => &["space", "string", "value"],
         "array" => &["space", "value"],
         "string" => &["char", "space"],
@@ -420,7 +421,8 @@ impl<'schema> Grammar<'schema> {
     }
 
     fn array(&mut self, schema: &Map<String, Value>, hint: &str) -> String {
-        if schema.contains_key("prefixItems") || matches!(schema.get("items"), Some(Value::Array(_)))
+        if schema.contains_key("prefixItems")
+            || matches!(schema.get("items"), Some(Value::Array(_)))
         {
             return self.primitive("array");
         }
@@ -636,7 +638,10 @@ mod tests {
         let grammar = check(
             json!({"type": "object", "properties": {"a": {"type": "boolean"}, "b": {"type": "null"}, "c": {"type": "number"}}}),
             &[
-                ("root-tail", r#"( "," space "\"c\"" space ":" space number )?"#),
+                (
+                    "root-tail",
+                    r#"( "," space "\"c\"" space ":" space number )?"#,
+                ),
                 (
                     "root-tail-2",
                     r#"( "," space "\"b\"" space ":" space null )? root-tail"#,
@@ -680,26 +685,36 @@ mod tests {
                 ),
             ],
         );
-        assert!(rule(&grammar, "root").starts_with(r#""{" space "\"codes\"" space ":" space root-codes "," space"#));
+        assert!(rule(&grammar, "root")
+            .starts_with(r#""{" space "\"codes\"" space ":" space root-codes "," space"#));
     }
 
     #[test]
     fn enum_const_any_of_and_one_of() {
         check(
             json!({"anyOf": [{"type": "integer"}, {"const": "none"}, {"type": "integer"}]}),
-            &[("root", "integer | root-2"), ("root-2", r#""\"none\"" space"#)],
+            &[
+                ("root", "integer | root-2"),
+                ("root-2", r#""\"none\"" space"#),
+            ],
         );
         check(
             json!({"oneOf": [{"type": "object", "properties": {"x": {"const": 1}}, "required": ["x"]}, {"type": "null"}]}),
             &[
                 ("root", "root-1 | null"),
                 ("root-1-x", r#""1" space"#),
-                ("root-1", r#""{" space "\"x\"" space ":" space root-1-x "}" space"#),
+                (
+                    "root-1",
+                    r#""{" space "\"x\"" space ":" space root-1-x "}" space"#,
+                ),
             ],
         );
         check(
             json!({"enum": ["a \"quoted\" b", 3, null, true]}),
-            &[("root", r#"( "\"a \\\"quoted\\\" b\"" | "3" | "null" | "true" ) space"#)],
+            &[(
+                "root",
+                r#"( "\"a \\\"quoted\\\" b\"" | "3" | "null" | "true" ) space"#,
+            )],
         );
     }
 
@@ -745,16 +760,22 @@ mod tests {
                 "anything": {},
                 "many": {"enum": (0..200).collect::<Vec<_>>()}
             }, "required": ["pattern", "long", "big", "tuple", "bounded", "both", "external", "anything", "many"]}),
-            &[(
-                "root",
-                concat!(
-                    r#""{" space "\"pattern\"" space ":" space string "," space "\"long\"" space ":" space string "#,
-                    r#""," space "\"big\"" space ":" space root-big "," space "\"tuple\"" space ":" space array "#,
-                    r#""," space "\"bounded\"" space ":" space integer "," space "\"both\"" space ":" space value "#,
-                    r#""," space "\"external\"" space ":" space value "," space "\"anything\"" space ":" space value "#,
-                    r#""," space "\"many\"" space ":" space value "}" space"#
+            &[
+                (
+                    "root",
+                    concat!(
+                        r#""{" space "\"pattern\"" space ":" space string "," space "\"long\"" space ":" space string "#,
+                        r#""," space "\"big\"" space ":" space root-big "," space "\"tuple\"" space ":" space array "#,
+                        r#""," space "\"bounded\"" space ":" space integer "," space "\"both\"" space ":" space value "#,
+                        r#""," space "\"external\"" space ":" space value "," space "\"anything\"" space ":" space value "#,
+                        r#""," space "\"many\"" space ":" space value "}" space"#
+                    ),
                 ),
-            ), ("root-big", r#""[" space ( number ( "," space number )* )? "]" space"#)],
+                (
+                    "root-big",
+                    r#""[" space ( number ( "," space number )* )? "]" space"#,
+                ),
+            ],
         );
     }
 
@@ -787,7 +808,13 @@ mod tests {
         let grammar = from_schema(&deep);
         assert_closed(&grammar);
         assert!(grammar.lines().count() < 60, "{grammar}");
-        for schema in [json!(true), json!(false), json!({}), json!({"type": 12}), json!({"type": []})] {
+        for schema in [
+            json!(true),
+            json!(false),
+            json!({}),
+            json!({"type": 12}),
+            json!({"type": []}),
+        ] {
             let grammar = from_schema(&schema);
             assert_closed(&grammar);
             assert_eq!(rule(&grammar, "root"), "value");

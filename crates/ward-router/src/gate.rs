@@ -1,12 +1,14 @@
 //! The PHI gate: every text of a request (each message, the prompt, the system text, the stop
-//! strings) is scanned before routing, and the only way to obtain a [`Cleared`] request, the one
+//! strings, and the JSON schema of a structured-output request, whose enums, descriptions and
+//! property names travel upstream too) is scanned before routing, and the only way to obtain a [`Cleared`] request, the one
 //! thing a cloud backend accepts, is through this module: no findings, or every finding replaced
 //! by a surrogate. Input the gate could not scan (too large, detector panic) counts as PHI.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 
-use ward_core::{GenerationRequest, Prompt};
+use serde_json::Value;
+use ward_core::{GenerationRequest, OutputFormat, Prompt};
 use ward_phi::{Detector, Finding, PhiLabel, Pseudonymiser};
 
 /// A value the PHI gate let through: it holds no PHI the detector can see, or only surrogates.
@@ -100,7 +102,7 @@ impl Screened {
 #[derive(Debug, Clone)]
 pub struct PhiRequest {
     request: GenerationRequest,
-    /// Findings per text, in the order `texts_mut` visits them; `None` when unscreened.
+    /// Findings per text, in the order `texts` lists them; `None` when unscreened.
     findings: Option<Vec<Vec<Finding>>>,
     summary: PhiSummary,
 }
@@ -128,8 +130,8 @@ impl PhiGate {
     }
 
     /// Scans every text of `request`.
-    pub fn screen(&self, mut request: GenerationRequest) -> Screened {
-        let texts = texts_mut(&mut request);
+    pub fn screen(&self, request: GenerationRequest) -> Screened {
+        let texts = texts(&request);
         let total: usize = texts.iter().map(|text| text.len()).sum();
         if total > self.max_scan_bytes {
             return unscreened(request, Unscreened::Oversized);
@@ -141,6 +143,7 @@ impl PhiGate {
                 .map(|text| detector.detect(text))
                 .collect::<Vec<_>>()
         }));
+        drop(texts);
         let Ok(findings) = scanned else {
             return unscreened(request, Unscreened::DetectorFailed);
         };
@@ -168,11 +171,13 @@ impl PhiGate {
         let findings = phi.findings.as_ref()?;
         let mut pseudonymiser = Pseudonymiser::new(conversation_key);
         let mut request = phi.request.clone();
-        for (text, findings) in texts_mut(&mut request).into_iter().zip(findings) {
-            if !findings.is_empty() {
-                *text = pseudonymiser.pseudonymise(text, findings);
+        let mut index = 0;
+        rewrite_texts(&mut request, &mut |text| {
+            if let Some(found) = findings.get(index).filter(|found| !found.is_empty()) {
+                *text = pseudonymiser.pseudonymise(text, found);
             }
-        }
+            index += 1;
+        });
         Some(Deidentified {
             request: Cleared(request),
             pseudonymiser,
@@ -191,20 +196,78 @@ fn unscreened(request: GenerationRequest, reason: Unscreened) -> Screened {
     })
 }
 
-/// Every text of a request that would travel to a backend, in a fixed order.
-fn texts_mut(request: &mut GenerationRequest) -> Vec<&mut String> {
-    let mut texts: Vec<&mut String> = Vec::new();
-    match &mut request.prompt {
-        Prompt::Chat(messages) => {
-            texts.extend(messages.iter_mut().map(|message| &mut message.content))
-        }
+/// Every text of a request that would travel to a backend, in a fixed order: the messages (or
+/// the prompt and system text), the stop strings, then the output schema's name and, depth
+/// first, each of its property names and string values.
+fn texts(request: &GenerationRequest) -> Vec<&str> {
+    let mut texts: Vec<&str> = Vec::new();
+    match &request.prompt {
+        Prompt::Chat(messages) => texts.extend(messages.iter().map(|m| m.content.as_str())),
         Prompt::Text { text, system, .. } => {
             texts.push(text);
-            texts.extend(system.as_mut());
+            texts.extend(system.as_deref());
         }
     }
-    texts.extend(request.stop.iter_mut());
+    texts.extend(request.stop.iter().map(String::as_str));
+    if let OutputFormat::JsonSchema { name, schema, .. } = &request.format {
+        texts.push(name);
+        json_texts(schema, &mut texts);
+    }
     texts
+}
+
+fn json_texts<'value>(value: &'value Value, texts: &mut Vec<&'value str>) {
+    match value {
+        Value::String(text) => texts.push(text),
+        Value::Array(items) => items.iter().for_each(|item| json_texts(item, texts)),
+        Value::Object(members) => {
+            for (key, member) in members {
+                texts.push(key);
+                json_texts(member, texts);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces each text `texts` lists, visiting them in the same order.
+fn rewrite_texts(request: &mut GenerationRequest, rewrite: &mut dyn FnMut(&mut String)) {
+    match &mut request.prompt {
+        Prompt::Chat(messages) => messages
+            .iter_mut()
+            .for_each(|message| rewrite(&mut message.content)),
+        Prompt::Text { text, system, .. } => {
+            rewrite(text);
+            if let Some(system) = system {
+                rewrite(system);
+            }
+        }
+    }
+    for stop in &mut request.stop {
+        rewrite(stop);
+    }
+    if let OutputFormat::JsonSchema { name, schema, .. } = &mut request.format {
+        rewrite(name);
+        rewrite_json(schema, rewrite);
+    }
+}
+
+fn rewrite_json(value: &mut Value, rewrite: &mut dyn FnMut(&mut String)) {
+    match value {
+        Value::String(text) => rewrite(text),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_json(item, rewrite)),
+        Value::Object(members) => {
+            // Keys cannot be changed in place: the object is rebuilt, in the order it is read.
+            for (mut key, mut member) in std::mem::take(members) {
+                rewrite(&mut key);
+                rewrite_json(&mut member, rewrite);
+                members.insert(key, member);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +333,77 @@ mod tests {
             ..chat(&[])
         };
         assert!(PhiGate::new(1 << 20).screen(request).summary().is_phi());
+    }
+
+    fn with_schema(schema: Value) -> GenerationRequest {
+        GenerationRequest {
+            format: OutputFormat::JsonSchema {
+                name: "triage".into(),
+                schema,
+                strict: false,
+            },
+            ..chat(&[(ChatRole::User, "Classify the referral.")])
+        }
+    }
+
+    #[test]
+    fn phi_in_an_output_schema_is_found_and_pseudonymised() {
+        let gate = PhiGate::new(1 << 20);
+        let clean = with_schema(serde_json::json!({
+            "type": "object",
+            "properties": {"urgency": {"enum": ["urgent", "routine"], "description": "How soon"}},
+            "required": ["urgency"]
+        }));
+        assert!(matches!(gate.screen(clean), Screened::Clear(_)));
+        for schema in [
+            serde_json::json!({"properties": {"doctor": {"enum": ["Dr. Helen Okafor", "Dr. Ravi Patel"]}}}),
+            serde_json::json!({"properties": {"John Whitfield MRN 48213377": {"type": "string"}}}),
+        ] {
+            let Screened::Phi(phi) = gate.screen(with_schema(schema)) else {
+                panic!("PHI in the schema was not found");
+            };
+            let deidentified = gate.deidentify(&phi, 9).expect("scanned");
+            let sent = format!("{:?}", deidentified.request.get().format);
+            for value in ["Helen Okafor", "John Whitfield", "48213377"] {
+                assert!(!sent.contains(value), "{value} left in {sent}");
+            }
+            // Everything else of the schema is as it was.
+            assert!(sent.contains("properties"), "{sent}");
+        }
+    }
+
+    #[test]
+    fn texts_and_their_rewrite_visit_the_same_texts_in_the_same_order() {
+        let mut request = with_schema(serde_json::json!({
+            "b": {"z": "1", "a": ["x", {"k": "v"}]},
+            "a": "first",
+            "n": 3
+        }));
+        request.stop = vec!["END".into()];
+        let listed: Vec<String> = texts(&request).into_iter().map(str::to_owned).collect();
+        let mut visited = Vec::new();
+        rewrite_texts(&mut request, &mut |text| visited.push(text.clone()));
+        assert_eq!(listed, visited);
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [
+                "1",
+                "Classify the referral.",
+                "END",
+                "a",
+                "a",
+                "b",
+                "first",
+                "k",
+                "n",
+                "triage",
+                "v",
+                "x",
+                "z"
+            ]
+        );
     }
 
     #[test]

@@ -80,11 +80,28 @@ impl Router {
         &self.policy.backends
     }
 
+    /// Whether a tier of this name exists (profiles may name one).
+    pub fn has_tier(&self, name: &str) -> bool {
+        self.policy.tiers.iter().any(|tier| tier.name == name)
+    }
+
     /// Screens, routes and starts `request`. `request_key` seeds the surrogates of a
     /// de-identified request.
     pub async fn dispatch(
         &self,
         request: GenerationRequest,
+        request_key: u64,
+    ) -> Result<Dispatch, DispatchError> {
+        self.dispatch_preferring(request, None, request_key).await
+    }
+
+    /// Like `dispatch`, with the tier an `auto` request without PHI goes to instead of the one
+    /// its complexity picks (a profile's `tier`). PHI still goes to the PHI tier; an unknown
+    /// tier name falls back to the complexity choice.
+    pub async fn dispatch_preferring(
+        &self,
+        request: GenerationRequest,
+        preferred_tier: Option<&str>,
         request_key: u64,
     ) -> Result<Dispatch, DispatchError> {
         let requested = request.model.clone();
@@ -144,8 +161,12 @@ impl Router {
                 ));
             }
         }
+        let preferred = preferred_tier
+            .and_then(|name| self.policy.tiers.iter().position(|tier| tier.name == name));
         let (tier, complexity) = if phi.is_phi() {
             (self.policy.phi_tier(), None)
+        } else if let Some(tier) = preferred {
+            (tier, None)
         } else {
             let assessment = self.classifier.classify(screened.request());
             (

@@ -4,7 +4,9 @@
 //! is served by collecting the same events.
 
 use serde_json::{json, Map, Value};
-use ward_core::{ChatMessage, ChatRole, FinishReason, GenerationRequest, Prompt, Usage};
+use ward_core::{
+    ChatMessage, ChatRole, FinishReason, GenerationRequest, OutputFormat, Prompt, Usage,
+};
 
 use crate::config::RemoteWire;
 
@@ -105,6 +107,11 @@ pub fn request_body(
             if !request.stop.is_empty() {
                 body.insert("stop".into(), json!(request.stop));
             }
+            put(
+                &mut body,
+                "response_format",
+                openai_response_format(&request.format),
+            );
             Value::Object(body)
         }
         RemoteWire::Ollama => {
@@ -136,7 +143,13 @@ pub fn request_body(
             if !request.stop.is_empty() {
                 options.insert("stop".into(), json!(request.stop));
             }
-            json!({"model": model, "messages": wire_messages, "stream": true, "options": options})
+            let mut body = json!({"model": model, "messages": wire_messages, "stream": true, "options": options});
+            match &request.format {
+                OutputFormat::Text => {}
+                OutputFormat::JsonObject => body["format"] = json!("json"),
+                OutputFormat::JsonSchema { schema, .. } => body["format"] = schema.clone(),
+            }
+            body
         }
         RemoteWire::Anthropic => {
             // Anthropic takes the system text apart and wants user and assistant turns to
@@ -193,6 +206,23 @@ pub fn request_body(
             }
             Value::Object(body)
         }
+    }
+}
+
+/// OpenAI's `response_format` for an output format; `None` for free text (the default).
+/// Anthropic's API has no equivalent, so there the server's validation alone holds the line.
+fn openai_response_format(format: &OutputFormat) -> Option<Value> {
+    match format {
+        OutputFormat::Text => None,
+        OutputFormat::JsonObject => Some(json!({"type": "json_object"})),
+        OutputFormat::JsonSchema {
+            name,
+            schema,
+            strict,
+        } => Some(json!({
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": strict}
+        })),
     }
 }
 
@@ -370,6 +400,7 @@ mod tests {
             },
             max_tokens: Some(64),
             stop: vec!["\n\n".into()],
+            format: OutputFormat::Text,
         }
     }
 
@@ -443,6 +474,47 @@ mod tests {
                 "stop_sequences": ["\n\n"]
             })
         );
+    }
+
+    #[test]
+    fn output_formats_travel_upstream_in_each_wire_s_spelling() {
+        let schema = json!({"type": "object", "properties": {"label": {"enum": ["a", "b"]}}});
+        let mut request = request();
+        request.format = OutputFormat::JsonSchema {
+            name: "triage".into(),
+            schema: schema.clone(),
+            strict: true,
+        };
+        assert_eq!(
+            request_body(&RemoteWire::OpenAi, &request, "m", false)["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "triage", "schema": schema, "strict": true}})
+        );
+        assert_eq!(
+            request_body(&RemoteWire::Ollama, &request, "m", false)["format"],
+            schema
+        );
+        assert!(request_body(&RemoteWire::Anthropic, &request, "m", false)
+            .get("response_format")
+            .is_none());
+        request.format = OutputFormat::JsonObject;
+        let azure = RemoteWire::AzureOpenAi {
+            api_version: "2024-10-21".into(),
+        };
+        assert_eq!(
+            request_body(&azure, &request, "m", false)["response_format"],
+            json!({"type": "json_object"})
+        );
+        assert_eq!(
+            request_body(&RemoteWire::Ollama, &request, "m", false)["format"],
+            "json"
+        );
+        request.format = OutputFormat::Text;
+        assert!(request_body(&RemoteWire::OpenAi, &request, "m", false)
+            .get("response_format")
+            .is_none());
+        assert!(request_body(&RemoteWire::Ollama, &request, "m", false)
+            .get("format")
+            .is_none());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (PHI gate, tier, fallback chain), say in response headers where it went and what PHI
 //! categories were found, and put it on record: a refusal is recorded before its error goes out,
 //! an answer before its last event does (the generation stream is wrapped so that its `Done`
-//! waits for the commit), and a client that goes away leaves a `client_closed` record.
+//! waits for the commit), and a client that goes away leaves a `client_closed` record. An
+//! answer that does not satisfy the requested output format is recorded as failed, with the
+//! `response_format_unsatisfied` flag (`structured.rs` decides what the client gets).
 
 use std::time::Instant;
 
@@ -10,11 +12,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use futures::StreamExt;
 use serde_json::json;
 use ward_audit::{AuditContent, AuditEvent, AuditLog, Latency, Outcome};
-use ward_core::{
-    ChatRole, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary, Prompt,
-    WardError,
-};
 use ward_clinical::{CodeSet, Profile, ProfileSet};
+use ward_core::{
+    ChatRole, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
+    OutputFormat, Prompt, WardError,
+};
 use ward_router::{DispatchError, PhiSummary};
 
 use crate::auth::{Auth, Caller};
@@ -29,6 +31,8 @@ pub const FALLBACKS_HEADER: &str = "x-ward-fallbacks";
 pub const COMPLEXITY_HEADER: &str = "x-ward-complexity";
 pub const PROFILE_HEADER: &str = "x-ward-profile";
 pub const PROFILE_VERSION_HEADER: &str = "x-ward-profile-version";
+/// The output flag of a record whose answer did not satisfy the requested output format.
+pub const FORMAT_UNSATISFIED_FLAG: &str = "response_format_unsatisfied";
 
 /// A generation that has started, with what the response must say about it.
 pub struct StartedCall {
@@ -71,6 +75,27 @@ fn decision_headers(
 impl StartedCall {
     pub fn headers(&self) -> HeaderMap {
         self.headers.clone()
+    }
+
+    /// A call whose answer is already complete and checked (structured output): its stream
+    /// gives the answer as one piece, then `Done`.
+    pub fn answered(
+        request_id: String,
+        model: String,
+        headers: HeaderMap,
+        answer: String,
+        summary: GenerationSummary,
+    ) -> StartedCall {
+        let events = [
+            Ok(GenerationEvent::Delta(answer)),
+            Ok(GenerationEvent::Done(summary)),
+        ];
+        StartedCall {
+            request_id,
+            model,
+            stream: futures::stream::iter(events).boxed(),
+            headers,
+        }
     }
 
     /// Drains the stream into the full text and its summary (non-streaming responses).
@@ -153,10 +178,13 @@ pub async fn start(
         first_token: None,
         finished: false,
         review,
+        format: request.format.clone(),
+        answer: String::new(),
     });
+    let preferred_tier = profile.and_then(|profile| profile.tier.as_deref());
     match state
         .router
-        .dispatch(request, request_uuid.as_u128() as u64)
+        .dispatch_preferring(request, preferred_tier, request_uuid.as_u128() as u64)
         .await
     {
         Ok(dispatch) => {
@@ -226,8 +254,7 @@ pub async fn start(
             } else {
                 error
             };
-            let headers =
-                decision_headers(&request_id, profile, &phi, tier.as_deref(), &fallbacks);
+            let headers = decision_headers(&request_id, profile, &phi, tier.as_deref(), &fallbacks);
             if let Some(mut recorder) = recorder {
                 let event = &mut recorder.event;
                 event.tier = tier;
@@ -325,6 +352,9 @@ struct Recorder {
     first_token: Option<Instant>,
     finished: bool,
     review: Option<ReviewPlan>,
+    /// The requested output format, and the answer so far when it is not free text.
+    format: OutputFormat,
+    answer: String,
 }
 
 impl Recorder {
@@ -355,6 +385,18 @@ impl Recorder {
                 }
                 self.event.prompt_tokens = Some(summary.usage.prompt_tokens);
                 self.event.completion_tokens = Some(summary.usage.completion_tokens);
+                if !self.format.is_text()
+                    && crate::structured::conforming_answer(&self.format, &self.answer).is_err()
+                {
+                    // The client never gets this answer: it is asked for again or refused.
+                    let kind = ErrorKind::BackendUnavailable;
+                    self.event
+                        .output_flags
+                        .push(FORMAT_UNSATISFIED_FLAG.to_owned());
+                    self.event.outcome = Outcome::Failed;
+                    self.event.error = Some(kind.code().to_owned());
+                    self.event.status = status_of(kind).0.as_u16();
+                }
                 if let (Some(auth), Some(key)) = (&self.auth, &self.event.key_id) {
                     auth.spend(key, u64::from(summary.usage.total_tokens()));
                 }
@@ -405,6 +447,9 @@ fn audited(mut stream: GenerationStream, mut recorder: Recorder) -> GenerationSt
                     }
                     if let Some(review) = &mut recorder.review {
                         review.output.push_str(&text);
+                    }
+                    if !recorder.format.is_text() {
+                        recorder.answer.push_str(&text);
                     }
                     yield Ok(GenerationEvent::Delta(text));
                 }

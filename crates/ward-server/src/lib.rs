@@ -5,7 +5,8 @@
 //! status and body; `body` parses JSON without ever echoing request text; `openai` and `ollama`
 //! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown;
 //! `auth` turns API keys into roles and limits; `call` puts every model call on record;
-//! `audit` serves the records; `notes` serves clinical profiles and the note workflow.
+//! `audit` serves the records; `notes` serves clinical profiles and the note workflow;
+//! `structured` parses `response_format` / `format` and checks every structured answer.
 
 mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ mod ollama;
 mod openai;
 mod phi;
 mod routes;
+mod structured;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};

@@ -67,7 +67,9 @@ impl WireReference {
                 && kind.chars().all(|c| c.is_ascii_alphabetic())
                 && !id.is_empty()
                 && id.len() <= 64
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         });
         let absolute = reference.starts_with("urn:") || reference.starts_with("https://");
         if !(relative || absolute) {
@@ -95,6 +97,7 @@ fn profile_json(profile: &Profile) -> Value {
         "description": profile.description,
         "version": profile.version,
         "model": profile.model,
+        "tier": profile.tier,
         "note_type": {"loinc": profile.note_type.loinc, "display": profile.note_type.display},
         "sections": profile.sections,
         "checks": profile.checks.iter().map(|check| check.as_str()).collect::<Vec<_>>(),
@@ -148,8 +151,10 @@ pub async fn create(
     }
     if let Some(temperature) = request.temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(error(
-            WardError::invalid_request(format!("temperature must be between 0 and 2, not {temperature}"))
-                .with_param("temperature"),
+            WardError::invalid_request(format!(
+                "temperature must be between 0 and 2, not {temperature}"
+            ))
+            .with_param("temperature"),
         ));
     }
     let subject = request
@@ -163,10 +168,15 @@ pub async fn create(
         .transpose()
         .map_err(error)?;
 
-    let patient_context = request.patient_context.as_deref().filter(|c| !c.trim().is_empty());
+    let patient_context = request
+        .patient_context
+        .as_deref()
+        .filter(|c| !c.trim().is_empty());
     let user = profile.user_message(&request.dictation, patient_context);
-    let mut generation =
-        GenerationRequest::chat(profile.name.clone(), vec![ChatMessage::new(ChatRole::User, user)]);
+    let mut generation = GenerationRequest::chat(
+        profile.name.clone(),
+        vec![ChatMessage::new(ChatRole::User, user)],
+    );
     generation.max_tokens = request.max_tokens;
     generation.sampling.temperature = request.temperature;
     generation.sampling.seed = request.seed;

@@ -1,5 +1,6 @@
 //! The Ollama API: `POST /api/chat` and `POST /api/generate` (NDJSON streaming by default, as
-//! Ollama does), `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version`.
+//! Ollama does), `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version`; `format`
+//! (structured output) is checked in `structured`.
 //! Durations are reported in nanoseconds, as Ollama reports them.
 
 use std::time::{Duration, Instant};
@@ -17,14 +18,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use ward_core::{
     ChatMessage, ChatRole, GenerationEvent, GenerationRequest, GenerationSummary, ModelCard,
-    Prompt, SamplingParams, WardError,
+    OutputFormat, Prompt, SamplingParams, WardError,
 };
 
 use crate::auth::Caller;
 use crate::body::parse_request;
-use crate::call::{self, CallContext, StartedCall};
+use crate::call::{CallContext, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{rfc3339, rfc3339_unix, AppState};
+use crate::structured;
 
 #[derive(Debug, Deserialize)]
 struct ChatRequest {
@@ -84,7 +86,12 @@ struct ShowRequest {
 
 impl OllamaOptions {
     /// Builds the engine-neutral request; `num_predict` of -1 or -2 means no limit.
-    fn into_request(self, model: String, prompt: Prompt) -> GenerationRequest {
+    fn into_request(
+        self,
+        model: String,
+        prompt: Prompt,
+        format: OutputFormat,
+    ) -> GenerationRequest {
         let sampling = SamplingParams {
             temperature: self.temperature,
             top_p: self.top_p,
@@ -106,6 +113,7 @@ impl OllamaOptions {
             sampling,
             max_tokens,
             stop: self.stop.unwrap_or_default(),
+            format,
         }
     }
 }
@@ -114,15 +122,8 @@ fn ollama_error(error: WardError) -> ApiError {
     ApiError::new(ApiFlavor::Ollama, error)
 }
 
-fn refuse_format(format: &Option<Value>) -> Result<(), ApiError> {
-    match format {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::String(text)) if text.is_empty() => Ok(()),
-        Some(_) => Err(ollama_error(
-            WardError::invalid_request("structured output (format) is not supported yet; omit it")
-                .with_param("format"),
-        )),
-    }
+fn output_format(format: &Option<Value>) -> Result<OutputFormat, ApiError> {
+    structured::ollama_format(format.as_ref()).map_err(ollama_error)
 }
 
 /// Which endpoint a response is for: chat answers in `message`, generate in `response`.
@@ -176,7 +177,7 @@ pub async fn chat(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let request: ChatRequest = parse_request(body, ApiFlavor::Ollama)?;
-    refuse_format(&request.format)?;
+    let format = output_format(&request.format)?;
     if request.messages.is_empty() {
         return Err(ollama_error(
             WardError::invalid_request("messages must hold at least one message")
@@ -200,7 +201,7 @@ pub async fn chat(
         .collect();
     let generation = request
         .options
-        .into_request(request.model, Prompt::Chat(messages));
+        .into_request(request.model, Prompt::Chat(messages), format);
     respond(
         &state,
         &caller,
@@ -219,7 +220,7 @@ pub async fn generate(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let request: GenerateRequest = parse_request(body, ApiFlavor::Ollama)?;
-    refuse_format(&request.format)?;
+    let format = output_format(&request.format)?;
     if request.prompt.is_empty() {
         return Err(ollama_error(
             WardError::invalid_request("prompt is empty").with_param("prompt"),
@@ -230,7 +231,7 @@ pub async fn generate(
         system: request.system,
         raw: request.raw,
     };
-    let generation = request.options.into_request(request.model, prompt);
+    let generation = request.options.into_request(request.model, prompt, format);
     respond(
         &state,
         &caller,
@@ -256,7 +257,7 @@ async fn respond(
         streaming,
         flavor: ApiFlavor::Ollama,
     };
-    let call = call::start(state, context, generation).await?;
+    let call = structured::start(state, context, generation).await?;
     let headers = call.headers();
     if streaming {
         let body = Body::from_stream(ndjson_lines(call, endpoint, started));

@@ -1,5 +1,6 @@
 //! The OpenAI API: `POST /v1/chat/completions`, `POST /v1/completions`, `GET /v1/models`, with
-//! SSE streaming (`data: …`, then `data: [DONE]`) and `stream_options.include_usage`.
+//! SSE streaming (`data: …`, then `data: [DONE]`), `stream_options.include_usage`, and
+//! `response_format` (checked in `structured`).
 
 use std::convert::Infallible;
 
@@ -14,15 +15,16 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use ward_core::{
-    ChatMessage, ChatRole, GenerationEvent, GenerationRequest, Prompt, SamplingParams, Usage,
-    WardError,
+    ChatMessage, ChatRole, GenerationEvent, GenerationRequest, OutputFormat, Prompt,
+    SamplingParams, Usage, WardError,
 };
 
 use crate::auth::Caller;
 use crate::body::parse_request;
-use crate::call::{self, CallContext, StartedCall};
+use crate::call::{CallContext, StartedCall};
 use crate::error::{error_body, ApiError, ApiFlavor};
 use crate::routes::{unix_now, AppState};
+use crate::structured;
 
 /// OpenAI's default `max_tokens` for the legacy completions endpoint.
 const LEGACY_COMPLETION_MAX_TOKENS: u32 = 16;
@@ -63,13 +65,8 @@ struct WireSampling {
     seed: Option<i64>,
     stop: Option<StopField>,
     n: Option<u32>,
-    response_format: Option<ResponseFormat>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ResponseFormat {
-    #[serde(rename = "type")]
-    format_type: String,
+    /// Parsed by `structured::openai_response_format`, which names the faulty field.
+    response_format: Option<Value>,
 }
 
 /// `stream` and `stream_options`, the same on both endpoints.
@@ -140,14 +137,10 @@ impl WireSampling {
         if self.n.unwrap_or(1) != 1 {
             return Err(WardError::invalid_request("only n = 1 is supported").with_param("n"));
         }
-        if let Some(format) = &self.response_format {
-            if format.format_type != "text" {
-                return Err(WardError::invalid_request(
-                    "response_format json_object and json_schema are not supported yet; omit it or use type text",
-                )
-                .with_param("response_format"));
-            }
-        }
+        let format = match &self.response_format {
+            None | Some(Value::Null) => OutputFormat::Text,
+            Some(format) => structured::openai_response_format(format)?,
+        };
         check_range("temperature", self.temperature, 0.0, 2.0)?;
         check_range("top_p", self.top_p, 0.0, 1.0)?;
         check_range("min_p", self.min_p, 0.0, 1.0)?;
@@ -184,6 +177,7 @@ impl WireSampling {
             sampling,
             max_tokens,
             stop,
+            format,
         })
     }
 }
@@ -363,7 +357,7 @@ async fn respond(
         streaming: streaming.stream,
         flavor: ApiFlavor::OpenAi,
     };
-    let call = call::start(state, context, generation).await?;
+    let call = structured::start(state, context, generation).await?;
     let headers = call.headers();
     if streaming.stream {
         let events = sse_events(call, endpoint, streaming.include_usage());

@@ -93,7 +93,10 @@ pub async fn call_in_process(
         .header(axum::http::header::CONTENT_TYPE, "application/json")
         .body(axum::body::Body::from(json_body))
         .map_err(|error| error.to_string())?;
-    let response = app.oneshot(request).await.map_err(|error| error.to_string())?;
+    let response = app
+        .oneshot(request)
+        .await
+        .map_err(|error| error.to_string())?;
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await

@@ -113,37 +113,7 @@ enum Command {
     },
     /// Turn a dictation into a clinical note with a profile, in process (no server needed):
     /// JSON with sections, flags, codes and quality, or a DOCX / FHIR document.
-    Notes {
-        /// The profile, e.g. apso-note (see `ward profiles`).
-        #[arg(long)]
-        profile: String,
-        /// The dictation, a text file (- reads standard input).
-        #[arg(long, value_name = "FILE")]
-        input: PathBuf,
-        /// Patient context (problem list, medications), a text file.
-        #[arg(long, value_name = "FILE")]
-        context: Option<PathBuf>,
-        /// Where to write the note; the name picks the format: .docx, .fhir.json
-        /// (DocumentReference), .bundle.json (FHIR document Bundle), else JSON.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// json, docx, fhir or fhir-bundle (overrides the --out name).
-        #[arg(long)]
-        format: Option<String>,
-        /// FHIR reference of the patient, e.g. Patient/123.
-        #[arg(long, value_name = "REFERENCE")]
-        subject: Option<String>,
-        /// FHIR reference of the clinician, e.g. Practitioner/456.
-        #[arg(long, value_name = "REFERENCE")]
-        author: Option<String>,
-        /// Model to load: a store name or alias (default: the configured backends).
-        #[arg(long, value_name = "MODEL")]
-        model: Option<String>,
-        #[arg(long)]
-        max_tokens: Option<u32>,
-        #[arg(long)]
-        seed: Option<u32>,
-    },
+    Notes(notes::NoteOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -492,37 +462,13 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
             let config = load_config(cli.config, env, &Overrides::default())?;
             notes::list_profiles(&config, json)
         }
-        Command::Notes {
-            profile,
-            input,
-            context,
-            out,
-            format,
-            subject,
-            author,
-            model,
-            max_tokens,
-            seed,
-        } => {
+        Command::Notes(options) => {
             let overrides = Overrides {
                 listen: None,
-                model,
+                model: options.model.clone(),
             };
             let config = load_config(cli.config, env, &overrides)?;
-            notes::create_note(
-                &config,
-                notes::NoteOptions {
-                    profile,
-                    input,
-                    context,
-                    out,
-                    format,
-                    subject,
-                    author,
-                    max_tokens,
-                    seed,
-                },
-            )
+            notes::create_note(&config, options)
         }
     }
 }

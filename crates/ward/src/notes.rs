@@ -36,6 +36,38 @@ pub fn load_profiles(clinical: &ClinicalConfig) -> anyhow::Result<ProfileSet> {
     ProfileSet::load(&clinical.variables, &extra).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
+/// Start-up checks of the loaded profiles against the deployment: a named tier must exist, and a
+/// prompt the PHI detector flags (a practice name can read as a facility) is worth a warning,
+/// because every request with that profile then counts as PHI and stays on local models.
+pub fn check_profiles(profiles: &ProfileSet, router: &ward_router::Router) -> anyhow::Result<()> {
+    for profile in profiles.iter() {
+        if let Some(tier) = &profile.tier {
+            if !router.has_tier(tier) {
+                bail!(
+                    "profile {} ({}) names tier '{tier}', which ward.toml does not define",
+                    profile.name,
+                    profile.origin
+                );
+            }
+        }
+        let findings = ward_phi::detect(&profile.system_prompt);
+        if !findings.is_empty() {
+            let mut labels: Vec<&str> = findings
+                .iter()
+                .map(|finding| finding.label.as_str())
+                .collect();
+            labels.sort_unstable();
+            labels.dedup();
+            eprintln!(
+                "warning: profile {}'s prompt holds text the PHI detector flags ({}); its requests will count as PHI and stay on local models",
+                profile.name,
+                labels.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `ward profiles`: name, version, model and description of each profile.
 pub fn list_profiles(config: &Config, as_json: bool) -> anyhow::Result<()> {
     let profiles = load_profiles(&config.clinical)?;
@@ -61,22 +93,46 @@ pub fn list_profiles(config: &Config, as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `ward notes` was asked for.
+/// What `ward notes` is asked for.
+#[derive(Debug, clap::Args)]
 pub struct NoteOptions {
+    /// The profile, e.g. apso-note (see `ward profiles`).
+    #[arg(long)]
     pub profile: String,
+    /// The dictation, a text file (- reads standard input).
+    #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
+    /// Patient context (problem list, medications), a text file.
+    #[arg(long, value_name = "FILE")]
     pub context: Option<PathBuf>,
+    /// Where to write the note; the name picks the format: .docx, .fhir.json
+    /// (DocumentReference), .bundle.json (FHIR document Bundle), else JSON.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// json, docx, fhir or fhir-bundle (overrides the --out name).
+    #[arg(long)]
     pub format: Option<String>,
+    /// FHIR reference of the patient, e.g. Patient/123.
+    #[arg(long, value_name = "REFERENCE")]
     pub subject: Option<String>,
+    /// FHIR reference of the clinician, e.g. Practitioner/456.
+    #[arg(long, value_name = "REFERENCE")]
     pub author: Option<String>,
+    /// Model to load: a store name or alias (default: the configured backends).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    #[arg(long)]
     pub max_tokens: Option<u32>,
+    #[arg(long)]
     pub seed: Option<u32>,
 }
 
 /// The export format a file name asks for: `.docx`, `.fhir.json` / `.bundle.json`, else JSON.
 fn format_of(out: &Path) -> &'static str {
-    let name = out.file_name().map(|name| name.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = out
+        .file_name()
+        .map(|name| name.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     if name.ends_with(".docx") {
         "docx"
     } else if name.ends_with(".bundle.json") {
@@ -103,7 +159,10 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
 pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> {
     let profiles = load_profiles(&config.clinical)?;
     if profiles.get(&options.profile).is_none() {
-        let names: Vec<&str> = profiles.iter().map(|profile| profile.name.as_str()).collect();
+        let names: Vec<&str> = profiles
+            .iter()
+            .map(|profile| profile.name.as_str())
+            .collect();
         bail!(
             "no profile named '{}'; `ward profiles` lists them: {}",
             options.profile,
@@ -121,7 +180,10 @@ pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> 
         (None, Some(out)) => format_of(out).to_owned(),
         (None, None) => "json".to_owned(),
     };
-    let reference = |text: &Option<String>| text.as_ref().map(|reference| json!({"reference": reference}));
+    let reference = |text: &Option<String>| {
+        text.as_ref()
+            .map(|reference| json!({"reference": reference}))
+    };
     let body = json!({
         "profile": options.profile,
         "dictation": dictation,
@@ -155,15 +217,17 @@ pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> 
                 note["flagged_items"].as_array().map_or(0, Vec::len),
                 note["fabrication_warnings"].as_array().map_or(0, Vec::len),
                 note["icd10"].as_array().map_or(0, Vec::len),
-                note["icd10"]
-                    .as_array()
-                    .map_or(0, |codes| codes.iter().filter(|code| code["valid"] == false).count()),
+                note["icd10"].as_array().map_or(0, |codes| codes
+                    .iter()
+                    .filter(|code| code["valid"] == false)
+                    .count()),
             );
         }
     }
     match &options.out {
         Some(out) => {
-            std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("wrote {} ({format})", out.display());
         }
         None if format == "docx" => bail!("a DOCX note needs --out FILE.docx"),

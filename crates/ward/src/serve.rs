@@ -134,7 +134,9 @@ pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppS
                     engine_config(&store, manifest, &config.engine),
                 )
                 .await
-                .with_context(|| format!("backend {name} could not load model {}", manifest.name))?;
+                .with_context(|| {
+                    format!("backend {name} could not load model {}", manifest.name)
+                })?;
                 backends.push(RoutedBackend::Local(Arc::new(engine)));
             }
             BackendSettings::Remote(remote) => {
@@ -151,6 +153,7 @@ pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppS
         None => ward_router::Router::with_default_tiers(backends),
     }
     .map_err(|error| anyhow::anyhow!("{error}"))?;
+    crate::notes::check_profiles(&profiles, &router)?;
     let catalog: Arc<dyn ModelCatalog> = Arc::new(store);
     eprintln!(
         "audit log: {} (content {}); auth {}; {} profiles",

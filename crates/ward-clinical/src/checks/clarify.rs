@@ -64,8 +64,14 @@ mod tests {
 
     #[test]
     fn nested_brackets_and_unclosed_items() {
-        assert_eq!(items("[CLARIFY: side [left/right]] then"), ["side [left/right]"]);
-        assert_eq!(items("Allergies: [CLARIFY: not stated\nPlan: rest"), ["not stated"]);
+        assert_eq!(
+            items("[CLARIFY: side [left/right]] then"),
+            ["side [left/right]"]
+        );
+        assert_eq!(
+            items("Allergies: [CLARIFY: not stated\nPlan: rest"),
+            ["not stated"]
+        );
         assert!(items("no flags here [CLARIFY:]").is_empty());
     }
 }

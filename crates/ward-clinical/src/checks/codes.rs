@@ -75,13 +75,28 @@ mod tests {
         let found = suggestions(CodeSet::builtin(), note);
         let summary: Vec<(&str, bool, bool)> = found
             .iter()
-            .map(|suggestion| (suggestion.code.as_str(), suggestion.valid, suggestion.billable))
+            .map(|suggestion| {
+                (
+                    suggestion.code.as_str(),
+                    suggestion.valid,
+                    suggestion.billable,
+                )
+            })
             .collect();
         assert_eq!(
             summary,
-            [("E11.9", true, true), ("I10", true, true), ("E11.99", false, false), ("Z99.999", false, false)]
+            [
+                ("E11.9", true, true),
+                ("I10", true, true),
+                ("E11.99", false, false),
+                ("Z99.999", false, false)
+            ]
         );
-        assert!(found[0].description.as_deref().unwrap().contains("Type 2 diabetes"));
+        assert!(found[0]
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("Type 2 diabetes"));
         assert_eq!(found[2].description, None);
         assert!(found[0].evidence.starts_with("ICD-10-CM"));
     }

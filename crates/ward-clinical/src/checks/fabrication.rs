@@ -20,11 +20,47 @@ const MEDICATIONS: &str = include_str!("../../data/medications.txt");
 
 /// Endings of generic drug names (stems); a word of 7+ letters ending so is taken for a drug.
 const DRUG_STEMS: &[&str] = &[
-    "pril", "sartan", "olol", "alol", "statin", "dipine", "gliptin", "gliflozin", "glutide",
-    "parin", "xaban", "gatran", "oxetine", "azepam", "azolam", "triptan", "prazole", "tidine",
-    "cillin", "mycin", "floxacin", "cycline", "conazole", "navir", "ciclovir", "clovir", "mab",
-    "tinib", "semide", "thiazide", "olone", "asone", "lukast", "terol", "tropium", "codone",
-    "morphone", "afil", "vastatin", "profen", "oxacin",
+    "pril",
+    "sartan",
+    "olol",
+    "alol",
+    "statin",
+    "dipine",
+    "gliptin",
+    "gliflozin",
+    "glutide",
+    "parin",
+    "xaban",
+    "gatran",
+    "oxetine",
+    "azepam",
+    "azolam",
+    "triptan",
+    "prazole",
+    "tidine",
+    "cillin",
+    "mycin",
+    "floxacin",
+    "cycline",
+    "conazole",
+    "navir",
+    "ciclovir",
+    "clovir",
+    "mab",
+    "tinib",
+    "semide",
+    "thiazide",
+    "olone",
+    "asone",
+    "lukast",
+    "terol",
+    "tropium",
+    "codone",
+    "morphone",
+    "afil",
+    "vastatin",
+    "profen",
+    "oxacin",
 ];
 
 /// Units that make a number a dose; a dose must match its unit as well as its value.
@@ -35,14 +71,45 @@ const DOSE_UNITS: &[&str] = &[
 ];
 
 const SPELLED: &[(&str, f64)] = &[
-    ("once", 1.0), ("twice", 2.0), ("thrice", 3.0), ("one", 1.0), ("two", 2.0), ("three", 3.0),
-    ("four", 4.0), ("five", 5.0), ("six", 6.0), ("seven", 7.0), ("eight", 8.0), ("nine", 9.0),
-    ("ten", 10.0), ("eleven", 11.0), ("twelve", 12.0), ("thirteen", 13.0), ("fourteen", 14.0),
-    ("fifteen", 15.0), ("sixteen", 16.0), ("seventeen", 17.0), ("eighteen", 18.0),
-    ("nineteen", 19.0), ("twenty", 20.0), ("thirty", 30.0), ("forty", 40.0), ("fifty", 50.0),
-    ("sixty", 60.0), ("seventy", 70.0), ("eighty", 80.0), ("ninety", 90.0), ("hundred", 100.0),
-    ("half", 0.5), ("dozen", 12.0), ("single", 1.0), ("double", 2.0), ("bid", 2.0), ("tid", 3.0),
-    ("qid", 4.0), ("daily", 1.0),
+    ("once", 1.0),
+    ("twice", 2.0),
+    ("thrice", 3.0),
+    ("one", 1.0),
+    ("two", 2.0),
+    ("three", 3.0),
+    ("four", 4.0),
+    ("five", 5.0),
+    ("six", 6.0),
+    ("seven", 7.0),
+    ("eight", 8.0),
+    ("nine", 9.0),
+    ("ten", 10.0),
+    ("eleven", 11.0),
+    ("twelve", 12.0),
+    ("thirteen", 13.0),
+    ("fourteen", 14.0),
+    ("fifteen", 15.0),
+    ("sixteen", 16.0),
+    ("seventeen", 17.0),
+    ("eighteen", 18.0),
+    ("nineteen", 19.0),
+    ("twenty", 20.0),
+    ("thirty", 30.0),
+    ("forty", 40.0),
+    ("fifty", 50.0),
+    ("sixty", 60.0),
+    ("seventy", 70.0),
+    ("eighty", 80.0),
+    ("ninety", 90.0),
+    ("hundred", 100.0),
+    ("half", 0.5),
+    ("dozen", 12.0),
+    ("single", 1.0),
+    ("double", 2.0),
+    ("bid", 2.0),
+    ("tid", 3.0),
+    ("qid", 4.0),
+    ("daily", 1.0),
 ];
 
 const MONTHS: &[&str] = &[
@@ -104,7 +171,10 @@ fn quantities(text: &str, skip: &[Range<usize>]) -> Vec<Quantity> {
         .find_iter(text)
         .filter_map(|found| {
             let span = found.range();
-            if skip.iter().any(|range| range.start < span.end && span.start < range.end) {
+            if skip
+                .iter()
+                .any(|range| range.start < span.end && span.start < range.end)
+            {
                 return None;
             }
             let before = text[..span.start].chars().next_back();
@@ -150,7 +220,11 @@ fn is_medication(word: &str) -> bool {
 fn medications(text: &str, skip: &[Range<usize>]) -> Vec<(String, Range<usize>)> {
     let words: Vec<(String, Range<usize>)> = word_pattern()
         .find_iter(text)
-        .filter(|found| !skip.iter().any(|range| range.start <= found.start() && found.end() <= range.end))
+        .filter(|found| {
+            !skip
+                .iter()
+                .any(|range| range.start <= found.start() && found.end() <= range.end)
+        })
         .map(|found| (found.as_str().to_lowercase(), found.range()))
         .collect();
     let mut found = Vec::new();
@@ -241,7 +315,11 @@ fn quote(text: &str, span: &Range<usize>, unit: Option<&str>) -> String {
 pub fn warnings(input: &str, output: &str) -> Vec<String> {
     let evidence = Evidence::of(input);
     let mut skip: Vec<Range<usize>> = clarify_spans(output);
-    skip.extend(icd10::find_codes_in(output).into_iter().map(|(span, _)| span));
+    skip.extend(
+        icd10::find_codes_in(output)
+            .into_iter()
+            .map(|(span, _)| span),
+    );
     let mut found: Vec<(usize, String)> = Vec::new();
     let mut seen = BTreeSet::new();
     for quantity in quantities(output, &skip) {
@@ -260,7 +338,9 @@ pub fn warnings(input: &str, output: &str) -> Vec<String> {
             let units_in_input: Vec<&str> = evidence
                 .with_units
                 .iter()
-                .filter(|(value, other)| (value - quantity.value).abs() < 1e-9 && is_dose_unit(other))
+                .filter(|(value, other)| {
+                    (value - quantity.value).abs() < 1e-9 && is_dose_unit(other)
+                })
                 .map(|(_, other)| other.as_str())
                 .collect();
             if !units_in_input.is_empty() && !units_in_input.contains(&unit) {
@@ -268,8 +348,7 @@ pub fn warnings(input: &str, output: &str) -> Vec<String> {
                     quantity.span.start,
                     format!(
                         "\"{shown}\" does not match the input, which gives {} {}",
-                        quantity.value,
-                        units_in_input[0]
+                        quantity.value, units_in_input[0]
                     ),
                 ));
             }
@@ -326,7 +405,9 @@ pub fn missing_doses(input: &str, output: &str, flagged: &[String]) -> Vec<Strin
     }
     let mut missing = Vec::new();
     for (name, _) in medications(output, &skip) {
-        let already = flagged.iter().any(|item| item.to_lowercase().contains(&name));
+        let already = flagged
+            .iter()
+            .any(|item| item.to_lowercase().contains(&name));
         let item = format!("dose of {name} is not stated");
         if !dosed.contains(&name) && !already && !missing.contains(&item) {
             missing.push(item);
@@ -353,12 +434,18 @@ mod tests {
         let found = warnings(DICTATION, note);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("1000 mg"), "{found:?}");
-        assert!(found[1].contains("130 mg/dl") || found[1].contains("130 mg/dL"), "{found:?}");
+        assert!(
+            found[1].contains("130 mg/dl") || found[1].contains("130 mg/dL"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn an_invented_medication_is_named() {
-        let found = warnings(DICTATION, "Plan: start atorvastatin; add empagliflozin. Continue Metformin.");
+        let found = warnings(
+            DICTATION,
+            "Plan: start atorvastatin; add empagliflozin. Continue Metformin.",
+        );
         assert_eq!(
             found,
             [
@@ -372,21 +459,31 @@ mod tests {
     fn a_dose_with_another_unit_is_a_fabrication() {
         let found = warnings("levothyroxine 50 mcg daily", "levothyroxine 50 mg daily");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].contains("50 mg") && found[0].contains("mcg"), "{found:?}");
+        assert!(
+            found[0].contains("50 mg") && found[0].contains("mcg"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn codes_words_and_thousands_are_not_mistaken() {
         let input = "vitamin B12 low, WBC 12,500, COVID-19 negative";
         let note = "B12 deficiency (D51.9). WBC 12500. COVID-19 negative. ICD-10-CM: D519";
-        assert!(warnings(input, note).is_empty(), "{:?}", warnings(input, note));
+        assert!(
+            warnings(input, note).is_empty(),
+            "{:?}",
+            warnings(input, note)
+        );
     }
 
     #[test]
     fn a_medication_without_any_dose_is_flagged_once() {
         let input = "Start atorvastatin, dose not decided. Continue metformin 500 mg.";
         let note = "Plan: start atorvastatin. Continue metformin. Atorvastatin teaching done.";
-        assert_eq!(missing_doses(input, note, &[]), ["dose of atorvastatin is not stated"]);
+        assert_eq!(
+            missing_doses(input, note, &[]),
+            ["dose of atorvastatin is not stated"]
+        );
         let flagged = vec!["atorvastatin dose".to_owned()];
         assert!(missing_doses(input, note, &flagged).is_empty());
         assert!(missing_doses("lisinopril", "lisinopril 10 mg daily", &[]).is_empty());
@@ -394,6 +491,10 @@ mod tests {
 
     #[test]
     fn spelled_numbers_in_the_input_support_digits_in_the_note() {
-        assert!(warnings("cough for five days, ibuprofen twice a day", "Cough x5 days; ibuprofen 2 times daily").is_empty());
+        assert!(warnings(
+            "cough for five days, ibuprofen twice a day",
+            "Cough x5 days; ibuprofen 2 times daily"
+        )
+        .is_empty());
     }
 }

@@ -71,7 +71,10 @@ impl Review {
         };
         add("missing_section", self.missing_sections.len());
         add("fabrication", self.fabrication_warnings.len());
-        add("invalid_code", self.codes.iter().filter(|code| !code.valid).count());
+        add(
+            "invalid_code",
+            self.codes.iter().filter(|code| !code.valid).count(),
+        );
         add("schema", self.schema_violations.len());
         add("clarify", self.flagged_items.len());
         flags
@@ -80,7 +83,10 @@ impl Review {
 
 /// Byte spans of the `[CLARIFY: ...]` items of `text`.
 pub(crate) fn clarify_spans(text: &str) -> Vec<Range<usize>> {
-    clarify::spans(text).into_iter().map(|(span, _)| span).collect()
+    clarify::spans(text)
+        .into_iter()
+        .map(|(span, _)| span)
+        .collect()
 }
 
 /// Runs the checks `profile` asks for on `output`, with `input` (dictation plus any context)
@@ -156,7 +162,11 @@ pub fn review(profile: &Profile, codes: &CodeSet, input: &str, output: &str) -> 
                 CheckResult {
                     name: check.as_str(),
                     passed: review.codes.iter().all(|code| code.valid),
-                    score: if total == 0 { 1.0 } else { points / total as f64 },
+                    score: if total == 0 {
+                        1.0
+                    } else {
+                        points / total as f64
+                    },
                     weight: 2.0,
                     details: review
                         .codes
@@ -180,7 +190,11 @@ pub fn review(profile: &Profile, codes: &CodeSet, input: &str, output: &str) -> 
                 CheckResult {
                     name: check.as_str(),
                     passed: review.schema_violations.is_empty(),
-                    score: if review.schema_violations.is_empty() { 1.0 } else { 0.0 },
+                    score: if review.schema_violations.is_empty() {
+                        1.0
+                    } else {
+                        0.0
+                    },
                     weight: 3.0,
                     details: review.schema_violations.clone(),
                 }
@@ -189,7 +203,10 @@ pub fn review(profile: &Profile, codes: &CodeSet, input: &str, output: &str) -> 
         results.push(result);
     }
     let weight: f64 = results.iter().map(|result| result.weight).sum();
-    let weighted: f64 = results.iter().map(|result| result.weight * result.score).sum();
+    let weighted: f64 = results
+        .iter()
+        .map(|result| result.weight * result.score)
+        .sum();
     review.quality = Quality {
         score: if weight > 0.0 {
             (weighted / weight * 100.0).round() / 100.0
@@ -210,7 +227,12 @@ mod tests {
 
     fn apso_review(note: &str) -> Review {
         let profiles = ProfileSet::builtin();
-        review(profiles.get("apso-note").unwrap(), CodeSet::builtin(), DICTATION, note)
+        review(
+            profiles.get("apso-note").unwrap(),
+            CodeSet::builtin(),
+            DICTATION,
+            note,
+        )
     }
 
     #[test]
@@ -218,7 +240,11 @@ mod tests {
         let note = "Assessment: Type 2 diabetes, well controlled (A1c 6.9).\nICD-10-CM: E11.9\nPlan: Continue metformin 500 mg twice daily. Recheck in 3 months.\nSubjective: Feels well, no hypoglycemia.\nObjective: BP 128/76.";
         let review = apso_review(note);
         assert!(review.missing_sections.is_empty());
-        assert!(review.fabrication_warnings.is_empty(), "{:?}", review.fabrication_warnings);
+        assert!(
+            review.fabrication_warnings.is_empty(),
+            "{:?}",
+            review.fabrication_warnings
+        );
         assert_eq!(review.codes.len(), 1);
         assert_eq!(review.quality.score, 1.0);
         assert!(review.flags().is_empty());
@@ -236,7 +262,12 @@ mod tests {
         assert_eq!(review.quality.score, 0.56);
         assert_eq!(
             review.flags(),
-            ["missing_section:1", "fabrication:1", "invalid_code:1", "clarify:1"]
+            [
+                "missing_section:1",
+                "fabrication:1",
+                "invalid_code:1",
+                "clarify:1"
+            ]
         );
     }
 
@@ -244,9 +275,19 @@ mod tests {
     fn schema_profiles_check_the_json() {
         let profiles = ProfileSet::builtin();
         let classify = profiles.get("classify").unwrap();
-        let good = review(classify, CodeSet::builtin(), "refill please", r#"{"label": "medication-refill", "reason": "asks for a refill"}"#);
+        let good = review(
+            classify,
+            CodeSet::builtin(),
+            "refill please",
+            r#"{"label": "medication-refill", "reason": "asks for a refill"}"#,
+        );
         assert_eq!(good.quality.score, 1.0);
-        let bad = review(classify, CodeSet::builtin(), "refill please", r#"{"label": "pharmacy"}"#);
+        let bad = review(
+            classify,
+            CodeSet::builtin(),
+            "refill please",
+            r#"{"label": "pharmacy"}"#,
+        );
         assert_eq!(bad.quality.score, 0.0);
         assert!(!bad.schema_violations.is_empty());
     }

@@ -15,7 +15,10 @@ pub fn extract_json(output: &str) -> Option<&str> {
         return Some(trimmed);
     }
     if let Some(fenced) = trimmed.split("```").nth(1) {
-        let body = fenced.trim_start_matches("json").trim_start_matches("JSON").trim();
+        let body = fenced
+            .trim_start_matches("json")
+            .trim_start_matches("JSON")
+            .trim();
         if serde_json::from_str::<serde_json::Value>(body).is_ok() {
             return Some(body);
         }
@@ -50,7 +53,11 @@ pub fn violations(schema: &serde_json::Value, output: &str) -> Vec<String> {
         .iter_errors(&value)
         .map(|error| {
             let path = error.instance_path().to_string();
-            let at = if path.is_empty() { "/".to_owned() } else { path };
+            let at = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
             format!("{at}: {error}")
         })
         .collect()
@@ -82,7 +89,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].starts_with("/label"), "{found:?}");
         assert_eq!(violations(&schema(), "{}").len(), 1);
-        assert_eq!(violations(&schema(), "not json"), ["the output is not JSON"]);
+        assert_eq!(
+            violations(&schema(), "not json"),
+            ["the output is not JSON"]
+        );
     }
 
     #[test]

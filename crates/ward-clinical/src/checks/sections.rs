@@ -9,24 +9,80 @@ use crate::document::NoteSection;
 
 /// Other names under which a required section may appear.
 const SYNONYMS: &[(&str, &[&str])] = &[
-    ("assessment", &["a", "impression", "assessment and plan", "assessment/plan", "a/p", "a&p"]),
-    ("plan", &["p", "assessment and plan", "assessment/plan", "a/p", "a&p", "plan of care"]),
-    ("subjective", &["s", "history", "chief complaint and history"]),
-    ("objective", &["o", "exam", "examination", "physical exam", "physical examination"]),
+    (
+        "assessment",
+        &[
+            "a",
+            "impression",
+            "assessment and plan",
+            "assessment/plan",
+            "a/p",
+            "a&p",
+        ],
+    ),
+    (
+        "plan",
+        &[
+            "p",
+            "assessment and plan",
+            "assessment/plan",
+            "a/p",
+            "a&p",
+            "plan of care",
+        ],
+    ),
+    (
+        "subjective",
+        &["s", "history", "chief complaint and history"],
+    ),
+    (
+        "objective",
+        &[
+            "o",
+            "exam",
+            "examination",
+            "physical exam",
+            "physical examination",
+        ],
+    ),
     ("history of present illness", &["hpi", "history"]),
-    ("examination", &["exam", "physical exam", "physical examination", "objective"]),
+    (
+        "examination",
+        &["exam", "physical exam", "physical examination", "objective"],
+    ),
     ("interval history", &["history", "subjective"]),
     ("recommendations", &["recommendation", "plan"]),
-    ("results", &["labs", "data", "laboratory results", "studies"]),
-    ("reason for consultation", &["reason for consult", "reason for referral"]),
+    (
+        "results",
+        &["labs", "data", "laboratory results", "studies"],
+    ),
+    (
+        "reason for consultation",
+        &["reason for consult", "reason for referral"],
+    ),
     ("follow-up", &["follow up", "followup", "follow-up plan"]),
 ];
 
 /// Titles that start a section even when no profile requires them.
 const COMMON_TITLES: &[&str] = &[
-    "chief complaint", "history of present illness", "hpi", "past medical history", "medications",
-    "allergies", "review of systems", "social history", "family history", "vital signs", "vitals",
-    "labs", "icd-10-cm", "icd-10 codes", "diagnoses", "impression", "disposition", "instructions",
+    "chief complaint",
+    "history of present illness",
+    "hpi",
+    "past medical history",
+    "medications",
+    "allergies",
+    "review of systems",
+    "social history",
+    "family history",
+    "vital signs",
+    "vitals",
+    "labs",
+    "icd-10-cm",
+    "icd-10 codes",
+    "diagnoses",
+    "impression",
+    "disposition",
+    "instructions",
 ];
 
 /// The cleaned heading title of `line` and the text after its colon, when `line` is a heading.
@@ -37,7 +93,10 @@ fn heading(line: &str, known: &[String]) -> Option<(String, String)> {
     let bold = stripped.starts_with("**") || stripped.starts_with("__");
     let stripped = stripped.trim_start_matches(['*', '_']).trim();
     let (title, rest) = match stripped.find(':') {
-        Some(colon) => (&stripped[..colon], stripped[colon + 1..].trim_start_matches(['*', '_'])),
+        Some(colon) => (
+            &stripped[..colon],
+            stripped[colon + 1..].trim_start_matches(['*', '_']),
+        ),
         None => (stripped, ""),
     };
     let title = title.trim().trim_end_matches(['*', '_']).trim();
@@ -46,7 +105,9 @@ fn heading(line: &str, known: &[String]) -> Option<(String, String)> {
     }
     let lower = title.to_lowercase();
     let is_known = known.contains(&lower)
-        || SYNONYMS.iter().any(|(_, names)| names.contains(&lower.as_str()))
+        || SYNONYMS
+            .iter()
+            .any(|(_, names)| names.contains(&lower.as_str()))
         || COMMON_TITLES.contains(&lower.as_str());
     let has_colon = stripped.contains(':');
     // Single letters (S/O/A/P) need a colon: "A" alone on a line is not a heading.
@@ -116,7 +177,9 @@ mod tests {
     use super::*;
 
     fn apso() -> Vec<String> {
-        ["Assessment", "Plan", "Subjective", "Objective"].map(String::from).to_vec()
+        ["Assessment", "Plan", "Subjective", "Objective"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
@@ -124,7 +187,10 @@ mod tests {
         let note = "ASSESSMENT:\nType 2 diabetes, controlled.\n\n## Plan\nContinue metformin.\n**Subjective:** Feels well.\nObjective: BP 128/80.\nICD-10-CM: E11.9";
         let sections = split(note, &apso());
         let titles: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
-        assert_eq!(titles, ["ASSESSMENT", "Plan", "Subjective", "Objective", "ICD-10-CM"]);
+        assert_eq!(
+            titles,
+            ["ASSESSMENT", "Plan", "Subjective", "Objective", "ICD-10-CM"]
+        );
         assert_eq!(sections[2].text, "Feels well.");
         assert_eq!(sections[3].text, "BP 128/80.");
         assert!(missing(&sections, &apso()).is_empty());

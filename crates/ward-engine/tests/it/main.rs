@@ -2,13 +2,15 @@
 //! names a model store and `WARD_TEST_MODEL` a model in it (`cargo xtask ci` sets both); without
 //! them each test says so and returns.
 
+mod structured;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use ward_core::{
     Backend, ChatMessage, ChatRole, FinishReason, GenerationEvent, GenerationRequest,
-    GenerationSummary, Prompt, SamplingParams,
+    GenerationSummary, OutputFormat, Prompt, SamplingParams,
 };
 use ward_engine::{EmbeddedEngine, EngineConfig};
 
@@ -47,6 +49,7 @@ fn chat(
         sampling,
         max_tokens: Some(max_tokens),
         stop: stop.iter().map(|s| s.to_string()).collect(),
+        format: OutputFormat::Text,
     }
 }
 

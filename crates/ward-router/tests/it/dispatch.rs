@@ -124,6 +124,47 @@ async fn the_two_axes_pick_the_tier() {
 }
 
 #[tokio::test]
+async fn a_preferred_tier_takes_requests_without_phi_only() {
+    let deployment = Deployment::new();
+    let router = deployment.router();
+    assert!(router.has_tier("frontier") && !router.has_tier("nowhere"));
+    let simple = router
+        .dispatch_preferring(
+            chat("auto", &[(ChatRole::User, SIMPLE)]),
+            Some("frontier"),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        simple.tier, "frontier",
+        "the preference beats the complexity choice"
+    );
+    let phi = router
+        .dispatch_preferring(
+            chat("auto", &[(ChatRole::User, PHI_NOTE)]),
+            Some("frontier"),
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        phi.tier, "phi",
+        "PHI never follows a preference to another tier"
+    );
+    let unknown = router
+        .dispatch_preferring(
+            chat("auto", &[(ChatRole::User, SIMPLE)]),
+            Some("nowhere"),
+            3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(unknown.tier, "small");
+    assert_eq!(deployment.cloud.received().len(), 1);
+}
+
+#[tokio::test]
 async fn failures_before_the_first_token_fall_over_along_the_chain() {
     let deployment = Deployment::new();
     deployment

@@ -22,6 +22,7 @@ use ward_server::{router, AppState, ServerSettings};
 
 mod access;
 mod notes;
+mod structured;
 mod upstreams;
 
 /// Answers every request with the same pieces, one every `delay`.
@@ -502,7 +503,7 @@ async fn error_catalogue_then_healthy() {
         (
             "POST",
             "/api/generate",
-            Some(r#"{"model":"test-model:1b","prompt":"x","format":"json"}"#),
+            Some(r#"{"model":"test-model:1b","prompt":"x","format":"yaml"}"#),
             StatusCode::BAD_REQUEST,
         ),
         (
