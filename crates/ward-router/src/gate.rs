@@ -1,8 +1,9 @@
 //! The PHI gate: every text of a request (each message, the prompt, the system text, the stop
 //! strings, and the JSON schema of a structured-output request, whose enums, descriptions and
-//! property names travel upstream too) is scanned before routing, and the only way to obtain a [`Cleared`] request, the one
-//! thing a cloud backend accepts, is through this module: no findings, or every finding replaced
-//! by a surrogate. Input the gate could not scan (too large, detector panic) counts as PHI.
+//! property names travel upstream too) is scanned before routing, and the only way to obtain a
+//! [`Cleared`] request, the one thing a cloud backend accepts, is through this module: no
+//! findings, or every finding replaced by a surrogate. Input the gate could not scan (too large,
+//! detector panic) counts as PHI.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
