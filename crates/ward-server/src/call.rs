@@ -249,10 +249,14 @@ pub async fn start(
                 fallbacks = fallbacks.len(),
                 "model call refused"
             );
-            let error = if error.kind == ErrorKind::NotFound {
-                not_found(state, &requested)
-            } else {
-                error
+            let error = match profile {
+                _ if error.kind != ErrorKind::NotFound => error,
+                Some(profile) => WardError::not_found(format!(
+                    "profile '{}' uses model '{}', which no backend here serves; change the profile's model or add a backend for it",
+                    profile.name, profile.model
+                ))
+                .with_param("model"),
+                None => not_found(state, &requested),
             };
             let headers = decision_headers(&request_id, profile, &phi, tier.as_deref(), &fallbacks);
             if let Some(mut recorder) = recorder {
