@@ -176,6 +176,23 @@ async fn send(
     (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
+/// The JSON chunks of an SSE answer, after checking it is an event stream ending in `[DONE]`.
+fn sse_chunks(headers: &axum::http::HeaderMap, text: &str) -> Vec<Value> {
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let events: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .collect();
+    assert_eq!(*events.last().unwrap(), "[DONE]");
+    events[..events.len() - 1]
+        .iter()
+        .map(|event| json_of(event))
+        .collect()
+}
+
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
 }
@@ -215,19 +232,7 @@ async fn openai_chat_streaming_with_usage() {
     let body = r#"{"model":"scripted","messages":[{"role":"user","content":"Hi"}],"stream":true,"stream_options":{"include_usage":true},"max_tokens":2}"#;
     let (status, headers, text) = send(&app, "POST", "/v1/chat/completions", Some(body)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/event-stream"));
-    let events: Vec<&str> = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .collect();
-    assert_eq!(*events.last().unwrap(), "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|event| json_of(event))
-        .collect();
+    let chunks = sse_chunks(&headers, &text);
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let content: String = chunks
         .iter()

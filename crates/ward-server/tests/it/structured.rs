@@ -17,7 +17,7 @@ use ward_core::{
 };
 use ward_server::{router, AppState, ServerSettings};
 
-use crate::{card, json_of, send, StoreCatalog};
+use crate::{card, json_of, send, sse_chunks, StoreCatalog};
 
 /// Answers the n-th call with the n-th answer (the last one again once they run out), in
 /// pieces of four characters, and keeps every request.
@@ -304,19 +304,7 @@ async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    assert!(headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/event-stream"));
-    let events: Vec<&str> = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .collect();
-    assert_eq!(*events.last().unwrap(), "[DONE]");
-    let chunks: Vec<Value> = events[..events.len() - 1]
-        .iter()
-        .map(|e| json_of(e))
-        .collect();
+    let chunks = sse_chunks(&headers, &text);
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let content: String = chunks
         .iter()
