@@ -10,6 +10,7 @@ mod codes_index;
 pub mod cpt;
 pub mod document;
 pub mod docx;
+pub mod eval;
 pub mod fhir;
 pub mod icd10;
 pub mod profile;
