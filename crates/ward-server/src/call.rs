@@ -124,6 +124,9 @@ pub struct CallContext<'a> {
     pub endpoint: &'static str,
     pub streaming: bool,
     pub flavor: ApiFlavor,
+    /// With a profile: the model to use instead of the profile's (`/v1/notes` `model`, so an
+    /// evaluation can compare models under one profile).
+    pub profile_model: Option<&'a str>,
 }
 
 pub async fn start(
@@ -153,6 +156,9 @@ pub async fn start(
     });
     if let Some(profile) = profile {
         profile.apply(&mut request);
+        if let Some(model) = context.profile_model {
+            request.model = model.to_owned();
+        }
     }
     let mut recorder = state.audit.as_ref().map(|audit| Recorder {
         audit: audit.clone(),

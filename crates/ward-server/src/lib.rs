@@ -22,4 +22,7 @@ mod structured;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};
+/// The application `router` builds, for callers that hold one without naming axum.
+pub type App = axum::Router;
+
 pub use routes::{call_in_process, router, serve, serve_tls, AppState, ServerSettings, TlsFiles};

@@ -36,6 +36,8 @@ struct NoteRequest {
     format: NoteFormat,
     subject: Option<WireReference>,
     author: Option<WireReference>,
+    /// A model to use instead of the profile's own.
+    model: Option<String>,
     max_tokens: Option<u32>,
     temperature: Option<f32>,
     seed: Option<u32>,
@@ -185,6 +187,10 @@ pub async fn create(
         endpoint: "/v1/notes",
         streaming: false,
         flavor: ApiFlavor::OpenAi,
+        profile_model: request
+            .model
+            .as_deref()
+            .filter(|model| !model.trim().is_empty()),
     };
     let started = call::start(&state, context, generation).await?;
     let request_id = started.request_id.clone();

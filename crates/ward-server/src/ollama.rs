@@ -256,6 +256,7 @@ async fn respond(
         endpoint: endpoint.path(),
         streaming,
         flavor: ApiFlavor::Ollama,
+        profile_model: None,
     };
     let call = structured::start(state, context, generation).await?;
     let headers = call.headers();

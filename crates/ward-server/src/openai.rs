@@ -356,6 +356,7 @@ async fn respond(
         endpoint: endpoint.path(),
         streaming: streaming.stream,
         flavor: ApiFlavor::OpenAi,
+        profile_model: None,
     };
     let call = structured::start(state, context, generation).await?;
     let headers = call.headers();

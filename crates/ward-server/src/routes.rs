@@ -82,12 +82,12 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
 }
 
 /// One request to `app` without a socket, for CLI commands that run the request path in process
-/// (`ward notes`): the status and the body.
+/// (`ward notes`, `ward eval`): the status, the headers and the body.
 pub async fn call_in_process(
     app: Router,
     path: &str,
     json_body: String,
-) -> Result<(StatusCode, bytes::Bytes), String> {
+) -> Result<(StatusCode, axum::http::HeaderMap, bytes::Bytes), String> {
     use tower::ServiceExt;
     let request = Request::post(path)
         .header(axum::http::header::CONTENT_TYPE, "application/json")
@@ -98,10 +98,11 @@ pub async fn call_in_process(
         .await
         .map_err(|error| error.to_string())?;
     let status = response.status();
+    let headers = response.headers().clone();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .map_err(|error| error.to_string())?;
-    Ok((status, body))
+    Ok((status, headers, body))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests (streams

@@ -4,6 +4,7 @@
 
 mod codes;
 mod config;
+mod eval;
 mod notes;
 mod phi;
 mod pull;
@@ -114,6 +115,9 @@ enum Command {
     /// Turn a dictation into a clinical note with a profile, in process (no server needed):
     /// JSON with sections, flags, codes and quality, or a DOCX / FHIR document.
     Notes(notes::NoteOptions),
+    /// Score models on a suite of cases (profile notes or raw chats) through the request path
+    /// clients take; writes report.md and report.json and fails when a gate is missed.
+    Eval(eval::EvalOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -461,6 +465,10 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
         Command::Profiles { json } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
             notes::list_profiles(&config, json)
+        }
+        Command::Eval(options) => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            eval::eval(&config, options)
         }
         Command::Notes(options) => {
             let overrides = Overrides {

@@ -200,6 +200,7 @@ pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> 
         let app = ward_server::router(state, &server_settings(config));
         ward_server::call_in_process(app, "/v1/notes", body.to_string())
             .await
+            .map(|(status, _, bytes)| (status, bytes))
             .map_err(|error| anyhow::anyhow!("the note request failed: {error}"))
     })?;
     if !status.is_success() {
