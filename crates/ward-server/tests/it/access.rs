@@ -17,7 +17,7 @@ use ward_core::{ErrorKind, FinishReason};
 use ward_router::fake::Script;
 use ward_server::{router, AppState, AuditAccess, Auth, AuthSettings, ServerSettings};
 
-use crate::{card, ScriptedBackend, StoreCatalog};
+use crate::{card, ScriptedBackend};
 
 struct Secured {
     base: String,
@@ -77,12 +77,10 @@ impl Secured {
         ];
         let app = router(
             AppState {
-                router: Arc::new(ward_router::Router::with_default_tiers(backends).unwrap()),
-                catalog: Arc::new(StoreCatalog),
                 auth: with_auth.then(|| Arc::new(auth)),
                 audit: Some(log.clone()),
                 records: Some(AuditAccess { log, store }),
-                profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
+                ..crate::state_over(ward_router::Router::with_default_tiers(backends).unwrap())
             },
             &ServerSettings::default(),
         );

@@ -130,23 +130,27 @@ impl ModelCatalog for StoreCatalog {
     }
 }
 
+/// The state of a test server over `router`: the store catalogue above, the built-in profiles,
+/// no auth and no audit log (tests that need them set those fields).
+fn state_over(router: ward_router::Router) -> AppState {
+    AppState {
+        router: Arc::new(router),
+        catalog: Arc::new(StoreCatalog),
+        auth: None,
+        audit: None,
+        records: None,
+        profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
+    }
+}
+
+/// The default tiers over one local backend.
+fn default_tiers_over(backend: Arc<dyn Backend>) -> ward_router::Router {
+    ward_router::Router::with_default_tiers(vec![ward_router::RoutedBackend::Local(backend)])
+        .unwrap()
+}
+
 fn app_with(backend: Arc<ScriptedBackend>, settings: ServerSettings) -> Router {
-    router(
-        AppState {
-            router: Arc::new(
-                ward_router::Router::with_default_tiers(vec![ward_router::RoutedBackend::Local(
-                    backend,
-                )])
-                .unwrap(),
-            ),
-            catalog: Arc::new(StoreCatalog),
-            auth: None,
-            audit: None,
-            records: None,
-            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
-        },
-        &settings,
-    )
+    router(state_over(default_tiers_over(backend)), &settings)
 }
 
 fn app() -> (Router, Arc<ScriptedBackend>) {

@@ -17,7 +17,7 @@ use ward_core::{
 };
 use ward_server::{router, AppState, ServerSettings};
 
-use crate::{card, json_of, send, sse_chunks, StoreCatalog};
+use crate::{card, default_tiers_over, json_of, send, sse_chunks, state_over};
 
 /// Answers the n-th call with the n-th answer (the last one again once they run out), in
 /// pieces of four characters, and keeps every request.
@@ -92,22 +92,11 @@ impl Backend for AnswerList {
 }
 
 fn app_over(backend: Arc<AnswerList>, audit: Option<AuditLog>) -> Router {
-    router(
-        AppState {
-            router: Arc::new(
-                ward_router::Router::with_default_tiers(vec![ward_router::RoutedBackend::Local(
-                    backend,
-                )])
-                .unwrap(),
-            ),
-            catalog: Arc::new(StoreCatalog),
-            auth: None,
-            audit,
-            records: None,
-            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
-        },
-        &ServerSettings::default(),
-    )
+    let state = AppState {
+        audit,
+        ..state_over(default_tiers_over(backend))
+    };
+    router(state, &ServerSettings::default())
 }
 
 const VALID: &str = r#"{"urgency": "urgent", "reasons": ["chest pain"]}"#;

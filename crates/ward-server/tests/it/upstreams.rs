@@ -17,9 +17,9 @@ use ward_router::{
     remote_backend, HealthSettings, Locality, RemoteSettings, RemoteWire, RoutedBackend,
     RoutingSettings, TierSettings, Timeouts,
 };
-use ward_server::{router, AppState, ServerSettings};
+use ward_server::{router, ServerSettings};
 
-use crate::{json_of, send, StoreCatalog};
+use crate::{json_of, send, state_over};
 
 const ANSWER: [&str; 3] = ["All ", "clear", "."];
 
@@ -217,17 +217,7 @@ fn app_with(
     routing: &RoutingSettings,
 ) -> Router {
     let router_state = ward_router::Router::new(backends, tiers, routing).unwrap();
-    router(
-        AppState {
-            router: Arc::new(router_state),
-            catalog: Arc::new(StoreCatalog),
-            auth: None,
-            audit: None,
-            records: None,
-            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
-        },
-        &ServerSettings::default(),
-    )
+    router(state_over(router_state), &ServerSettings::default())
 }
 
 struct Gateway {
