@@ -148,10 +148,68 @@ pub struct Answer {
     pub completion_tokens: u32,
     /// The PHI categories Ward reported (`x-ward-phi`), empty for none.
     pub phi_categories: Vec<String>,
-    /// The profile checks' review (profile cases).
-    pub review: Option<Review>,
+    /// What the profile's checks found (profile cases).
+    pub profile_checks: Option<ProfileChecks>,
     /// The call failed: the error message, and no text.
     pub error: Option<String>,
+}
+
+/// What a profile's output checks found in an answer, as `/v1/notes` reports it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileChecks {
+    pub missing_sections: Vec<String>,
+    /// Codes the answer mentions that are not ICD-10-CM codes.
+    pub invalid_codes: Vec<String>,
+    pub fabrication_warnings: Vec<String>,
+    pub quality_score: f64,
+}
+
+impl ProfileChecks {
+    /// From a `/v1/notes` JSON answer; `None` when it is not one.
+    pub fn from_note(note: &serde_json::Value) -> Option<ProfileChecks> {
+        let strings = |field: &str| -> Vec<String> {
+            note[field]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(ProfileChecks {
+            missing_sections: strings("missing_sections"),
+            invalid_codes: note["icd10"]
+                .as_array()
+                .map(|codes| {
+                    codes
+                        .iter()
+                        .filter(|code| code["valid"] == false)
+                        .filter_map(|code| code["code"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            fabrication_warnings: strings("fabrication_warnings"),
+            quality_score: note["quality"]["score"].as_f64()?,
+        })
+    }
+}
+
+impl From<&Review> for ProfileChecks {
+    fn from(review: &Review) -> ProfileChecks {
+        ProfileChecks {
+            missing_sections: review.missing_sections.clone(),
+            invalid_codes: review
+                .codes
+                .iter()
+                .filter(|code| !code.valid)
+                .map(|code| code.code.clone())
+                .collect(),
+            fabrication_warnings: review.fabrication_warnings.clone(),
+            quality_score: review.quality.score,
+        }
+    }
 }
 
 /// One check of one case.
@@ -193,18 +251,17 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
     } else {
         let expect = &case.expect;
         let lower = answer.text.to_lowercase();
+        let profile_checks = answer.profile_checks.as_ref();
         if expect.sections {
-            let missing = answer
-                .review
-                .as_ref()
-                .map(|review| review.missing_sections.clone())
+            let missing = profile_checks
+                .map(|found| found.missing_sections.clone())
                 .unwrap_or_default();
             checks.push(outcome(
                 "sections",
-                answer.review.is_some() && missing.is_empty(),
+                profile_checks.is_some() && missing.is_empty(),
                 || {
-                    if answer.review.is_none() {
-                        "no profile review for this answer".to_owned()
+                    if profile_checks.is_none() {
+                        "no profile checks for this answer".to_owned()
                     } else {
                         format!("missing: {}", missing.join(", "))
                     }
@@ -237,23 +294,17 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
             }));
         }
         if expect.icd10_valid {
-            let invalid: Vec<String> = answer
-                .review
-                .iter()
-                .flat_map(|review| review.codes.iter())
-                .filter(|code| !code.valid)
-                .map(|code| code.code.clone())
-                .collect();
+            let invalid: Vec<String> = profile_checks
+                .map(|found| found.invalid_codes.clone())
+                .unwrap_or_default();
             checks.push(outcome("icd10_valid", invalid.is_empty(), || {
                 format!("not ICD-10-CM codes: {}", invalid.join(", "))
             }));
         }
         if expect.no_fabrication {
-            let warnings: Vec<String> = answer
-                .review
-                .iter()
-                .flat_map(|review| review.fabrication_warnings.iter().cloned())
-                .collect();
+            let warnings: Vec<String> = profile_checks
+                .map(|found| found.fabrication_warnings.clone())
+                .unwrap_or_default();
             checks.push(outcome("no_fabrication", warnings.is_empty(), || {
                 warnings.join("; ")
             }));
@@ -285,10 +336,10 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
     } else {
         passed_checks as f64 / checks.len() as f64
     };
-    let score = match (&answer.error, &answer.review) {
+    let score = match (&answer.error, &answer.profile_checks) {
         (Some(_), _) => 0.0,
         // The profile's quality score, capped by the share of the case's own checks passed.
-        (None, Some(review)) => review.quality.score.min(share),
+        (None, Some(found)) => found.quality_score.min(share),
         (None, None) => share,
     };
     CaseResult {
@@ -576,7 +627,12 @@ mod tests {
         Answer {
             text: text.to_owned(),
             latency_ms: 100.0,
-            review: Some(review(profile, CodeSet::builtin(), input, text)),
+            profile_checks: Some(ProfileChecks::from(&review(
+                profile,
+                CodeSet::builtin(),
+                input,
+                text,
+            ))),
             ..Answer::default()
         }
     }

@@ -6,13 +6,14 @@
 //! answer that does not satisfy the requested output format is recorded as failed, with the
 //! `response_format_unsatisfied` flag (`structured.rs` decides what the client gets).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use futures::StreamExt;
 use serde_json::json;
 use ward_audit::{AuditContent, AuditEvent, AuditLog, Latency, Outcome};
-use ward_clinical::{CodeSet, Profile, ProfileSet};
+use ward_clinical::{CodeSet, Profile, ProfileSet, Review};
 use ward_core::{
     ChatRole, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
     OutputFormat, Prompt, WardError,
@@ -41,7 +42,12 @@ pub struct StartedCall {
     pub model: String,
     pub stream: GenerationStream,
     headers: HeaderMap,
+    /// A profile call's review, filled when its audit record is committed (before `Done`).
+    review: Option<ReviewSlot>,
 }
+
+/// Where the review of a profile call's answer is left for the handler, so it is made once.
+pub type ReviewSlot = Arc<OnceLock<Review>>;
 
 fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
@@ -95,7 +101,14 @@ impl StartedCall {
             model,
             stream: futures::stream::iter(events).boxed(),
             headers,
+            review: None,
         }
+    }
+
+    /// Where the answer's review will be once the stream has ended (a profile call with an
+    /// audit log); empty otherwise.
+    pub fn review_slot(&self) -> Option<ReviewSlot> {
+        self.review.clone()
     }
 
     /// Drains the stream into the full text and its summary (non-streaming responses).
@@ -153,7 +166,9 @@ pub async fn start(
         profile: profile.name.clone(),
         input: input_text(&request),
         output: String::new(),
+        result: ReviewSlot::default(),
     });
+    let review_slot = review.as_ref().map(|plan| plan.result.clone());
     if let Some(profile) = profile {
         profile.apply(&mut request);
         if let Some(model) = context.profile_model {
@@ -240,6 +255,7 @@ pub async fn start(
                 model: dispatch.model,
                 stream,
                 headers,
+                review: review_slot,
             })
         }
         Err(DispatchError {
@@ -320,18 +336,22 @@ fn input_text(request: &GenerationRequest) -> String {
 
 /// What a profile call's answer is checked against once it is complete.
 struct ReviewPlan {
-    profiles: std::sync::Arc<ProfileSet>,
+    profiles: Arc<ProfileSet>,
     profile: String,
     input: String,
     output: String,
+    result: ReviewSlot,
 }
 
 impl ReviewPlan {
-    /// Text-free flags and the quality score, for the record.
+    /// Text-free flags and the quality score, for the record; the review itself is left in
+    /// the slot for the handler.
     fn outcome(&self) -> Option<(Vec<String>, f64)> {
         let profile = self.profiles.get(&self.profile)?;
         let review = ward_clinical::review(profile, CodeSet::builtin(), &self.input, &self.output);
-        Some((review.flags(), review.quality.score))
+        let outcome = (review.flags(), review.quality.score);
+        let _ = self.result.set(review);
+        Some(outcome)
     }
 }
 

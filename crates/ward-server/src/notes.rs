@@ -177,7 +177,7 @@ pub async fn create(
     let user = profile.user_message(&request.dictation, patient_context);
     let mut generation = GenerationRequest::chat(
         profile.name.clone(),
-        vec![ChatMessage::new(ChatRole::User, user)],
+        vec![ChatMessage::new(ChatRole::User, user.clone())],
     );
     generation.max_tokens = request.max_tokens;
     generation.sampling.temperature = request.temperature;
@@ -196,16 +196,17 @@ pub async fn create(
     let request_id = started.request_id.clone();
     let model = started.model.clone();
     let mut headers = started.headers();
+    let review_slot = started.review_slot();
     let (text, summary) = started
         .collect()
         .await
         .map_err(|failure| error(failure).with_headers(headers.clone()))?;
 
-    let input = match patient_context {
-        Some(context) => format!("{context}\n{}", request.dictation),
-        None => request.dictation.clone(),
-    };
-    let review = ward_clinical::review(profile, CodeSet::builtin(), &input, &text);
+    // Made once, when the audit record was committed; only a server without an audit log
+    // reviews here.
+    let review = review_slot
+        .and_then(|slot| slot.get().cloned())
+        .unwrap_or_else(|| ward_clinical::review(profile, CodeSet::builtin(), &user, &text));
     if let Ok(value) = HeaderValue::from_str(&format!("{:.2}", review.quality.score)) {
         headers.insert(QUALITY_HEADER, value);
     }

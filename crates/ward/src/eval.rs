@@ -10,9 +10,8 @@ use anyhow::{bail, Context};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use ward_clinical::eval::{
-    gate, grade, parse_suite, Answer, Case, CaseResult, Report, TargetReport,
+    gate, grade, parse_suite, Answer, Case, CaseResult, ProfileChecks, Report, TargetReport,
 };
-use ward_clinical::{CodeSet, ProfileSet};
 
 use crate::config::Config;
 use crate::serve::{gateway, prepare, runtime, server_settings, Keys};
@@ -46,13 +45,7 @@ pub struct EvalOptions {
 }
 
 /// Sends one case to one target and grades the answer.
-async fn run_case(
-    app: ward_server::App,
-    profiles: &ProfileSet,
-    case: &Case,
-    target: &str,
-    seed: u32,
-) -> CaseResult {
+async fn run_case(app: ward_server::App, case: &Case, target: &str, seed: u32) -> CaseResult {
     let (path, body) = match &case.profile {
         Some(profile) => (
             "/v1/notes",
@@ -106,17 +99,8 @@ async fn run_case(
                         .unwrap_or_default()
                         .to_owned(),
                 };
-                if let Some(profile) = case.profile.as_deref().and_then(|name| profiles.get(name)) {
-                    let input = match &case.patient_context {
-                        Some(context) => format!("{context}\n{}", case.input),
-                        None => case.input.clone(),
-                    };
-                    answer.review = Some(ward_clinical::review(
-                        profile,
-                        CodeSet::builtin(),
-                        &input,
-                        &answer.text,
-                    ));
+                if case.profile.is_some() {
+                    answer.profile_checks = ProfileChecks::from_note(&value);
                 }
             }
         }
@@ -137,7 +121,6 @@ pub struct SuiteRun<'a> {
 /// Every case against every target.
 pub async fn run_suite(
     app: ward_server::App,
-    profiles: &ProfileSet,
     run: SuiteRun<'_>,
     progress: &indicatif::ProgressBar,
 ) -> Report {
@@ -154,7 +137,7 @@ pub async fn run_suite(
             .map(|(index, case)| {
                 let app = app.clone();
                 async move {
-                    let result = run_case(app, profiles, case, target, seed).await;
+                    let result = run_case(app, case, target, seed).await;
                     progress.inc(1);
                     (index, result)
                 }
@@ -220,7 +203,7 @@ pub fn eval(config: &Config, options: EvalOptions) -> anyhow::Result<()> {
             concurrency: options.concurrency,
             seed: options.seed,
         };
-        let report = run_suite(app, &profiles, run, &progress).await;
+        let report = run_suite(app, run, &progress).await;
         progress.finish_and_clear();
         anyhow::Ok(report)
     })?;
@@ -307,7 +290,7 @@ mod tests {
             auth: None,
             audit: None,
             records: None,
-            profiles: Arc::new(ProfileSet::builtin()),
+            profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
         };
         let app = ward_server::router(state, &ward_server::ServerSettings::default());
         let cases = parse_suite(SUITE).unwrap();
@@ -319,13 +302,7 @@ mod tests {
             concurrency: 2,
             seed: 7,
         };
-        let report = run_suite(
-            app,
-            &ProfileSet::builtin(),
-            run,
-            &indicatif::ProgressBar::hidden(),
-        )
-        .await;
+        let report = run_suite(app, run, &indicatif::ProgressBar::hidden()).await;
         let good = &report.targets[0];
         assert_eq!(good.summary.passed, 2, "{:?}", good.cases);
         let bad = &report.targets[1];

@@ -144,15 +144,9 @@ fn format_of(out: &Path) -> &'static str {
     }
 }
 
-fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .with_context(|| format!("cannot read the {what} from standard input"))?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} from {}", path.display()))
+/// A text file, or standard input for `-`.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    crate::phi::read_all((path != Path::new("-")).then_some(path))
 }
 
 /// `ward notes`: one note from one dictation.
@@ -169,12 +163,8 @@ pub fn create_note(config: &Config, options: NoteOptions) -> anyhow::Result<()> 
             names.join(", ")
         );
     }
-    let dictation = read_text(&options.input, "dictation")?;
-    let context = options
-        .context
-        .as_deref()
-        .map(|path| read_text(path, "patient context"))
-        .transpose()?;
+    let dictation = read_text(&options.input)?;
+    let context = options.context.as_deref().map(read_text).transpose()?;
     let format = match (&options.format, &options.out) {
         (Some(format), _) => format.clone(),
         (None, Some(out)) => format_of(out).to_owned(),

@@ -39,7 +39,8 @@ fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
     })
 }
 
-fn read_all(path: Option<&Path>) -> anyhow::Result<String> {
+/// All of `path`, or of standard input when `None`.
+pub(crate) fn read_all(path: Option<&Path>) -> anyhow::Result<String> {
     let mut text = String::new();
     open(path)?
         .read_to_string(&mut text)

@@ -261,3 +261,40 @@ fn builtin_prompts_hold_nothing_the_phi_gate_would_flag() {
         assert!(findings.is_empty(), "{}: {findings:?}", profile.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_note_and_its_audit_record_carry_the_same_review() {
+    use ward_audit::{AuditLog, AuditSettings, ContentMode, Keyring, Location, Store};
+    let directory = tempfile::tempdir().unwrap();
+    let location = Location::Sqlite(directory.path().join("audit.db"));
+    let keyring = std::sync::Arc::new(Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
+    let settings = AuditSettings {
+        location: location.clone(),
+        content: ContentMode::Encrypted,
+    };
+    let log = AuditLog::open(&settings, keyring).unwrap();
+    let backend = ScriptedBackend::new(NOTE.to_vec(), Duration::ZERO);
+    let state = ward_server::AppState {
+        audit: Some(log),
+        ..super::state_over(super::default_tiers_over(backend))
+    };
+    let app = ward_server::router(state, &ServerSettings::default());
+    let body = json!({"profile": "apso-note", "dictation": DICTATION}).to_string();
+    let (status, headers, text) = send(&app, "POST", "/v1/notes", Some(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let note = json_of(&text);
+    let id = headers["x-ward-request-id"].to_str().unwrap();
+    let record = Store::open(&location)
+        .unwrap()
+        .record(id)
+        .unwrap()
+        .expect("the call is on record")
+        .event()
+        .unwrap();
+    assert_eq!(record.quality_score, note["quality"]["score"].as_f64());
+    assert_eq!(
+        record.output_flags,
+        ["fabrication:1", "invalid_code:1", "clarify:1"]
+    );
+    assert_eq!(note["fabrication_warnings"].as_array().unwrap().len(), 1);
+}
