@@ -164,7 +164,7 @@ pub fn document_bundle(note: &NoteDocument, id: &str) -> Value {
 }
 
 /// The LOINC code of a note section with this heading, when one is standard.
-pub fn section_loinc(title: &str) -> Option<&'static str> {
+fn section_loinc(title: &str) -> Option<&'static str> {
     let normalised = title
         .trim()
         .trim_end_matches([':', '.', ' '])
@@ -181,7 +181,7 @@ pub fn section_loinc(title: &str) -> Option<&'static str> {
 
 /// `text` as an XHTML narrative `div` (one `p` per non-blank line), escaped, without the control
 /// characters XML does not allow.
-pub fn xhtml_div(text: &str) -> String {
+fn xhtml_div(text: &str) -> String {
     let mut div = format!(r#"<div xmlns="{XHTML_NAMESPACE}">"#);
     let mut paragraphs = 0;
     for line in text
@@ -203,7 +203,7 @@ pub fn xhtml_div(text: &str) -> String {
 }
 
 /// Escapes text for XML content or attribute values, dropping characters XML 1.0 forbids.
-pub fn escape_xml(text: &str) -> String {
+fn escape_xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
