@@ -143,6 +143,20 @@ fn state_over(router: ward_router::Router) -> AppState {
     }
 }
 
+/// A fresh SQLite audit log with encrypted content in `directory`, and where it is.
+fn audit_log_in(directory: &std::path::Path) -> (ward_audit::AuditLog, ward_audit::Location) {
+    let location = ward_audit::Location::Sqlite(directory.join("audit.db"));
+    let keyring = Arc::new(ward_audit::Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
+    let settings = ward_audit::AuditSettings {
+        location: location.clone(),
+        content: ward_audit::ContentMode::Encrypted,
+    };
+    (
+        ward_audit::AuditLog::open(&settings, keyring).unwrap(),
+        location,
+    )
+}
+
 /// The default tiers over one local backend.
 fn default_tiers_over(backend: Arc<dyn Backend>) -> ward_router::Router {
     ward_router::Router::with_default_tiers(vec![ward_router::RoutedBackend::Local(backend)])

@@ -264,15 +264,8 @@ fn builtin_prompts_hold_nothing_the_phi_gate_would_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_note_and_its_audit_record_carry_the_same_review() {
-    use ward_audit::{AuditLog, AuditSettings, ContentMode, Keyring, Location, Store};
     let directory = tempfile::tempdir().unwrap();
-    let location = Location::Sqlite(directory.path().join("audit.db"));
-    let keyring = std::sync::Arc::new(Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
-    let settings = AuditSettings {
-        location: location.clone(),
-        content: ContentMode::Encrypted,
-    };
-    let log = AuditLog::open(&settings, keyring).unwrap();
+    let (log, location) = super::audit_log_in(directory.path());
     let backend = ScriptedBackend::new(NOTE.to_vec(), Duration::ZERO);
     let state = ward_server::AppState {
         audit: Some(log),
@@ -284,7 +277,7 @@ async fn the_note_and_its_audit_record_carry_the_same_review() {
     assert_eq!(status, StatusCode::OK, "{text}");
     let note = json_of(&text);
     let id = headers["x-ward-request-id"].to_str().unwrap();
-    let record = Store::open(&location)
+    let record = ward_audit::Store::open(&location)
         .unwrap()
         .record(id)
         .unwrap()

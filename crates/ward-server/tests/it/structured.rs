@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use ward_audit::{AuditLog, AuditSettings, ContentMode, Filter, Keyring, Location, Store};
+use ward_audit::{AuditLog, Filter, Store};
 use ward_core::{
     Backend, FinishReason, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
     ModelCard, OutputFormat, Timings, Usage, WardError,
@@ -349,16 +349,7 @@ async fn ollama_schema_format_and_a_request_without_format_is_untouched() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_attempt_has_its_own_audit_record() {
     let directory = tempfile::tempdir().unwrap();
-    let location = Location::Sqlite(directory.path().join("audit.db"));
-    let keyring = Arc::new(Keyring::parse(&ward_audit::crypto::new_secret()).unwrap());
-    let log = AuditLog::open(
-        &AuditSettings {
-            location: location.clone(),
-            content: ContentMode::Encrypted,
-        },
-        keyring,
-    )
-    .unwrap();
+    let (log, location) = crate::audit_log_in(directory.path());
     let backend = AnswerList::new(vec!["no", VALID]);
     let app = app_over(backend.clone(), Some(log));
     let (status, headers, text) = send(
