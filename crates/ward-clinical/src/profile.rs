@@ -298,6 +298,32 @@ impl Profile {
         .unwrap_or_else(|_| dictation.to_owned())
     }
 
+    /// The dictation and patient context a user message was rendered from with this profile's
+    /// template (the inverse of `user_message`); a message the template did not make is taken
+    /// whole as the dictation.
+    pub fn dictation_of(&self, message: &str) -> (String, Option<String>) {
+        const DICTATION: &str = "\u{1}dictation\u{1}";
+        const CONTEXT: &str = "\u{1}context\u{1}";
+        for with_context in [true, false] {
+            let template = self.user_message(DICTATION, with_context.then_some(CONTEXT));
+            if let Some(filled) = unfill(&template, &[DICTATION, CONTEXT], message) {
+                let mut dictation = None;
+                let mut context = None;
+                for (marker, value) in filled {
+                    if marker == DICTATION {
+                        dictation = Some(value);
+                    } else {
+                        context = Some(value);
+                    }
+                }
+                if let Some(dictation) = dictation {
+                    return (dictation, context.filter(|context| !context.is_empty()));
+                }
+            }
+        }
+        (message.to_owned(), None)
+    }
+
     /// Applies the profile to a client request: the profile's prompt becomes the first system
     /// text, client system messages that preceded the conversation are kept after it (marked
     /// as subordinate), sampling defaults fill what the client left unset, and the model is the
@@ -388,6 +414,41 @@ fn render_input(
     environment()
         .render_str(template, context)
         .map_err(|error| invalid(origin, format!("`user_template`: {error}")))
+}
+
+/// The values that fill `markers` in `template` to give `text`, or `None` when `text` does not
+/// have the template's shape. A literal between two markers is matched at its first occurrence.
+fn unfill<'m>(template: &str, markers: &[&'m str], text: &str) -> Option<Vec<(&'m str, String)>> {
+    // The template as literal, marker, literal, marker, ..., literal.
+    let mut literals = Vec::new();
+    let mut found = Vec::new();
+    let mut rest = template;
+    while let Some((at, marker)) = markers
+        .iter()
+        .filter_map(|marker| rest.find(marker).map(|at| (at, *marker)))
+        .min_by_key(|(at, _)| *at)
+    {
+        literals.push(&rest[..at]);
+        found.push(marker);
+        rest = &rest[at + marker.len()..];
+    }
+    literals.push(rest);
+    let mut remaining = text.strip_prefix(literals[0])?;
+    let last = literals[literals.len() - 1];
+    let mut values = Vec::new();
+    for (index, marker) in found.iter().enumerate() {
+        let value = if index + 1 == found.len() {
+            remaining.strip_suffix(last)?
+        } else {
+            let next = literals[index + 1];
+            let end = remaining.find(next)?;
+            let value = &remaining[..end];
+            remaining = &remaining[end + next.len()..];
+            value
+        };
+        values.push((*marker, value.to_owned()));
+    }
+    Some(values)
 }
 
 /// Every profile the server offers, by name.
@@ -597,5 +658,32 @@ mod tests {
         assert!(!profile
             .user_message("cough", None)
             .contains("Patient context"));
+    }
+
+    #[test]
+    fn dictation_of_inverts_user_message() {
+        let profiles = ProfileSet::builtin();
+        for profile in profiles.iter() {
+            let uses_context =
+                profile.user_message("x", Some("y")) != profile.user_message("x", None);
+            for context in [None, Some("62-year-old, Document: on file")] {
+                let dictation = "Cough for 3 days.\nDocument: none.";
+                let message = profile.user_message(dictation, context);
+                assert_eq!(
+                    profile.dictation_of(&message),
+                    (
+                        dictation.to_owned(),
+                        context.filter(|_| uses_context).map(str::to_owned)
+                    ),
+                    "{}",
+                    profile.name
+                );
+            }
+        }
+        let apso = profiles.get("apso-note").unwrap();
+        assert_eq!(
+            apso.dictation_of("a message typed by hand"),
+            ("a message typed by hand".to_owned(), None)
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod codes;
 mod config;
 mod eval;
+mod eval_sample;
 mod notes;
 mod phi;
 mod pull;

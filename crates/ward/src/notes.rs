@@ -13,25 +13,37 @@ use crate::serve::{gateway, prepare, runtime, server_settings, Keys};
 
 /// The built-in profiles plus every `*.toml` in the profiles folder (sorted by file name).
 pub fn load_profiles(clinical: &ClinicalConfig) -> anyhow::Result<ProfileSet> {
-    let mut extra = Vec::new();
     let folder = &clinical.profiles_dir;
-    if folder.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
-            .with_context(|| format!("cannot read profiles folder {}", folder.display()))?
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-            .collect();
-        files.sort();
-        for file in files {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read profile {}", file.display()))?;
-            extra.push((file.display().to_string(), text));
-        }
-    } else if clinical.profiles_dir_required {
+    if !folder.is_dir() && clinical.profiles_dir_required {
         bail!(
             "clinical.profiles_dir: {} is not a folder (set it to the folder holding your profile .toml files)",
             folder.display()
         );
+    }
+    load_profiles_at(clinical, folder)
+}
+
+/// The built-in profiles with the profile file at `path`, or every .toml file in the folder
+/// at `path`, on top (nothing when `path` does not exist).
+pub fn load_profiles_at(clinical: &ClinicalConfig, path: &Path) -> anyhow::Result<ProfileSet> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read profiles folder {}", path.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        files
+    } else if path.is_file() {
+        vec![path.to_owned()]
+    } else {
+        Vec::new()
+    };
+    let mut extra = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read profile {}", file.display()))?;
+        extra.push((file.display().to_string(), text));
     }
     ProfileSet::load(&clinical.variables, &extra).map_err(|error| anyhow::anyhow!("{error}"))
 }

@@ -104,7 +104,7 @@ fn expiry(text: &str) -> anyhow::Result<i64> {
         })
 }
 
-fn time_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<i64>> {
+pub fn time_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<i64>> {
     value
         .map(|text| {
             parse_time(text).with_context(|| {

@@ -5,11 +5,16 @@
 //! A suite is JSON Lines, one case per line (blank lines and lines starting with `#` are
 //! skipped). Grading reuses the clinical output checks (`checks::review`) for profile cases.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{schema, Review};
+
+mod html;
+mod judge;
+mod report;
+
+pub use judge::{judge_messages, judge_schema, parse_verdict, Verdict, DEFAULT_RUBRIC_MIN};
+pub use report::{cost_text, gate, Report, Summary, TargetOutcome, TargetReport};
 
 /// One case of a suite.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -30,6 +35,9 @@ pub struct Case {
     pub expect: Expectations,
     /// Upper bound on generated tokens.
     pub max_tokens: Option<u32>,
+    /// Free labels; `ward eval --tag` runs only the cases that carry one of them.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -69,6 +77,10 @@ pub struct Expectations {
     #[serde(default)]
     pub phi: bool,
     pub max_latency_ms: Option<f64>,
+    /// What a judge model grades the answer against (`judge` module), scoring 1 to 5.
+    pub rubric: Option<String>,
+    /// The judge's score the rubric needs; `judge::DEFAULT_RUBRIC_MIN` when absent.
+    pub rubric_min: Option<u8>,
 }
 
 /// Why a suite could not be read; names the line.
@@ -127,6 +139,14 @@ pub fn parse_suite(text: &str) -> Result<Vec<Case>, SuiteError> {
                 invalid(format!("case '{}': regex {pattern:?}: {error}", case.id))
             })?;
         }
+        if let Some(minimum) = case.expect.rubric_min {
+            if !judge::SCORES.contains(&minimum) || case.expect.rubric.is_none() {
+                return Err(invalid(format!(
+                    "case '{}': `rubric_min` must be 1 to 5 and needs a `rubric`",
+                    case.id
+                )));
+            }
+        }
         if let Some(expected) = &case.expect.schema {
             schema::compile(expected)
                 .map_err(|error| invalid(format!("case '{}': schema: {error}", case.id)))?;
@@ -137,6 +157,61 @@ pub fn parse_suite(text: &str) -> Result<Vec<Case>, SuiteError> {
         return Err(SuiteError::Empty);
     }
     Ok(cases)
+}
+
+/// The built-in suites, one per built-in profile: synthetic dictations and questions written for
+/// Ward (no patient data), some holding PHI that must keep the call local. One case of each is
+/// tagged `ci`.
+pub const BUILTIN_SUITES: &[(&str, &str)] = &[
+    ("apso-note", include_str!("../../suites/apso-note.jsonl")),
+    ("classify", include_str!("../../suites/classify.jsonl")),
+    (
+        "consult-note",
+        include_str!("../../suites/consult-note.jsonl"),
+    ),
+    (
+        "discharge-summary",
+        include_str!("../../suites/discharge-summary.jsonl"),
+    ),
+    (
+        "extract-entities",
+        include_str!("../../suites/extract-entities.jsonl"),
+    ),
+    (
+        "icd10-suggest",
+        include_str!("../../suites/icd10-suggest.jsonl"),
+    ),
+    (
+        "patient-message",
+        include_str!("../../suites/patient-message.jsonl"),
+    ),
+    (
+        "prior-auth-letter",
+        include_str!("../../suites/prior-auth-letter.jsonl"),
+    ),
+    (
+        "progress-note",
+        include_str!("../../suites/progress-note.jsonl"),
+    ),
+    ("soap-note", include_str!("../../suites/soap-note.jsonl")),
+    ("summarize", include_str!("../../suites/summarize.jsonl")),
+];
+
+/// The built-in suite of `profile`, or all of them one after the other when `None`.
+pub fn builtin_suite(profile: Option<&str>) -> Option<String> {
+    match profile {
+        Some(profile) => BUILTIN_SUITES
+            .iter()
+            .find(|(name, _)| *name == profile)
+            .map(|(_, text)| (*text).to_owned()),
+        None => Some(
+            BUILTIN_SUITES
+                .iter()
+                .map(|(_, text)| text.trim_end())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    }
 }
 
 /// What one target answered for one case.
@@ -150,8 +225,24 @@ pub struct Answer {
     pub phi_categories: Vec<String>,
     /// What the profile's checks found (profile cases).
     pub profile_checks: Option<ProfileChecks>,
+    /// Who served it, from Ward's answer.
+    pub served: Served,
+    /// What the call cost, when its backend has token prices.
+    pub cost_usd: Option<f64>,
+    /// The judge's verdict (cases with a rubric).
+    pub judge: Option<Verdict>,
     /// The call failed: the error message, and no text.
     pub error: Option<String>,
+}
+
+/// Where Ward sent a call: what its answer says about routing and the profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Served {
+    pub model: Option<String>,
+    pub tier: Option<String>,
+    pub backend: Option<String>,
+    /// `name@version` of the profile that shaped the call.
+    pub profile: Option<String>,
 }
 
 /// What a profile's output checks found in an answer, as `/v1/notes` reports it.
@@ -232,6 +323,10 @@ pub struct CaseResult {
     pub latency_ms: f64,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    #[serde(default)]
+    pub served: Served,
+    pub cost_usd: Option<f64>,
+    pub judge: Option<Verdict>,
     pub error: Option<String>,
 }
 
@@ -323,6 +418,29 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
                 "Ward found no PHI in an input that holds it".to_owned()
             }));
         }
+        if expect.rubric.is_some() {
+            let minimum = expect.rubric_min.unwrap_or(judge::DEFAULT_RUBRIC_MIN);
+            let verdict = answer.judge.as_ref();
+            let score = verdict.and_then(|verdict| verdict.score);
+            checks.push(outcome(
+                "rubric",
+                score.is_some_and(|score| score >= minimum),
+                || match verdict {
+                    None => "no judge graded this answer".to_owned(),
+                    Some(Verdict {
+                        judge,
+                        error: Some(error),
+                        ..
+                    }) => format!("the judge ({judge}) gave no score: {error}"),
+                    Some(verdict) => format!(
+                        "judge {} scored {} of 5, below {minimum}: {}",
+                        verdict.judge,
+                        score.unwrap_or(0),
+                        verdict.reason
+                    ),
+                },
+            ));
+        }
         if let Some(limit) = expect.max_latency_ms {
             checks.push(outcome("max_latency", answer.latency_ms <= limit, || {
                 format!("{:.0} ms over the {limit:.0} ms limit", answer.latency_ms)
@@ -350,6 +468,9 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
         latency_ms: answer.latency_ms,
         prompt_tokens: answer.prompt_tokens,
         completion_tokens: answer.completion_tokens,
+        served: answer.served.clone(),
+        cost_usd: answer.cost_usd,
+        judge: answer.judge.clone(),
         error: answer.error.clone(),
     }
 }
@@ -365,246 +486,6 @@ fn answer_label(text: &str) -> Option<String> {
     }
     let trimmed = text.trim().trim_matches(['"', '.']);
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
-}
-
-/// Everything one target did on the suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetReport {
-    pub target: String,
-    pub cases: Vec<CaseResult>,
-    pub summary: Summary,
-}
-
-/// A target's figures over the suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub cases: usize,
-    pub passed: usize,
-    pub pass_rate: f64,
-    pub mean_score: f64,
-    pub min_score: f64,
-    pub p50_score: f64,
-    pub latency_p50_ms: f64,
-    pub latency_p95_ms: f64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    /// Check name -> share of its runs that passed.
-    pub check_pass_rates: BTreeMap<String, f64>,
-}
-
-/// The `p`-th percentile (nearest rank) of `values`; 0 for none.
-fn percentile(values: &[f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
-}
-
-fn round(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
-
-impl TargetReport {
-    pub fn new(target: &str, cases: Vec<CaseResult>) -> TargetReport {
-        let scores: Vec<f64> = cases.iter().map(|case| case.score).collect();
-        let latencies: Vec<f64> = cases
-            .iter()
-            .filter(|case| case.error.is_none())
-            .map(|case| case.latency_ms)
-            .collect();
-        let passed = cases.iter().filter(|case| case.passed).count();
-        let mut runs: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for check in cases.iter().flat_map(|case| case.checks.iter()) {
-            let entry = runs.entry(check.check.clone()).or_default();
-            entry.0 += usize::from(check.passed);
-            entry.1 += 1;
-        }
-        let count = cases.len().max(1) as f64;
-        let summary = Summary {
-            cases: cases.len(),
-            passed,
-            pass_rate: round(passed as f64 / count),
-            mean_score: round(scores.iter().sum::<f64>() / count),
-            min_score: scores
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min)
-                .min(1.0),
-            p50_score: percentile(&scores, 50.0),
-            latency_p50_ms: round(percentile(&latencies, 50.0)),
-            latency_p95_ms: round(percentile(&latencies, 95.0)),
-            prompt_tokens: cases.iter().map(|case| u64::from(case.prompt_tokens)).sum(),
-            completion_tokens: cases
-                .iter()
-                .map(|case| u64::from(case.completion_tokens))
-                .sum(),
-            check_pass_rates: runs
-                .into_iter()
-                .map(|(check, (passed, total))| (check, round(passed as f64 / total as f64)))
-                .collect(),
-        };
-        TargetReport {
-            target: target.to_owned(),
-            cases,
-            summary,
-        }
-    }
-}
-
-/// One target's result on one case, for comparisons: target, passed, score.
-pub type TargetOutcome = (String, bool, f64);
-
-/// The whole evaluation: every target on the same suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    pub suite: String,
-    pub targets: Vec<TargetReport>,
-}
-
-impl Report {
-    /// Cases whose pass/fail differs between targets, with each target's result.
-    pub fn differences(&self) -> Vec<(String, Vec<TargetOutcome>)> {
-        let Some(first) = self.targets.first() else {
-            return Vec::new();
-        };
-        first
-            .cases
-            .iter()
-            .filter_map(|case| {
-                let results: Vec<TargetOutcome> = self
-                    .targets
-                    .iter()
-                    .filter_map(|target| {
-                        target
-                            .cases
-                            .iter()
-                            .find(|other| other.case == case.case)
-                            .map(|other| (target.target.clone(), other.passed, other.score))
-                    })
-                    .collect();
-                let differ = results.iter().any(|(_, passed, _)| *passed != results[0].1);
-                differ.then(|| (case.case.clone(), results))
-            })
-            .collect()
-    }
-
-    /// The report as Markdown: a summary table per target, check pass rates, the cases where
-    /// targets differ, and each failed check.
-    pub fn markdown(&self) -> String {
-        let mut out = format!("# Evaluation: {}\n\n", self.suite);
-        out.push_str("| target | cases | passed | pass rate | mean score | min score | p50 latency ms | p95 latency ms | tokens in/out |\n|---|---|---|---|---|---|---|---|---|\n");
-        for target in &self.targets {
-            let s = &target.summary;
-            out.push_str(&format!(
-                "| {} | {} | {} | {:.1}% | {:.2} | {:.2} | {:.0} | {:.0} | {}/{} |\n",
-                target.target,
-                s.cases,
-                s.passed,
-                s.pass_rate * 100.0,
-                s.mean_score,
-                s.min_score,
-                s.latency_p50_ms,
-                s.latency_p95_ms,
-                s.prompt_tokens,
-                s.completion_tokens
-            ));
-        }
-        out.push_str("\n## Checks\n\n| check |");
-        for target in &self.targets {
-            out.push_str(&format!(" {} |", target.target));
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(self.targets.len()));
-        out.push('\n');
-        let checks: std::collections::BTreeSet<&String> = self
-            .targets
-            .iter()
-            .flat_map(|target| target.summary.check_pass_rates.keys())
-            .collect();
-        for check in checks {
-            out.push_str(&format!("| {check} |"));
-            for target in &self.targets {
-                match target.summary.check_pass_rates.get(check) {
-                    Some(rate) => out.push_str(&format!(" {:.1}% |", rate * 100.0)),
-                    None => out.push_str(" - |"),
-                }
-            }
-            out.push('\n');
-        }
-        let differences = self.differences();
-        if !differences.is_empty() {
-            out.push_str("\n## Where targets differ\n\n");
-            for (case, results) in differences {
-                let shown: Vec<String> = results
-                    .iter()
-                    .map(|(target, passed, score)| {
-                        format!(
-                            "{target}: {} ({score:.2})",
-                            if *passed { "pass" } else { "FAIL" }
-                        )
-                    })
-                    .collect();
-                out.push_str(&format!("- `{case}`: {}\n", shown.join(", ")));
-            }
-        }
-        out.push_str("\n## Failures\n\n");
-        let mut any = false;
-        for target in &self.targets {
-            for case in &target.cases {
-                for check in case.checks.iter().filter(|check| !check.passed) {
-                    any = true;
-                    out.push_str(&format!(
-                        "- {} / `{}` / {}: {}\n",
-                        target.target, case.case, check.check, check.detail
-                    ));
-                }
-            }
-        }
-        if !any {
-            out.push_str("None.\n");
-        }
-        out
-    }
-}
-
-/// Why a gate failed, one line per target that missed it.
-pub fn gate(
-    report: &Report,
-    min_score: Option<f64>,
-    baseline: Option<(&Report, f64)>,
-) -> Vec<String> {
-    let mut failures = Vec::new();
-    for target in &report.targets {
-        let score = target.summary.mean_score;
-        if let Some(minimum) = min_score {
-            if score < minimum {
-                failures.push(format!(
-                    "{}: mean score {score:.3} is below --min-score {minimum:.3}",
-                    target.target
-                ));
-            }
-        }
-        if let Some((baseline, allowed)) = baseline {
-            let before = baseline
-                .targets
-                .iter()
-                .find(|known| known.target == target.target)
-                .or(baseline.targets.first());
-            if let Some(before) = before {
-                let drop = before.summary.mean_score - score;
-                if drop > allowed + 1e-9 {
-                    failures.push(format!(
-                        "{}: mean score fell {drop:.3} from the baseline's {:.3} ({}), more than --max-regression {allowed:.3}",
-                        target.target, before.summary.mean_score, before.target
-                    ));
-                }
-            }
-        }
-    }
-    failures
 }
 
 #[cfg(test)]
@@ -720,73 +601,58 @@ mod tests {
     }
 
     #[test]
-    fn reports_compare_targets_and_gates_block_regressions() {
-        let result = |case: &str, passed: bool, score: f64, latency_ms: f64| CaseResult {
-            case: case.into(),
-            passed,
-            score,
-            checks: vec![CheckOutcome {
-                check: "contains".into(),
-                passed,
-                detail: if passed {
-                    String::new()
-                } else {
-                    "\"x\" not found".into()
-                },
-            }],
-            latency_ms,
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            error: None,
+    fn rubric_cases_pass_on_the_judges_score() {
+        let cases = parse_suite(
+            r#"{"id": "r", "messages": [{"role": "user", "content": "Explain BID."}], "expect": {"rubric": "Says twice a day.", "rubric_min": 3}}"#,
+        )
+        .unwrap();
+        let judged = |answer: &str| Answer {
+            text: "Twice a day.".into(),
+            judge: Some(Verdict::read("judge", Vec::new(), answer.into())),
+            ..Answer::default()
         };
-        let good = TargetReport::new(
-            "good",
-            vec![result("a", true, 1.0, 100.0), result("b", true, 1.0, 300.0)],
-        );
-        let bad = TargetReport::new(
-            "bad",
-            vec![
-                result("a", true, 1.0, 100.0),
-                result("b", false, 0.0, 200.0),
-            ],
-        );
-        assert_eq!(good.summary.latency_p50_ms, 100.0);
-        assert_eq!(good.summary.latency_p95_ms, 300.0);
-        assert_eq!(bad.summary.pass_rate, 0.5);
-        assert_eq!(bad.summary.check_pass_rates["contains"], 0.5);
-        let report = Report {
-            suite: "s".into(),
-            targets: vec![good.clone(), bad.clone()],
-        };
-        let differences = report.differences();
-        assert_eq!(differences.len(), 1);
-        assert_eq!(differences[0].0, "b");
-        let markdown = report.markdown();
-        assert!(markdown.contains("| good | 2 | 2 | 100.0%"), "{markdown}");
+        assert!(grade(&cases[0], &judged("{\"reason\": \"ok\", \"score\": 3}")).passed);
+        let low = grade(&cases[0], &judged("{\"reason\": \"wrong\", \"score\": 2}"));
+        assert_eq!(low.checks[0].check, "rubric");
+        assert!(low.checks[0]
+            .detail
+            .contains("scored 2 of 5, below 3: wrong"));
+        let unread = grade(&cases[0], &judged("I think it is fine"));
         assert!(
-            markdown.contains("- `b`: good: pass (1.00), bad: FAIL (0.00)"),
-            "{markdown}"
+            unread.checks[0].detail.contains("gave no score"),
+            "{unread:?}"
         );
-        assert!(markdown.contains("bad / `b` / contains"), "{markdown}");
+        let unjudged = grade(&cases[0], &Answer::default());
+        assert_eq!(unjudged.checks[0].detail, "no judge graded this answer");
+        for bad in [
+            r#"{"id": "r", "messages": [{"role": "user", "content": "x"}], "expect": {"rubric": "y", "rubric_min": 6}}"#,
+            r#"{"id": "r", "messages": [{"role": "user", "content": "x"}], "expect": {"rubric_min": 3}}"#,
+        ] {
+            assert!(parse_suite(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("rubric_min"));
+        }
+    }
 
-        assert!(gate(&report, Some(0.9), None)
-            .iter()
-            .any(|failure| failure.starts_with("bad:")));
-        assert_eq!(gate(&report, Some(0.5), None), Vec::<String>::new());
-        let baseline = Report {
-            suite: "s".into(),
-            targets: vec![TargetReport::new("bad", good.cases.clone())],
-        };
-        let now = Report {
-            suite: "s".into(),
-            targets: vec![bad],
-        };
-        assert_eq!(
-            gate(&now, None, Some((&baseline, 0.6))),
-            Vec::<String>::new()
-        );
-        assert_eq!(gate(&now, None, Some((&baseline, 0.1))).len(), 1);
-        let json = serde_json::to_string(&report).unwrap();
-        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+    #[test]
+    fn every_built_in_profile_has_a_suite_with_one_ci_case() {
+        let profiles = ProfileSet::builtin();
+        assert_eq!(BUILTIN_SUITES.len(), profiles.len());
+        for (name, text) in BUILTIN_SUITES {
+            let cases = parse_suite(text).unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert!(profiles.get(name).is_some(), "{name}");
+            assert!(cases
+                .iter()
+                .all(|case| case.profile.as_deref() == Some(*name)));
+            let ci = cases
+                .iter()
+                .filter(|case| case.tags.iter().any(|tag| tag == "ci"));
+            assert_eq!(ci.count(), 1, "{name}");
+        }
+        let every = parse_suite(&builtin_suite(None).unwrap()).unwrap();
+        assert!(every.iter().filter(|case| case.expect.phi).count() >= 4);
+        assert!(every.iter().any(|case| case.expect.rubric.is_some()));
+        assert_eq!(builtin_suite(Some("nope")), None);
     }
 }
