@@ -8,9 +8,10 @@ use std::process::Command;
 /// Debian packages llama.cpp's build needs, and the PostgreSQL server the audit tests run
 /// against.
 const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql", "openssl"];
-/// Debian packages only CI's export tests need, so `cargo xtask up` does not install them:
-/// LibreOffice renders the DOCX export to PDF (tests/e2e/test_exports.py).
-const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui"];
+/// Debian packages only CI's tests need, so `cargo xtask up` does not install them: LibreOffice
+/// renders the DOCX export to PDF (tests/e2e/test_exports.py); headless Chromium renders the
+/// evaluation report page (tests/e2e/test_eval.py).
+const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui", "chromium"];
 /// Programs CI's export tests need, with the Debian package installed when one is missing: Node.js
 /// runs the FHIR schema validator (tests/fhir). A Node.js installed otherwise (NodeSource's brings
 /// its own npm) is used as it is, since Debian's npm package would conflict with it.
@@ -245,6 +246,26 @@ pub fn ci() -> Result<(), String> {
         .env("WARD_HOME", &ward_home)
         .env("WARD_TEST_POSTGRES_URL", &postgres.url)
         .env("WARD_EXPORT_SAMPLES_DIR", &export_samples))?;
+    // The built-in evaluation suites' `ci` cases against the default model, with the report kept
+    // in the build folder for review. The gate is loose: it catches a broken pipeline, not a
+    // small model's weaker notes, which the report shows.
+    let eval_report = root.join("target").join("ward-eval").join("builtin");
+    run(ward_command(&[
+        "eval",
+        "builtin",
+        "--tag",
+        "ci",
+        "--model",
+        "qwen2.5-coder:1.5b",
+        "--min-score",
+        "0.5",
+        "--out",
+    ])
+    .arg(&eval_report))?;
+    eprintln!(
+        "xtask: evaluation report in {}",
+        eval_report.join("report.md").display()
+    );
     eprintln!("xtask: ci passed");
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use futures::stream::BoxStream;
 
-use crate::chat::{GenerationRequest, GenerationSummary};
+use crate::chat::{GenerationRequest, GenerationSummary, Usage};
 use crate::error::WardError;
 use crate::model::ModelCard;
 
@@ -19,6 +19,22 @@ pub enum GenerationEvent {
 
 /// Text as it is generated. Dropping the stream cancels the generation.
 pub type GenerationStream = BoxStream<'static, Result<GenerationEvent, WardError>>;
+
+/// What a backend charges per million tokens, as a cloud API's price list says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenPrice {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl TokenPrice {
+    /// The price of one call's tokens, in US dollars.
+    pub fn cost_usd(&self, usage: &Usage) -> f64 {
+        (f64::from(usage.prompt_tokens) * self.input_per_mtok
+            + f64::from(usage.completion_tokens) * self.output_per_mtok)
+            / 1_000_000.0
+    }
+}
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync {
@@ -35,4 +51,9 @@ pub trait Backend: Send + Sync {
     /// Starts a generation. Errors before the first token (unknown model, prompt too long,
     /// engine down) come back here; later ones arrive in the stream.
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError>;
+
+    /// Its token prices, when calls are charged per token (cloud APIs); owned hardware has none.
+    fn price(&self) -> Option<TokenPrice> {
+        None
+    }
 }

@@ -9,7 +9,7 @@ pub mod chat;
 pub mod error;
 pub mod model;
 
-pub use backend::{Backend, GenerationEvent, GenerationStream};
+pub use backend::{Backend, GenerationEvent, GenerationStream, TokenPrice};
 pub use chat::{
     ChatMessage, ChatRole, FinishReason, GenerationRequest, GenerationSummary, OutputFormat,
     Prompt, SamplingParams, Timings, Usage,

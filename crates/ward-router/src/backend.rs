@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ward_core::{Backend, GenerationRequest, GenerationStream, ModelCard, WardError};
+use ward_core::{Backend, GenerationRequest, GenerationStream, ModelCard, TokenPrice, WardError};
 
 use crate::config::Locality;
 use crate::gate::Cleared;
@@ -19,6 +19,10 @@ pub trait CloudBackend: Send + Sync {
         &self,
         request: Cleared<GenerationRequest>,
     ) -> Result<GenerationStream, WardError>;
+    /// Its token prices, when it charges per token.
+    fn price(&self) -> Option<TokenPrice> {
+        None
+    }
 }
 
 /// Puts an engine outside the network: the wrapped backend is reachable only through
@@ -45,6 +49,10 @@ impl CloudBackend for CloudOnly {
     ) -> Result<GenerationStream, WardError> {
         self.0.generate(request.into_inner()).await
     }
+
+    fn price(&self) -> Option<TokenPrice> {
+        self.0.price()
+    }
 }
 
 /// A configured backend with its locality fixed by its type.
@@ -70,6 +78,14 @@ impl RoutedBackend {
         match self {
             RoutedBackend::Local(backend) => backend.backend_id(),
             RoutedBackend::Cloud(backend) => backend.backend_id(),
+        }
+    }
+
+    /// Its token prices, when it charges per token.
+    pub fn price(&self) -> Option<TokenPrice> {
+        match self {
+            RoutedBackend::Local(backend) => backend.price(),
+            RoutedBackend::Cloud(backend) => backend.price(),
         }
     }
 

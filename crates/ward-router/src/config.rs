@@ -142,6 +142,8 @@ pub struct RemoteSettings {
     pub api_key: Option<Secret>,
     pub timeouts: Timeouts,
     pub health: HealthSettings,
+    /// What it charges per token (`None`: nothing per call, e.g. owned hardware).
+    pub price: Option<ward_core::TokenPrice>,
 }
 
 /// What may trigger a promotion to the next tier.

@@ -33,6 +33,7 @@ pub struct ScriptedBackend {
     script: Mutex<Script>,
     ready: AtomicBool,
     received: Mutex<Vec<GenerationRequest>>,
+    price: Option<ward_core::TokenPrice>,
 }
 
 impl ScriptedBackend {
@@ -44,7 +45,17 @@ impl ScriptedBackend {
             script: Mutex::new(Script::Reply(vec!["ok".into()], FinishReason::Stop)),
             ready: AtomicBool::new(true),
             received: Mutex::new(Vec::new()),
+            price: None,
         }
+    }
+
+    /// The backend charging these prices per million input and output tokens.
+    pub fn priced(mut self, input_per_mtok: f64, output_per_mtok: f64) -> Self {
+        self.price = Some(ward_core::TokenPrice {
+            input_per_mtok,
+            output_per_mtok,
+        });
+        self
     }
 
     pub fn set_script(&self, script: Script) {
@@ -126,6 +137,10 @@ impl ScriptedBackend {
 impl Backend for ScriptedBackend {
     fn backend_id(&self) -> &str {
         &self.backend_id
+    }
+
+    fn price(&self) -> Option<ward_core::TokenPrice> {
+        self.price
     }
 
     fn loaded_models(&self) -> &[ModelCard] {

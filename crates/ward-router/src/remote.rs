@@ -349,6 +349,10 @@ impl Backend for RemoteBackend {
         &self.settings.name
     }
 
+    fn price(&self) -> Option<ward_core::TokenPrice> {
+        self.settings.price
+    }
+
     fn loaded_models(&self) -> &[ModelCard] {
         &self.cards
     }

@@ -80,6 +80,14 @@ impl Router {
         &self.policy.backends
     }
 
+    /// The token prices of the backend with this id, when it charges per token.
+    pub fn price_of(&self, backend_id: &str) -> Option<ward_core::TokenPrice> {
+        self.backends()
+            .iter()
+            .find(|backend| backend.backend_id() == backend_id)
+            .and_then(RoutedBackend::price)
+    }
+
     /// Whether a tier of this name exists (profiles may name one).
     pub fn has_tier(&self, name: &str) -> bool {
         self.policy.tiers.iter().any(|tier| tier.name == name)

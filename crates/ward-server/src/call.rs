@@ -16,7 +16,7 @@ use ward_audit::{AuditContent, AuditEvent, AuditLog, Latency, Outcome};
 use ward_clinical::{CodeSet, Profile, ProfileSet, Review};
 use ward_core::{
     ChatRole, ErrorKind, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
-    OutputFormat, Prompt, WardError,
+    OutputFormat, Prompt, TokenPrice, WardError,
 };
 use ward_router::{DispatchError, PhiSummary};
 
@@ -32,6 +32,8 @@ pub const FALLBACKS_HEADER: &str = "x-ward-fallbacks";
 pub const COMPLEXITY_HEADER: &str = "x-ward-complexity";
 pub const PROFILE_HEADER: &str = "x-ward-profile";
 pub const PROFILE_VERSION_HEADER: &str = "x-ward-profile-version";
+/// What a complete (non-streaming) answer cost, in US dollars, when its backend has token prices.
+pub const COST_HEADER: &str = "x-ward-cost-usd";
 /// The output flag of a record whose answer did not satisfy the requested output format.
 pub const FORMAT_UNSATISFIED_FLAG: &str = "response_format_unsatisfied";
 
@@ -44,6 +46,8 @@ pub struct StartedCall {
     headers: HeaderMap,
     /// A profile call's review, filled when its audit record is committed (before `Done`).
     review: Option<ReviewSlot>,
+    /// The serving backend's token prices.
+    price: Option<TokenPrice>,
 }
 
 /// Where the review of a profile call's answer is left for the handler, so it is made once.
@@ -91,6 +95,7 @@ impl StartedCall {
         headers: HeaderMap,
         answer: String,
         summary: GenerationSummary,
+        price: Option<TokenPrice>,
     ) -> StartedCall {
         let events = [
             Ok(GenerationEvent::Delta(answer)),
@@ -102,7 +107,13 @@ impl StartedCall {
             stream: futures::stream::iter(events).boxed(),
             headers,
             review: None,
+            price,
         }
+    }
+
+    /// The serving backend's token prices.
+    pub fn price(&self) -> Option<TokenPrice> {
+        self.price
     }
 
     /// Where the answer's review will be once the stream has ended (a profile call with an
@@ -111,13 +122,20 @@ impl StartedCall {
         self.review.clone()
     }
 
-    /// Drains the stream into the full text and its summary (non-streaming responses).
-    pub async fn collect(mut self) -> Result<(String, GenerationSummary), WardError> {
+    /// Drains the stream into the full text and its summary (non-streaming responses), with
+    /// the response headers, the call's cost among them when its backend is priced.
+    pub async fn collect(mut self) -> Result<(String, GenerationSummary, HeaderMap), WardError> {
         let mut text = String::new();
         while let Some(event) = self.stream.next().await {
             match event? {
                 GenerationEvent::Delta(piece) => text.push_str(&piece),
-                GenerationEvent::Done(summary) => return Ok((text, summary)),
+                GenerationEvent::Done(summary) => {
+                    if let Some(price) = self.price {
+                        let cost = price.cost_usd(&summary.usage);
+                        put(&mut self.headers, COST_HEADER, &format!("{cost:.6}"));
+                    }
+                    return Ok((text, summary, self.headers));
+                }
             }
         }
         Err(WardError::new(
@@ -201,6 +219,7 @@ pub async fn start(
         review,
         format: request.format.clone(),
         answer: String::new(),
+        price: None,
     });
     let preferred_tier = profile.and_then(|profile| profile.tier.as_deref());
     match state
@@ -233,8 +252,10 @@ pub async fn start(
                     assessment.complexity.as_str(),
                 );
             }
+            let price = state.router.price_of(&dispatch.backend_id);
             let stream = match recorder.take() {
                 Some(mut recorder) => {
+                    recorder.price = price;
                     let event = &mut recorder.event;
                     event.served_model = Some(dispatch.model.clone());
                     event.tier = Some(dispatch.tier.clone());
@@ -256,6 +277,7 @@ pub async fn start(
                 stream,
                 headers,
                 review: review_slot,
+                price,
             })
         }
         Err(DispatchError {
@@ -385,6 +407,8 @@ struct Recorder {
     /// The requested output format, and the answer so far when it is not free text.
     format: OutputFormat,
     answer: String,
+    /// The serving backend's token prices, for the record's cost.
+    price: Option<TokenPrice>,
 }
 
 impl Recorder {
@@ -415,6 +439,7 @@ impl Recorder {
                 }
                 self.event.prompt_tokens = Some(summary.usage.prompt_tokens);
                 self.event.completion_tokens = Some(summary.usage.completion_tokens);
+                self.event.cost_usd = self.price.map(|price| price.cost_usd(&summary.usage));
                 if !self.format.is_text()
                     && crate::structured::conforming_answer(&self.format, &self.answer).is_err()
                 {

@@ -195,12 +195,12 @@ pub async fn create(
     let started = call::start(&state, context, generation).await?;
     let request_id = started.request_id.clone();
     let model = started.model.clone();
-    let mut headers = started.headers();
+    let headers = started.headers();
     let review_slot = started.review_slot();
-    let (text, summary) = started
+    let (text, summary, mut headers) = started
         .collect()
         .await
-        .map_err(|failure| error(failure).with_headers(headers.clone()))?;
+        .map_err(|failure| error(failure).with_headers(headers))?;
 
     // Made once, when the audit record was committed; only a server without an audit log
     // reviews here.

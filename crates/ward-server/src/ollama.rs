@@ -270,7 +270,7 @@ async fn respond(
             .into_response());
     }
     let model = call.model.clone();
-    let (text, summary) = call.collect().await.map_err(ollama_error)?;
+    let (text, summary, headers) = call.collect().await.map_err(ollama_error)?;
     Ok((
         headers,
         Json(endpoint.final_body(&model, &text, &summary, started)),

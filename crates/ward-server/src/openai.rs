@@ -366,7 +366,7 @@ async fn respond(
     }
     let id = format!("{}{}", endpoint.id_prefix(), call.request_id);
     let model = call.model.clone();
-    let (text, summary) = call.collect().await.map_err(openai_error)?;
+    let (text, summary, headers) = call.collect().await.map_err(openai_error)?;
     let body = json!({
         "id": id,
         "object": endpoint.object(false),

@@ -206,7 +206,8 @@ pub async fn start(
         let request_id = started.request_id.clone();
         let model = started.model.clone();
         let headers = started.headers();
-        let (answer, summary) = match started.collect().await {
+        let price = started.price();
+        let (answer, summary, headers) = match started.collect().await {
             Ok(collected) => collected,
             Err(error) => return Err(ApiError::new(flavor, error).with_headers(headers)),
         };
@@ -224,7 +225,7 @@ pub async fn start(
                     ..summary
                 };
                 return Ok(StartedCall::answered(
-                    request_id, model, headers, json, summary,
+                    request_id, model, headers, json, summary, price,
                 ));
             }
             Err(nonconformity) => nonconformity,

@@ -114,6 +114,10 @@ struct RawBackend {
     failure_threshold: Option<u32>,
     circuit_open_seconds: Option<f64>,
     retry_ratio: Option<f64>,
+    /// US dollars per million prompt tokens (a cloud API's price).
+    input_usd_per_mtok: Option<f64>,
+    /// US dollars per million completion tokens.
+    output_usd_per_mtok: Option<f64>,
 }
 
 fn local() -> String {
@@ -569,14 +573,16 @@ fn backend_settings(
     let remote_only = !raw.urls.is_empty()
         || raw.api_key_env.is_some()
         || raw.api_key_file.is_some()
-        || raw.api_version.is_some();
+        || raw.api_version.is_some()
+        || raw.input_usd_per_mtok.is_some()
+        || raw.output_usd_per_mtok.is_some();
     let wire = match raw.kind.as_str() {
         "embedded" => {
             if locality != Locality::Local {
                 bail!("{key}.locality: an embedded backend is always \"local\"");
             }
             if remote_only {
-                bail!("{key}: urls, api_key_env, api_key_file and api_version apply to remote kinds, not \"embedded\"");
+                bail!("{key}: urls, api_key_env, api_key_file, api_version and token prices apply to remote kinds, not \"embedded\"");
             }
             return Ok(BackendSettings::Embedded {
                 name: raw.name,
@@ -660,7 +666,26 @@ fn backend_settings(
     if failure_threshold == 0 {
         bail!("{key}.failure_threshold: must be at least 1");
     }
+    let price = match (raw.input_usd_per_mtok, raw.output_usd_per_mtok) {
+        (None, None) => None,
+        (Some(input), Some(output)) => {
+            for (field, value) in [
+                ("input_usd_per_mtok", input),
+                ("output_usd_per_mtok", output),
+            ] {
+                if !value.is_finite() || value < 0.0 {
+                    bail!("{key}.{field}: must be a price of 0 or more (US dollars per million tokens)");
+                }
+            }
+            Some(ward_core::TokenPrice {
+                input_per_mtok: input,
+                output_per_mtok: output,
+            })
+        }
+        _ => bail!("{key}: set both input_usd_per_mtok and output_usd_per_mtok, or neither"),
+    };
     Ok(BackendSettings::Remote(RemoteSettings {
+        price,
         name: raw.name,
         wire,
         locality,
@@ -863,6 +888,8 @@ locality = "cloud"
 model = "claude-x"
 urls = ["https://cloud.invalid"]
 api_key_env = "CLOUD_KEY"
+input_usd_per_mtok = 3.0
+output_usd_per_mtok = 15.0
 
 [[tiers]]
 name = "phi"
@@ -905,6 +932,31 @@ complex = "frontier"
             panic!("remote expected");
         };
         assert_eq!(vllm.timeouts.first_token, Duration::from_secs(5));
+        assert_eq!(vllm.price, None);
+        assert_eq!(
+            cloud.price,
+            Some(ward_core::TokenPrice {
+                input_per_mtok: 3.0,
+                output_per_mtok: 15.0
+            })
+        );
+        for (from, to, named) in [
+            ("output_usd_per_mtok = 15.0\n", "", "set both"),
+            (
+                "output_usd_per_mtok = 15.0",
+                "output_usd_per_mtok = -1.0",
+                "0 or more",
+            ),
+        ] {
+            let error = parse(
+                &TWO_AXIS.replace(from, to),
+                &[("CLOUD_KEY", "k")],
+                &Overrides::default(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains(named), "{error}");
+        }
         let (tiers, routing) = config.tiers.unwrap();
         assert_eq!(tiers.len(), 3);
         assert_eq!(routing.complex, "frontier");

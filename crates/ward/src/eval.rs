@@ -602,7 +602,8 @@ mod tests {
             "good",
             "good-model",
             "Assessment: acute bronchitis, temp 38.1.\nICD-10-CM: J20.9\nPlan: amoxicillin 500 mg, refill not needed.\nSubjective: cough for 3 days.\nObjective: temp 38.1.",
-        );
+        )
+        .priced(3.0, 15.0);
         let bad = backend(
             "bad",
             "bad-model",
@@ -634,6 +635,12 @@ mod tests {
         let report = run_suite(run, &indicatif::ProgressBar::hidden()).await;
         let good = &report.targets[0];
         assert_eq!(good.summary.passed, 2, "{:?}", good.cases);
+        // Only the priced backend's calls have a cost; the judge's are not the target's.
+        assert!(good
+            .cases
+            .iter()
+            .all(|case| case.cost_usd.is_some_and(|cost| cost > 0.0)));
+        assert!(report.targets[1].summary.cost_usd.is_none());
         let verdict = good.cases[1].judge.as_ref().unwrap();
         assert_eq!(verdict.score, Some(4));
         assert!(verdict.prompt[1]

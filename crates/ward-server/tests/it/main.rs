@@ -691,3 +691,46 @@ async fn phi_detect_returns_byte_spans_and_rejects_bad_bodies() {
     );
     assert_eq!(json_of(&text)["error"]["type"], "invalid_request_error");
 }
+
+#[tokio::test]
+async fn a_priced_backend_answers_with_its_cost_and_records_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let (log, location) = audit_log_in(directory.path());
+    let backend =
+        ward_router::fake::ScriptedBackend::new("priced", "priced-model").priced(3.0, 15.0);
+    let state = AppState {
+        audit: Some(log),
+        ..state_over(default_tiers_over(Arc::new(backend)))
+    };
+    let priced = router(state, &ServerSettings::default());
+    let body = r#"{"model":"priced-model","messages":[{"role":"user","content":"Hi there"}]}"#;
+    let (status, headers, text) = send(&priced, "POST", "/v1/chat/completions", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let usage = &json_of(&text)["usage"];
+    let expected = (usage["prompt_tokens"].as_f64().unwrap() * 3.0
+        + usage["completion_tokens"].as_f64().unwrap() * 15.0)
+        / 1e6;
+    assert!(expected > 0.0);
+    assert_eq!(
+        headers["x-ward-cost-usd"],
+        format!("{expected:.6}").as_str()
+    );
+    // A stream's headers leave before its tokens are counted; its record has the cost.
+    let streamed = r#"{"model":"priced-model","stream":true,"messages":[{"role":"user","content":"Hi there"}]}"#;
+    let (status, headers, _) = send(&priced, "POST", "/v1/chat/completions", Some(streamed)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get("x-ward-cost-usd").is_none());
+    let records = ward_audit::Store::open(&location)
+        .unwrap()
+        .records(&ward_audit::Filter::default())
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    for record in records {
+        let cost = record.event().unwrap().cost_usd.unwrap();
+        assert!((cost - expected).abs() < 1e-12, "{cost} {expected}");
+    }
+    // A backend without prices (owned hardware) has no per-call cost.
+    let (unpriced, _) = app();
+    let (_, headers, _) = send(&unpriced, "POST", "/v1/chat/completions", Some(body)).await;
+    assert!(headers.get("x-ward-cost-usd").is_none());
+}

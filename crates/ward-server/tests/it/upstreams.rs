@@ -196,6 +196,7 @@ fn remote(name: &str, wire: RemoteWire, locality: Locality, urls: Vec<String>) -
         model: format!("{name}-model"),
         urls,
         api_key: Some(ward_router::Secret::new("sk-upstream-test")),
+        price: None,
         timeouts: Timeouts {
             connect: Duration::from_millis(500),
             first_token: Duration::from_millis(800),
