@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
-use ward_audit::{AuditEvent, Filter, Outcome};
+use ward_audit::{AuditEvent, Outcome};
 use ward_clinical::{CheckName, ProfileSet};
 
 use crate::config::Config;
-use crate::security::{keyring, open_log, open_store, time_flag};
+use crate::security::{each_record, keyring, record_reading, time_flag};
 
 #[derive(Debug, clap::Args)]
 pub struct SampleOptions {
@@ -133,50 +133,30 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
     let until_us = time_flag("--until", options.until.as_deref())?;
     let profiles = crate::notes::load_profiles(&config.clinical)?;
     let keyring = Arc::new(keyring(config)?);
-    // Reading content is itself on record, before anything is read.
-    let log = open_log(config, keyring.clone())?;
-    let action = AuditEvent {
-        role: Some("cli".into()),
-        endpoint: format!(
+    record_reading(
+        config,
+        &keyring,
+        format!(
             "cli:eval sample --from-audit --since {} --until {} --n {}",
             options.since.as_deref().unwrap_or("-"),
             options.until.as_deref().unwrap_or("-"),
             options.n
         ),
-        outcome: Outcome::Action,
-        ..AuditEvent::default()
-    };
-    futures::executor::block_on(log.append(action, None))
-        .map_err(|error| anyhow::anyhow!("could not record this sampling: {error}"))?;
-
-    let mut store = open_store(config)?;
+    )?;
     let mut answered = Vec::new();
     let mut without_content = 0usize;
-    let mut after = None;
-    loop {
-        let page = store
-            .records(&Filter {
-                since_us,
-                until_us,
-                after_seq: after,
-                limit: Some(1000),
-                ..Filter::default()
-            })
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.seq);
-        for record in page {
-            let event = record.event().map_err(|error| anyhow::anyhow!("{error}"))?;
-            if event.outcome != Outcome::Ok || event.endpoint.starts_with("cli:") {
-                continue;
-            }
-            if record.content.is_none() {
-                without_content += 1;
-                continue;
-            }
+    each_record(config, since_us, until_us, |record| {
+        let event = record.event().map_err(|error| anyhow::anyhow!("{error}"))?;
+        if event.outcome != Outcome::Ok || event.endpoint.starts_with("cli:") {
+            return Ok(());
+        }
+        if record.content.is_none() {
+            without_content += 1;
+        } else {
             answered.push((rank(options.seed, &record.id), record, event));
         }
-    }
+        Ok(())
+    })?;
     answered.sort_by_key(|(rank, _, _)| *rank);
     answered.truncate(options.n);
     // Chain order reads better and keeps the file stable between runs.

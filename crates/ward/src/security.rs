@@ -255,33 +255,34 @@ fn record_line(
         .map_err(|error| anyhow::anyhow!("{error}"))
 }
 
-pub fn export(
+/// Records, before any content is read, that a CLI action (`action`, as its command line) reads
+/// audit content.
+pub fn record_reading(
     config: &Config,
-    since: Option<&str>,
-    until: Option<&str>,
-    decrypt: bool,
+    keyring: &Arc<Keyring>,
+    action: String,
 ) -> anyhow::Result<()> {
-    let since_us = time_flag("--since", since)?;
-    let until_us = time_flag("--until", until)?;
-    let keyring = Arc::new(keyring(config)?);
-    if decrypt {
-        // Reading content is itself on record, before anything is shown.
-        let log = open_log(config, keyring.clone())?;
-        let event = AuditEvent {
-            role: Some("cli".into()),
-            endpoint: format!(
-                "cli:audit export --decrypt --since {} --until {}",
-                since.unwrap_or("-"),
-                until.unwrap_or("-")
-            ),
-            outcome: Outcome::Action,
-            ..AuditEvent::default()
-        };
-        futures::executor::block_on(log.append(event, None))
-            .map_err(|error| anyhow::anyhow!("could not record this export: {error}"))?;
-    }
+    let log = open_log(config, keyring.clone())?;
+    let event = AuditEvent {
+        role: Some("cli".into()),
+        endpoint: action,
+        outcome: Outcome::Action,
+        ..AuditEvent::default()
+    };
+    futures::executor::block_on(log.append(event, None)).map_err(|error| {
+        anyhow::anyhow!("could not record this reading of the audit log: {error}")
+    })?;
+    Ok(())
+}
+
+/// Every record between `since_us` and `until_us`, in chain order, a page at a time.
+pub fn each_record(
+    config: &Config,
+    since_us: Option<i64>,
+    until_us: Option<i64>,
+    mut visit: impl FnMut(ward_audit::StoredRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut store = open_store(config)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut after = None;
     loop {
         let page = store
@@ -295,11 +296,39 @@ pub fn export(
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         let Some(last) = page.last() else { break };
         after = Some(last.seq);
-        for record in &page {
-            let line = record_line(record, decrypt.then_some(&*keyring))?;
-            writeln!(out, "{line}")?;
+        for record in page {
+            visit(record)?;
         }
     }
+    Ok(())
+}
+
+pub fn export(
+    config: &Config,
+    since: Option<&str>,
+    until: Option<&str>,
+    decrypt: bool,
+) -> anyhow::Result<()> {
+    let since_us = time_flag("--since", since)?;
+    let until_us = time_flag("--until", until)?;
+    let keyring = Arc::new(keyring(config)?);
+    if decrypt {
+        record_reading(
+            config,
+            &keyring,
+            format!(
+                "cli:audit export --decrypt --since {} --until {}",
+                since.unwrap_or("-"),
+                until.unwrap_or("-")
+            ),
+        )?;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    each_record(config, since_us, until_us, |record| {
+        let line = record_line(&record, decrypt.then_some(&*keyring))?;
+        writeln!(out, "{line}")?;
+        Ok(())
+    })?;
     out.flush()?;
     Ok(())
 }

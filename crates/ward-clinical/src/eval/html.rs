@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::report::{cost_text, Report, SCORE_BUCKETS};
 use super::CaseResult;
+use crate::fhir::escape_xml as escape;
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1d2330}\
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}\
@@ -17,22 +18,6 @@ td.pass{background:#e6f4ea}td.fail{background:#fce8e6}tr.differs td:first-child{
 tr.differs td:first-child::after{content:' \\2260';color:#b3261e}\
 details summary{cursor:pointer}pre{white-space:pre-wrap;max-width:50em;font-size:12px}\
 .muted{color:#5f6b7a}";
-
-/// `text` safe inside HTML text and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(character),
-        }
-    }
-    out
-}
 
 /// A bar for a share from 0 to 1, with the figure after it.
 fn bar(share: f64, label: &str) -> String {
@@ -198,30 +183,11 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::{CheckOutcome, TargetReport, Verdict};
+    use crate::eval::{TargetReport, Verdict};
 
     fn result(case: &str, passed: bool) -> CaseResult {
-        CaseResult {
-            case: case.into(),
-            passed,
-            score: if passed { 1.0 } else { 0.5 },
-            checks: vec![CheckOutcome {
-                check: "contains".into(),
-                passed,
-                detail: if passed {
-                    String::new()
-                } else {
-                    "\"<b>\" not found".into()
-                },
-            }],
-            latency_ms: 12.0,
-            prompt_tokens: 3,
-            completion_tokens: 4,
-            served: Default::default(),
-            cost_usd: None,
-            judge: None,
-            error: None,
-        }
+        let score = if passed { 1.0 } else { 0.5 };
+        CaseResult::with_one_check(case, passed, score, 12.0, "\"<b>\" not found")
     }
 
     #[test]

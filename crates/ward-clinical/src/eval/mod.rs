@@ -475,6 +475,33 @@ pub fn grade(case: &Case, answer: &Answer) -> CaseResult {
     }
 }
 
+#[cfg(test)]
+impl CaseResult {
+    /// A result with one `contains` check that failed with `detail` unless `passed`; 10 prompt
+    /// and 5 completion tokens costing $0.001.
+    pub(crate) fn with_one_check(
+        case: &str,
+        passed: bool,
+        score: f64,
+        latency_ms: f64,
+        detail: &str,
+    ) -> CaseResult {
+        CaseResult {
+            case: case.into(),
+            passed,
+            score,
+            checks: vec![outcome("contains", passed, || detail.to_owned())],
+            latency_ms,
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            served: Served::default(),
+            cost_usd: Some(0.001),
+            judge: None,
+            error: None,
+        }
+    }
+}
+
 /// The label of a classification answer: `label` of its JSON, else the trimmed text.
 fn answer_label(text: &str) -> Option<String> {
     if let Some(json) = schema::extract_json(text) {

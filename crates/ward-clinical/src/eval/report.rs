@@ -369,30 +369,11 @@ pub fn gate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::CheckOutcome;
 
     #[test]
     fn reports_compare_targets_and_gates_block_regressions() {
-        let result = |case: &str, passed: bool, score: f64, latency_ms: f64| CaseResult {
-            case: case.into(),
-            passed,
-            score,
-            checks: vec![CheckOutcome {
-                check: "contains".into(),
-                passed,
-                detail: if passed {
-                    String::new()
-                } else {
-                    "\"x\" not found".into()
-                },
-            }],
-            latency_ms,
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            served: Default::default(),
-            cost_usd: Some(0.001),
-            judge: None,
-            error: None,
+        let result = |case: &str, passed: bool, score: f64, latency_ms: f64| {
+            CaseResult::with_one_check(case, passed, score, latency_ms, "\"x\" not found")
         };
         let good = TargetReport::new(
             "good",
