@@ -469,6 +469,16 @@ impl ProfileSet {
             let profile = Profile::parse(&format!("builtin:{file}"), text, variables)?;
             profiles.insert(profile.name.clone(), profile);
         }
+        ProfileSet { profiles }.overlaid(variables, extra)
+    }
+
+    /// This set with `extra` (origin, TOML text) on top: a profile with a known name replaces
+    /// it. Two of `extra` with one name are refused.
+    pub fn overlaid(
+        mut self,
+        variables: &BTreeMap<String, String>,
+        extra: &[(String, String)],
+    ) -> Result<ProfileSet, ProfileError> {
         let mut seen = std::collections::BTreeSet::new();
         for (origin, text) in extra {
             let profile = Profile::parse(origin, text, variables)?;
@@ -478,9 +488,9 @@ impl ProfileSet {
                     format!("a second profile is named '{}'", profile.name),
                 ));
             }
-            profiles.insert(profile.name.clone(), profile);
+            self.profiles.insert(profile.name.clone(), profile);
         }
-        Ok(ProfileSet { profiles })
+        Ok(self)
     }
 
     /// The built-ins with the default variables.

@@ -132,7 +132,7 @@ impl StartedCall {
                 GenerationEvent::Done(summary) => {
                     if let Some(price) = self.price {
                         let cost = price.cost_usd(&summary.usage);
-                        put(&mut self.headers, COST_HEADER, &format!("{cost:.6}"));
+                        put(&mut self.headers, COST_HEADER, &cost.to_string());
                     }
                     return Ok((text, summary, self.headers));
                 }

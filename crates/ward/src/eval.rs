@@ -152,16 +152,16 @@ fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
 /// What the answer says about routing, the profile and cost.
 fn served(value: &Value, headers: &reqwest::header::HeaderMap) -> Served {
     let text = |field: &str| value[field].as_str().map(str::to_owned);
-    let profile = match (text("profile"), text("profile_version")) {
-        (Some(name), Some(version)) => Some(format!("{name}@{version}")),
-        _ => match (
-            header(headers, "x-ward-profile"),
-            header(headers, "x-ward-profile-version"),
-        ) {
-            (Some(name), Some(version)) => Some(format!("{name}@{version}")),
-            _ => None,
-        },
+    let header_pair = || {
+        Some((
+            header(headers, "x-ward-profile")?,
+            header(headers, "x-ward-profile-version")?,
+        ))
     };
+    let profile = text("profile")
+        .zip(text("profile_version"))
+        .or_else(header_pair)
+        .map(|(name, version)| format!("{name}@{version}"));
     Served {
         model: text("model"),
         tier: text("tier").or_else(|| header(headers, "x-ward-tier")),
@@ -332,11 +332,11 @@ fn read_report(path: &Path) -> anyhow::Result<Report> {
 
 /// The suite's name and text: a file, or built-in suites.
 fn suite_text(suite: &str) -> anyhow::Result<(String, String)> {
-    if let Some(which) = suite.strip_prefix("builtin") {
-        let profile = match which {
-            "" => None,
-            _ => Some(which.strip_prefix(':').unwrap_or(which)),
-        };
+    let builtin = match suite.strip_prefix("builtin:") {
+        Some(profile) => Some(Some(profile)),
+        None => (suite == "builtin").then_some(None),
+    };
+    if let Some(profile) = builtin {
         let text = ward_clinical::eval::builtin_suite(profile).with_context(|| {
             format!(
                 "there is no built-in suite '{suite}'; use `builtin` or `builtin:PROFILE` with a built-in profile ({})",
@@ -367,6 +367,99 @@ fn variant_label(path: &Path) -> String {
     )
 }
 
+/// An HTTP client for a Ward by URL: a server that stops answering fails the case, not the run.
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(900))
+        .build()
+        .context("cannot build an HTTP client")
+}
+
+/// The profiles the Ward at `url` serves; also proves, before any case runs, that it answers
+/// and takes the key.
+fn remote_profiles(url: &str, api_key: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let parsed = reqwest::Url::parse(url)
+        .ok()
+        .filter(|parsed| matches!(parsed.scheme(), "http" | "https"))
+        .with_context(|| {
+            format!("--url {url}: give the base URL of a Ward, e.g. http://127.0.0.1:8080")
+        })?;
+    let endpoint = format!("{}/v1/profiles", parsed.as_str().trim_end_matches('/'));
+    runtime()?.block_on(async {
+        let mut request = http_client()?.get(&endpoint);
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the Ward at {url}"))?;
+        match response.status().as_u16() {
+            200 => {}
+            401 | 403 => bail!("the Ward at {url} refused the key (set --api-key or WARD_API_KEY to a key with model access)"),
+            status => bail!("GET {endpoint} answered {status}; is {url} a Ward?"),
+        }
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {endpoint} did not answer"))?;
+        let listing: Value = serde_json::from_slice(&body).with_context(|| {
+            format!("GET {endpoint} did not answer a profile list; is {url} a Ward?")
+        })?;
+        Ok(listing["data"]
+            .as_array()
+            .map(|profiles| {
+                profiles
+                    .iter()
+                    .filter_map(|profile| profile["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    })
+}
+
+/// The profiles in use with each `--profile-version` file or folder on top, labelled by its
+/// name.
+fn profile_variants(
+    config: &Config,
+    paths: &[PathBuf],
+) -> anyhow::Result<Vec<(String, ward_clinical::ProfileSet)>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = crate::notes::load_profiles(&config.clinical)?;
+    let mut variants: Vec<(String, ward_clinical::ProfileSet)> = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            bail!(
+                "--profile-version {}: no such profile file or folder",
+                path.display()
+            );
+        }
+        let files = crate::notes::profile_files(path)?;
+        if files.is_empty() {
+            bail!(
+                "--profile-version {}: the folder holds no .toml profile",
+                path.display()
+            );
+        }
+        let label = variant_label(path);
+        if variants.iter().any(|(known, _)| *known == label) {
+            bail!(
+                "--profile-version {}: a second version named '{label}'; rename the file or folder",
+                path.display()
+            );
+        }
+        let profiles = base
+            .clone()
+            .overlaid(&config.clinical.variables, &files)
+            .map_err(|error| anyhow::anyhow!("--profile-version {}: {error}", path.display()))?;
+        variants.push((label, profiles));
+    }
+    Ok(variants)
+}
+
 /// `ward eval`.
 pub fn eval(config: &Config, options: EvalOptions) -> anyhow::Result<()> {
     if let Some(EvalCommand::Sample(sample)) = options.command {
@@ -385,24 +478,17 @@ pub fn eval(config: &Config, options: EvalOptions) -> anyhow::Result<()> {
         }
     }
     let baseline = options.baseline.as_deref().map(read_report).transpose()?;
-    let profiles = crate::notes::load_profiles(&config.clinical)?;
-    let mut variants = Vec::new();
-    for path in &options.profile_versions {
-        if !path.exists() {
-            bail!(
-                "--profile-version {}: no such profile file or folder",
-                path.display()
-            );
-        }
-        variants.push((
-            variant_label(path),
-            crate::notes::load_profiles_at(&config.clinical, path)?,
-        ));
-    }
+    let known_profiles = match &options.url {
+        Some(url) => remote_profiles(url, options.api_key.as_deref())?,
+        None => crate::notes::load_profiles(&config.clinical)?
+            .iter()
+            .map(|profile| profile.name.clone())
+            .collect(),
+    };
     for case in &cases {
         if let Some(profile) = &case.profile {
-            if profiles.get(profile).is_none() {
-                bail!("case '{}' names profile '{profile}', which does not exist (`ward profiles` lists them)", case.id);
+            if !known_profiles.contains(profile) {
+                bail!("case '{}' names profile '{profile}', which is not served (`ward profiles` or GET /v1/profiles list them)", case.id);
             }
         }
     }
@@ -410,13 +496,11 @@ pub fn eval(config: &Config, options: EvalOptions) -> anyhow::Result<()> {
     let rt = runtime()?;
     let (targets, judge) = match &options.url {
         Some(url) => {
-            if !variants.is_empty() {
+            if !options.profile_versions.is_empty() {
                 bail!("--profile-version runs in process only; the Ward at {url} serves its own profiles (leave out --url)");
             }
             let gateway = Gateway::Url {
-                client: reqwest::Client::builder()
-                    .build()
-                    .context("cannot build an HTTP client")?,
+                client: http_client()?,
                 base: url.trim_end_matches('/').to_owned(),
                 api_key: options.api_key.clone(),
             };
@@ -437,6 +521,7 @@ pub fn eval(config: &Config, options: EvalOptions) -> anyhow::Result<()> {
             (targets, judge.map(|model| Judge { model, gateway }))
         }
         None => {
+            let variants = profile_variants(config, &options.profile_versions)?;
             let prepared = prepare(config, Keys::LocalOperator)?;
             let state = rt.block_on(gateway(config, prepared))?;
             let settings = server_settings(config);
@@ -735,5 +820,53 @@ mod tests {
         assert!(every.len() > 11 * 3);
         let error = suite_text("builtin:nope").unwrap_err().to_string();
         assert!(error.contains("apso-note"), "{error}");
+    }
+
+    #[test]
+    fn profile_versions_go_on_top_of_the_profiles_in_use() {
+        let home = tempfile::tempdir().unwrap();
+        let own = home.path().join("profiles");
+        std::fs::create_dir(&own).unwrap();
+        let apso = include_str!("../../ward-clinical/profiles/apso-note.toml");
+        let custom = apso.replace("name = \"apso-note\"", "name = \"clinic-note\"");
+        std::fs::write(own.join("clinic-note.toml"), &custom).unwrap();
+        let edit = home.path().join("edit");
+        std::fs::create_dir(&edit).unwrap();
+        let edited = apso.replace("title = \"APSO note\"", "title = \"APSO note, edited\"");
+        std::fs::write(edit.join("apso-note.toml"), edited).unwrap();
+        let env: std::collections::HashMap<String, String> = [
+            ("WARD_HOME", home.path().to_str().unwrap()),
+            ("WARD_PROFILES_DIR", own.to_str().unwrap()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+        let config = Config::load(None, &env, &crate::config::Overrides::default()).unwrap();
+
+        let variants = profile_variants(&config, std::slice::from_ref(&edit)).unwrap();
+        assert_eq!(variants[0].0, "edit");
+        let profiles = &variants[0].1;
+        assert!(
+            profiles.get("clinic-note").is_some(),
+            "the practice's own profile stays"
+        );
+        assert_eq!(
+            profiles.get("apso-note").unwrap().title,
+            "APSO note, edited"
+        );
+
+        let empty = home.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let again = home.path().join("other").join("edit");
+        std::fs::create_dir_all(&again).unwrap();
+        std::fs::write(again.join("apso-note.toml"), apso).unwrap();
+        for (paths, named) in [
+            (vec![home.path().join("missing")], "no such profile"),
+            (vec![empty], "holds no .toml"),
+            (vec![edit, again], "a second version named 'edit'"),
+        ] {
+            let error = profile_variants(&config, &paths).unwrap_err().to_string();
+            assert!(error.contains(named), "{error}");
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! `ward eval sample --from-audit`: a suite skeleton from recorded traffic, so evaluation
 //! reflects the practice's own work. Answered model calls in the window are sampled evenly
-//! (by a seeded hash of their ids), their content decrypted with the audit keyring (so only
-//! where content was kept encrypted, and only by an operator holding the keyring; the reading
-//! is itself recorded first) and pseudonymised with ward-phi: realistic surrogates, consistent
-//! within one record, dates shifted. Profile calls become profile cases with the profile's
-//! checks; other calls become message cases whose expectations are left to fill in.
+//! (by a keyed hash of their ids under `--seed`), their content decrypted with the audit keyring
+//! (so only where content was kept encrypted, and only by an operator holding the keyring; the
+//! reading is itself recorded first) and pseudonymised with ward-phi: realistic surrogates,
+//! consistent within one record, dates shifted, under a key drawn afresh for each run so no one
+//! can recompute them. Profile calls become profile cases with the profile's checks; other
+//! calls become message cases whose expectations are left to fill in. The judge calls of
+//! `ward eval` itself are left out.
 
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use ward_audit::{AuditEvent, Outcome};
 use ward_clinical::{CheckName, ProfileSet};
 
 use crate::config::Config;
-use crate::security::{each_record, keyring, record_reading, time_flag};
+use crate::security::{each_record, keyring, open_store, record_reading, time_flag};
 
 #[derive(Debug, clap::Args)]
 pub struct SampleOptions {
@@ -41,21 +42,24 @@ pub struct SampleOptions {
     pub out: Option<PathBuf>,
 }
 
-/// A stable pseudo-random rank for a record, so the same seed picks the same records.
-fn rank(seed: u64, id: &str) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (seed, id).hash(&mut hasher);
-    hasher.finish()
+/// A pseudo-random number for a record under `key` (HMAC-SHA256, the same in every build): the
+/// same seed picks the same records.
+fn keyed_rank(key: u64, id: &str) -> u64 {
+    let tag = ward_audit::crypto::tag(&key.to_le_bytes(), id.as_bytes());
+    tag.get(..8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
-/// The case a recorded call becomes, pseudonymised; `None` when its request has no text.
+/// The case a recorded call becomes, pseudonymised with surrogates drawn under
+/// `surrogate_key`; `None` when its request has no text or it was a `ward eval` judge call.
 fn case_from_record(
     event: &AuditEvent,
     request: &Value,
     profiles: &ProfileSet,
-    seed: u64,
+    surrogate_key: u64,
 ) -> Option<Value> {
-    let mut pseudonymiser = ward_phi::Pseudonymiser::new(rank(seed, &event.id));
+    let mut pseudonymiser = ward_phi::Pseudonymiser::new(keyed_rank(surrogate_key, &event.id));
     let detector = ward_phi::Detector::shared();
     let mut clean = |text: &str| pseudonymiser.pseudonymise(text, &detector.detect(text));
     let mut messages: Vec<(String, String)> = match &request["messages"] {
@@ -109,7 +113,10 @@ fn case_from_record(
         }
         return Some(case);
     }
-    if messages.is_empty() {
+    let judged = messages.first().is_some_and(|(role, content)| {
+        role == "system" && content == ward_clinical::eval::JUDGE_INSTRUCTIONS
+    });
+    if messages.is_empty() || judged {
         return None;
     }
     let messages: Vec<Value> = messages
@@ -143,7 +150,8 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
             options.n
         ),
     )?;
-    let mut answered = Vec::new();
+    // Only ranks and ids are kept while scanning; the chosen records are read again.
+    let mut answered: Vec<(u64, i64, String)> = Vec::new();
     let mut without_content = 0usize;
     each_record(config, since_us, until_us, |record| {
         let event = record.event().map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -153,24 +161,32 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
         if record.content.is_none() {
             without_content += 1;
         } else {
-            answered.push((rank(options.seed, &record.id), record, event));
+            answered.push((keyed_rank(options.seed, &record.id), record.seq, record.id));
         }
         Ok(())
     })?;
-    answered.sort_by_key(|(rank, _, _)| *rank);
+    let eligible = answered.len();
+    answered.sort_unstable();
     answered.truncate(options.n);
     // Chain order reads better and keeps the file stable between runs.
-    answered.sort_by_key(|(_, record, _)| record.seq);
+    answered.sort_by_key(|(_, seq, _)| *seq);
+    let surrogate_key = crate::phi::random_key();
+    let mut store = open_store(config)?;
     let mut lines = Vec::new();
-    for (_, record, event) in &answered {
+    for (_, _, id) in &answered {
+        let record = store
+            .record(id)
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+            .with_context(|| format!("record {id} is gone from the audit log"))?;
+        let event = record.event().map_err(|error| anyhow::anyhow!("{error}"))?;
         let content = record
             .decrypt(&keyring)
-            .map_err(|error| anyhow::anyhow!("record {}: {error}", record.id))?;
-        let Some(content) = content else {
-            continue;
-        };
-        if let Some(case) = case_from_record(event, &content.request, &profiles, options.seed) {
-            lines.push(case.to_string());
+            .map_err(|error| anyhow::anyhow!("record {id}: {error}"))?;
+        if let Some(content) = content {
+            if let Some(case) = case_from_record(&event, &content.request, &profiles, surrogate_key)
+            {
+                lines.push(case.to_string());
+            }
         }
     }
     if lines.is_empty() {
@@ -184,8 +200,7 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
         );
     }
     let header = format!(
-        "# Sampled by `ward eval sample --from-audit` from {} answered calls ({} cases); content pseudonymised by ward-phi (surrogate names and identifiers, dates shifted). Review every case and fill in its expectations before use.\n",
-        answered.len() + without_content,
+        "# Sampled by `ward eval sample --from-audit`: {} cases from {eligible} answered calls with content; content pseudonymised by ward-phi (surrogate names and identifiers, dates shifted). Review every case and fill in its expectations before use.\n",
         lines.len()
     );
     let text = format!("{header}{}\n", lines.join("\n"));
@@ -238,12 +253,25 @@ mod tests {
             .contains("Birchwood"));
         assert_eq!(case["expect"]["sections"], true);
         assert_eq!(case["expect"]["icd10_valid"], true);
-        // The same seed gives the same surrogates; the skeleton is a valid suite line.
+        // The same key gives the same surrogates; the skeleton is a valid suite line.
         assert_eq!(
             case_from_record(&event, &request, &profiles, 7).unwrap(),
             case
         );
         assert!(ward_clinical::eval::parse_suite(&case.to_string()).is_ok());
+        assert_ne!(
+            case_from_record(&event, &request, &profiles, 8).unwrap(),
+            case
+        );
+
+        let judge = json!({"messages": [
+            {"role": "system", "content": ward_clinical::eval::JUDGE_INSTRUCTIONS},
+            {"role": "user", "content": "Rubric: ..."},
+        ]});
+        assert_eq!(
+            case_from_record(&AuditEvent::default(), &judge, &profiles, 7),
+            None
+        );
 
         let chat = json!({"model": "m", "messages": [{"role": "user", "content": "Call Ms. Oriana Velasquez-Thorne at 617-555-0142 about her results"}]});
         let case = case_from_record(&AuditEvent::default(), &chat, &profiles, 7).unwrap();

@@ -20,12 +20,16 @@ pub fn load_profiles(clinical: &ClinicalConfig) -> anyhow::Result<ProfileSet> {
             folder.display()
         );
     }
-    load_profiles_at(clinical, folder)
+    let files = if folder.is_dir() {
+        profile_files(folder)?
+    } else {
+        Vec::new()
+    };
+    ProfileSet::load(&clinical.variables, &files).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
-/// The built-in profiles with the profile file at `path`, or every .toml file in the folder
-/// at `path`, on top (nothing when `path` does not exist).
-pub fn load_profiles_at(clinical: &ClinicalConfig, path: &Path) -> anyhow::Result<ProfileSet> {
+/// The profile file at `path`, or every .toml file in the folder at `path`, as (origin, text).
+pub fn profile_files(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read profiles folder {}", path.display()))?
@@ -34,18 +38,17 @@ pub fn load_profiles_at(clinical: &ClinicalConfig, path: &Path) -> anyhow::Resul
             .collect();
         files.sort();
         files
-    } else if path.is_file() {
-        vec![path.to_owned()]
     } else {
-        Vec::new()
+        vec![path.to_owned()]
     };
-    let mut extra = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("cannot read profile {}", file.display()))?;
-        extra.push((file.display().to_string(), text));
-    }
-    ProfileSet::load(&clinical.variables, &extra).map_err(|error| anyhow::anyhow!("{error}"))
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read profile {}", file.display()))?;
+            Ok((file.display().to_string(), text))
+        })
+        .collect()
 }
 
 /// Start-up checks of the loaded profiles against the deployment: a named tier must exist, and a

@@ -197,7 +197,7 @@ pub fn redact_command(
     Ok(())
 }
 
-fn random_key() -> u64 {
+pub(crate) fn random_key() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(

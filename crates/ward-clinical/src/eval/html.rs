@@ -154,20 +154,25 @@ impl Report {
         }
         out.push_str("</table>");
 
-        let differing = self.differences().len();
+        let differing: std::collections::BTreeSet<String> = self
+            .differences()
+            .into_iter()
+            .map(|(case, _)| case)
+            .collect();
         let _ = write!(
             out,
-            "<h2>Cases</h2><p class=\"muted\">{differing} case(s) where targets differ, marked &#8800;. Open a cell for its failed checks and the judge's verdict.</p><table><tr><th>case</th>{targets_header}</tr>"
+            "<h2>Cases</h2><p class=\"muted\">{} case(s) where targets differ, marked &#8800;. Open a cell for its failed checks and the judge's verdict.</p><table><tr><th>case</th>{targets_header}</tr>",
+            differing.len()
         );
         for (case, results) in self.case_grid() {
-            let present: Vec<&CaseResult> = results.iter().flatten().copied().collect();
-            let differs = present
-                .iter()
-                .any(|result| result.passed != present[0].passed);
             let _ = write!(
                 out,
                 "<tr{}><td><code>{}</code></td>",
-                if differs { " class=\"differs\"" } else { "" },
+                if differing.contains(case) {
+                    " class=\"differs\""
+                } else {
+                    ""
+                },
                 escape(case)
             );
             for result in results {

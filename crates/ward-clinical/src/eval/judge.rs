@@ -14,7 +14,8 @@ pub const SCORES: std::ops::RangeInclusive<u8> = 1..=5;
 /// The score a rubric case needs when it names none.
 pub const DEFAULT_RUBRIC_MIN: u8 = 4;
 
-const JUDGE_INSTRUCTIONS: &str = "You grade the output of a clinical documentation assistant \
+/// The judge's system message.
+pub const JUDGE_INSTRUCTIONS: &str = "You grade the output of a clinical documentation assistant \
 against a rubric. Judge only what the rubric asks, using the source input as the truth: an \
 output that states facts the input does not contain fails the rubric. Length and style earn \
 nothing. Scores: 5 meets the rubric fully; 4 meets it with a minor slip; 3 meets part of it; 2 \

@@ -13,7 +13,9 @@ mod html;
 mod judge;
 mod report;
 
-pub use judge::{judge_messages, judge_schema, parse_verdict, Verdict, DEFAULT_RUBRIC_MIN};
+pub use judge::{
+    judge_messages, judge_schema, parse_verdict, Verdict, DEFAULT_RUBRIC_MIN, JUDGE_INSTRUCTIONS,
+};
 pub use report::{cost_text, gate, Report, Summary, TargetOutcome, TargetReport};
 
 /// One case of a suite.
@@ -676,10 +678,17 @@ mod tests {
                 .iter()
                 .filter(|case| case.tags.iter().any(|tag| tag == "ci"));
             assert_eq!(ci.count(), 1, "{name}");
+            assert!(
+                cases.iter().any(|case| case.expect.phi),
+                "{name}: no PHI case"
+            );
+            assert!(
+                cases.iter().any(|case| case.expect.rubric.is_some()),
+                "{name}: no rubric"
+            );
         }
         let every = parse_suite(&builtin_suite(None).unwrap()).unwrap();
-        assert!(every.iter().filter(|case| case.expect.phi).count() >= 4);
-        assert!(every.iter().any(|case| case.expect.rubric.is_some()));
+        assert_eq!(every.len(), 56);
         assert_eq!(builtin_suite(Some("nope")), None);
     }
 }

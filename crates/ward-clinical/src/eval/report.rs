@@ -128,26 +128,19 @@ pub struct Report {
 impl Report {
     /// Cases whose pass/fail differs between targets, with each target's result.
     pub fn differences(&self) -> Vec<(String, Vec<TargetOutcome>)> {
-        let Some(first) = self.targets.first() else {
-            return Vec::new();
-        };
-        first
-            .cases
-            .iter()
-            .filter_map(|case| {
+        self.case_grid()
+            .into_iter()
+            .filter_map(|(case, results)| {
                 let results: Vec<TargetOutcome> = self
                     .targets
                     .iter()
-                    .filter_map(|target| {
-                        target
-                            .cases
-                            .iter()
-                            .find(|other| other.case == case.case)
-                            .map(|other| (target.target.clone(), other.passed, other.score))
+                    .zip(results)
+                    .filter_map(|(target, result)| {
+                        result.map(|result| (target.target.clone(), result.passed, result.score))
                     })
                     .collect();
                 let differ = results.iter().any(|(_, passed, _)| *passed != results[0].1);
-                differ.then(|| (case.case.clone(), results))
+                differ.then(|| (case.to_owned(), results))
             })
             .collect()
     }
