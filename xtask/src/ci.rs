@@ -18,13 +18,14 @@ const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui", "chromium"];
 const CI_PROGRAMS: &[(&str, &str)] = &[("node", "nodejs"), ("npm", "npm")];
 /// Python packages of the end-to-end tests: the official clients and pytest.
 /// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py);
-/// `python-docx` reads the DOCX export.
+/// `python-docx` reads the DOCX export; `prometheus-client` parses `/metrics`.
 const PYTHON_TEST_PACKAGES: &[&str] = &[
     "openai",
     "ollama",
     "pytest",
     "faker==40.54.0",
     "python-docx",
+    "prometheus-client",
 ];
 /// Small model for engine mechanics tests; the default model drives the end-to-end tests.
 const MECHANICS_MODEL: &str = "smollm2:135m";

@@ -56,6 +56,8 @@ pub enum Access {
     ModelCall,
     /// Audit records: auditor and admin; a clinician sees their own.
     AuditRead,
+    /// Operations (`/metrics`): service (a monitoring system), auditor and admin.
+    Operations,
 }
 
 /// The one table of which route needs what.
@@ -71,6 +73,7 @@ pub fn access_of(path: &str) -> Access {
         | "/api/generate"
         | "/api/embed" => Access::ModelCall,
         _ if path == "/v1/audit" || path.starts_with("/v1/audit/") => Access::AuditRead,
+        "/metrics" => Access::Operations,
         _ => Access::AnyRole,
     }
 }
@@ -80,6 +83,7 @@ pub fn allows(role: Role, access: Access) -> bool {
         Access::Open | Access::AnyRole => true,
         Access::ModelCall => matches!(role, Role::Clinician | Role::Service | Role::Admin),
         Access::AuditRead => matches!(role, Role::Clinician | Role::Auditor | Role::Admin),
+        Access::Operations => matches!(role, Role::Service | Role::Auditor | Role::Admin),
     }
 }
 
@@ -408,6 +412,7 @@ mod tests {
             ("/v1/phi/detect", [true, true, false, true]),
             ("/v1/audit", [true, false, true, true]),
             ("/v1/audit/0192", [true, false, true, true]),
+            ("/metrics", [false, true, true, true]),
         ];
         for (path, expected) in cases {
             let got: Vec<bool> = Role::ALL

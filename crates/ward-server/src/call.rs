@@ -195,6 +195,8 @@ pub async fn start(
     }
     let mut recorder = state.audit.as_ref().map(|audit| Recorder {
         audit: audit.clone(),
+        metrics: state.metrics.clone(),
+        in_flight_on: None,
         auth: state.auth.clone(),
         content: audit.keeps_content().then(|| AuditContent {
             request: request_content(&request),
@@ -256,6 +258,8 @@ pub async fn start(
             let stream = match recorder.take() {
                 Some(mut recorder) => {
                     recorder.price = price;
+                    recorder.metrics.call_started(&dispatch.backend_id);
+                    recorder.in_flight_on = Some(dispatch.backend_id.clone());
                     let event = &mut recorder.event;
                     event.served_model = Some(dispatch.model.clone());
                     event.tier = Some(dispatch.tier.clone());
@@ -409,6 +413,9 @@ struct Recorder {
     answer: String,
     /// The serving backend's token prices, for the record's cost.
     price: Option<TokenPrice>,
+    metrics: Arc<crate::metrics::Metrics>,
+    /// The backend whose in-flight gauge this call holds up.
+    in_flight_on: Option<String>,
 }
 
 impl Recorder {
@@ -470,10 +477,23 @@ impl Recorder {
             }
         }
         let event = std::mem::take(&mut self.event);
-        self.audit.append(event, self.content.as_ref()).await.map(|_| ()).map_err(|error| {
+        self.metrics.observe_call(&event, result.ok());
+        self.leave_in_flight();
+        let writing = Instant::now();
+        let written = self.audit.append(event, self.content.as_ref()).await;
+        self.metrics.observe_audit_write(writing.elapsed());
+        written.map(|_| ()).map_err(|error| {
             tracing::error!(error = %error.message, "audit record not written; failing the call");
             WardError::internal("the audit record of this call could not be written")
         })
+    }
+}
+
+impl Recorder {
+    fn leave_in_flight(&mut self) {
+        if let Some(backend) = self.in_flight_on.take() {
+            self.metrics.call_ended(&backend);
+        }
     }
 }
 
@@ -486,6 +506,8 @@ impl Drop for Recorder {
         self.event.outcome = Outcome::ClientClosed;
         self.event.status = 499;
         let event = std::mem::take(&mut self.event);
+        self.metrics.observe_call(&event, None);
+        self.leave_in_flight();
         self.audit.append_detached(event, self.content.as_ref());
     }
 }

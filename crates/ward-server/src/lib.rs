@@ -6,13 +6,15 @@
 //! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown;
 //! `auth` turns API keys into roles and limits; `call` puts every model call on record;
 //! `audit` serves the records; `notes` serves clinical profiles and the note workflow;
-//! `structured` parses `response_format` / `format` and checks every structured answer.
+//! `structured` parses `response_format` / `format` and checks every structured answer;
+//! `metrics` counts every call for `GET /metrics`.
 
 mod audit;
 pub mod auth;
 mod body;
 mod call;
 pub mod error;
+pub mod metrics;
 mod notes;
 mod ollama;
 mod openai;
@@ -22,6 +24,7 @@ mod structured;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};
+pub use metrics::Metrics;
 /// The application `router` builds, for callers that hold one without naming axum.
 pub type App = axum::Router;
 

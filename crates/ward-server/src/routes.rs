@@ -50,12 +50,15 @@ pub struct AppState {
     pub records: Option<AuditAccess>,
     /// Clinical profiles, selectable as a model name.
     pub profiles: Arc<ward_clinical::ProfileSet>,
+    /// What `GET /metrics` exports; every model call is counted here.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/completions", post(openai::completions))
         .route("/v1/models", get(openai::models))
@@ -202,6 +205,17 @@ async fn reload_on_hangup(config: axum_server::tls_rustls::RustlsConfig, files: 
 
 async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        state.metrics.encode(&state.router),
+    )
+        .into_response()
 }
 
 async fn ready(State(state): State<AppState>) -> Response {

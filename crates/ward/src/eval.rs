@@ -666,6 +666,7 @@ mod tests {
             audit: None,
             records: None,
             profiles: Arc::new(profiles),
+            metrics: Arc::default(),
         };
         Gateway::InProcess(ward_server::router(
             state,

@@ -172,6 +172,7 @@ pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppS
             store: records,
         }),
         profiles: Arc::new(profiles),
+        metrics: Arc::default(),
     })
 }
 

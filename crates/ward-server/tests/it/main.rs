@@ -140,6 +140,7 @@ fn state_over(router: ward_router::Router) -> AppState {
         audit: None,
         records: None,
         profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
+        metrics: Arc::default(),
     }
 }
 
@@ -735,4 +736,104 @@ async fn a_priced_backend_answers_with_its_cost_and_records_it() {
     let (unpriced, _) = app();
     let (_, headers, _) = send(&unpriced, "POST", "/v1/chat/completions", Some(body)).await;
     assert!(headers.get("x-ward-cost-usd").is_none());
+}
+
+/// The value of the first sample named `name` whose labels include every one of `labels`.
+fn sample(exposition: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (series_name, rest) = series.split_once('{').unwrap_or((series, ""));
+        (series_name == name && labels.iter().all(|label| rest.contains(label)))
+            .then(|| value.parse().ok())
+            .flatten()
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_every_call_from_its_record() {
+    let directory = tempfile::tempdir().unwrap();
+    let (log, _) = audit_log_in(directory.path());
+    let backend =
+        ward_router::fake::ScriptedBackend::new("priced", "priced-model").priced(3.0, 15.0);
+    let state = AppState {
+        audit: Some(log),
+        ..state_over(default_tiers_over(Arc::new(backend)))
+    };
+    let app = router(state, &ServerSettings::default());
+    let plain = r#"{"model":"priced-model","messages":[{"role":"user","content":"Hi there"}]}"#;
+    let phi = r#"{"model":"auto","messages":[{"role":"user","content":"Summarise the visit of Orla Quillfeather, MRN 48213377"}]}"#;
+    let unknown = r#"{"model":"no-such-model","messages":[{"role":"user","content":"Hi"}]}"#;
+    for body in [plain, plain, phi] {
+        let (status, _, text) = send(&app, "POST", "/v1/chat/completions", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+    let (status, _, _) = send(&app, "POST", "/v1/chat/completions", Some(unknown)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, headers, text) = send(&app, "GET", "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let ok = [
+        "endpoint=\"/v1/chat/completions\"",
+        "tier=\"local\"",
+        "backend=\"priced\"",
+        "status=\"200\"",
+    ];
+    let without_phi = [&ok[..], &["phi=\"no\""]].concat();
+    assert_eq!(
+        sample(&text, "ward_requests_total", &without_phi),
+        Some(2.0)
+    );
+    let with_phi = [&ok[..], &["phi=\"yes\""]].concat();
+    assert_eq!(sample(&text, "ward_requests_total", &with_phi), Some(1.0));
+    assert_eq!(
+        sample(&text, "ward_requests_total", &["status=\"404\""]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_refusals_total", &["reason=\"not_found\""]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_phi_findings_total", &["category=\"NAME\""]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_phi_findings_total", &["category=\"MRN\""]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_request_duration_seconds_count", &ok[..2]),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_overhead_seconds_count", &ok[..2]),
+        Some(3.0)
+    );
+    let prompt = sample(&text, "ward_tokens_total", &["kind=\"prompt\""]).unwrap();
+    let completion = sample(&text, "ward_tokens_total", &["kind=\"completion\""]).unwrap();
+    let cost = sample(&text, "ward_cost_usd_total", &["tier=\"local\""]).unwrap();
+    assert!((cost - (prompt * 3.0 + completion * 15.0) / 1e6).abs() < 1e-12);
+    assert_eq!(
+        sample(&text, "ward_in_flight_requests", &["backend=\"priced\""]),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "ward_backend_ready",
+            &["backend=\"priced\"", "locality=\"local\""]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "ward_audit_write_seconds_count", &[]),
+        Some(4.0)
+    );
+    // No id and no text in any label.
+    assert!(!text.contains("Quillfeather") && !text.contains("48213377"));
 }
