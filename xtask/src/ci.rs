@@ -10,8 +10,9 @@ use std::process::Command;
 const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql", "openssl"];
 /// Debian packages only CI's tests need, so `cargo xtask up` does not install them: LibreOffice
 /// renders the DOCX export to PDF (tests/e2e/test_exports.py); headless Chromium renders the
-/// evaluation report page (tests/e2e/test_eval.py).
-const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui", "chromium"];
+/// evaluation report page (tests/e2e/test_eval.py); a real Prometheus scrapes Ward
+/// (tests/e2e/test_metrics.py).
+const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui", "chromium", "prometheus"];
 /// Programs CI's export tests need, with the Debian package installed when one is missing: Node.js
 /// runs the FHIR schema validator (tests/fhir). A Node.js installed otherwise (NodeSource's brings
 /// its own npm) is used as it is, since Debian's npm package would conflict with it.
