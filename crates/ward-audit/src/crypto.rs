@@ -50,14 +50,7 @@ pub fn load_or_create_secret_file(path: &Path) -> Result<(String, bool), WardErr
         Ok(text) => Ok((text, false)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let text = format!("{}\n", new_secret());
-            if let Some(parent) = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|error| {
-                    WardError::internal(format!("cannot create {}: {error}", parent.display()))
-                })?;
-            }
+            crate::sql::create_parent_dir(path)?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]

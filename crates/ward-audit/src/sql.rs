@@ -74,17 +74,23 @@ pub struct Sqlite {
     connection: rusqlite::Connection,
 }
 
+/// Creates the directory `path` will be in, when it is missing.
+pub(crate) fn create_parent_dir(path: &std::path::Path) -> Result<(), WardError> {
+    match path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|error| {
+            WardError::internal(format!("cannot create {}: {error}", parent.display()))
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Sqlite {
     /// Opens (or creates) the database file, and its directory when that is missing.
     pub fn open(path: &std::path::Path) -> Result<Self, WardError> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|error| {
-                WardError::internal(format!("cannot create {}: {error}", parent.display()))
-            })?;
-        }
+        create_parent_dir(path)?;
         let connection = rusqlite::Connection::open(path).map_err(|error| {
             WardError::internal(format!(
                 "cannot open the audit database {}: {error}",

@@ -669,6 +669,8 @@ impl Store {
     /// the rest still verifies. Purging never cuts into the middle of the chain's time order: it
     /// stops at the first record that is not older than `before_us`.
     pub fn purge(&mut self, before_us: i64, keyring: &Keyring) -> Result<Purged, WardError> {
+        // A purge signs an anchor and deletes for good: only the key file that wrote the store.
+        self.check_keyring(keyring)?;
         self.in_exclusive(|sql| {
             let first_kept = sql.query(
                 "SELECT MIN(seq) FROM audit_records WHERE time_us >= $1",

@@ -124,26 +124,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Create a key and print it, alone on the last line; it is not shown again.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// clinician (model calls, own history), service (model calls), auditor (audit log),
-        /// admin (everything).
-        #[arg(long)]
-        role: String,
-        /// When the key stops working: 30d, 12h, a date (2027-01-31) or an RFC 3339 time.
-        #[arg(long, value_name = "WHEN")]
-        expires: Option<String>,
-        /// Requests per minute this key may make.
-        #[arg(long, value_name = "N")]
-        rate_limit: Option<u32>,
-        /// Prompt plus completion tokens per UTC day.
-        #[arg(long, value_name = "N")]
-        token_budget: Option<u64>,
-        /// Auditor keys: may also read decrypted request and response text.
-        #[arg(long)]
-        decrypt: bool,
-    },
+    Create(security::NewKey),
     /// List keys (never their secrets).
     List {
         #[arg(long)]
@@ -340,24 +321,7 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
         Command::Keys { action } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
             match action {
-                KeysCommand::Create {
-                    name,
-                    role,
-                    expires,
-                    rate_limit,
-                    token_budget,
-                    decrypt,
-                } => security::create_key(
-                    &config,
-                    security::NewKey {
-                        name,
-                        role,
-                        expires,
-                        rate_limit,
-                        token_budget,
-                        decrypt,
-                    },
-                ),
+                KeysCommand::Create(request) => security::create_key(&config, request),
                 KeysCommand::List { json } => security::list_keys(&config, json),
                 KeysCommand::Revoke { id } => security::revoke_key(&config, &id),
                 KeysCommand::Rotate { id } => security::rotate_key(&config, &id),

@@ -114,13 +114,26 @@ pub fn time_flag(flag: &str, value: Option<&str>) -> anyhow::Result<Option<i64>>
         .transpose()
 }
 
-#[derive(Debug)]
+/// What `ward keys create` is asked for.
+#[derive(Debug, clap::Args)]
 pub struct NewKey {
+    #[arg(long)]
     pub name: String,
+    /// clinician (model calls, own history), service (model calls, metrics), auditor (audit
+    /// log, metrics), admin (everything).
+    #[arg(long)]
     pub role: String,
+    /// When the key stops working: 30d, 12h, a date (2027-01-31) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
+    /// Requests per minute this key may make.
+    #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Prompt plus completion tokens per UTC day.
+    #[arg(long, value_name = "N")]
     pub token_budget: Option<u64>,
+    /// Auditor keys: may also read decrypted request and response text.
+    #[arg(long)]
     pub decrypt: bool,
 }
 

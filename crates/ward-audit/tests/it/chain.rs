@@ -152,6 +152,13 @@ fn purge_keeps_the_rest_verifiable_and_appends_continue() {
     for db in TestDb::all() {
         let keyring = keyring();
         let mut store = filled(&db, &keyring, 25);
+        // Another key file cannot purge (and nothing is deleted trying).
+        let error = store.purge(1_010, &crate::keyring()).unwrap_err();
+        assert!(
+            error.message.contains("not in the key file"),
+            "{}",
+            error.message
+        );
         let purged = store.purge(1_010, &keyring).unwrap();
         assert_eq!((purged.records, purged.through_seq), (10, Some(10)));
         let verified = store.verify(&keyring).unwrap().unwrap();
