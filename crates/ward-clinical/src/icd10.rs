@@ -191,7 +191,13 @@ impl CodeSet {
     /// The nearest code above `code` in the tabular list (`S52.521` for `S52.521A`, `E11` for
     /// `E11.9`); `None` for a category.
     pub fn parent(&self, code: &Code) -> Option<&Code> {
-        let mut key = code.code.replace('.', "");
+        self.nearest_above(&code.code)
+    }
+
+    /// The nearest existing code above `code`, which need not exist itself (`E11.9` for the
+    /// mistyped `E11.99`); `None` when there is none or `code` is not code-shaped.
+    pub fn nearest_above(&self, code: &str) -> Option<&Code> {
+        let mut key = normalise(code)?.replace('.', "");
         while key.len() > 3 {
             key.pop();
             if let Some(entry) = self.index.entry_with_key(&key) {
@@ -276,13 +282,7 @@ fn is_code_shaped(head: &[u8], tail: &[u8]) -> bool {
 
 /// Whether `code` is already in the dotted upper-case form [`normalise`] gives.
 fn is_dotted_code(code: &str) -> bool {
-    let bytes = code.as_bytes();
-    let (head, tail) = match bytes.iter().position(|&byte| byte == b'.') {
-        Some(3) if bytes.len() > 4 => (&bytes[..3], &bytes[4..]),
-        Some(_) => return false,
-        None => (bytes, &bytes[bytes.len()..]),
-    };
-    is_code_shaped(head, tail) && !bytes.iter().any(u8::is_ascii_lowercase)
+    normalise(code).as_deref() == Some(code)
 }
 
 /// The dotted upper-case form of `code` (`e119` and ` E11.9 ` give `E11.9`) when it has the shape
@@ -349,14 +349,7 @@ pub fn find_codes_in(text: &str) -> Vec<(Range<usize>, String)> {
             let run = &bytes[start..end];
             let upper_case = run.iter().all(|byte| !byte.is_ascii_lowercase());
             let dotted = run.contains(&b'.');
-            let (head, tail) = match run.iter().position(|&byte| byte == b'.') {
-                Some(3) => (&run[..3], &run[4..]),
-                Some(_) => continue,
-                None if run.len() >= 3 => run.split_at(3),
-                None => continue,
-            };
-            let shaped = is_code_shaped(head, tail) && !(dotted && tail.is_empty());
-            if upper_case && shaped && (dotted || code_line) {
+            if upper_case && (dotted || code_line) {
                 if let Some(code) = normalise(&line[start..end]) {
                     found.push((line_start + start..line_start + end, code));
                 }

@@ -59,6 +59,11 @@ fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// Puts what a complete answer cost in its headers.
+pub(crate) fn set_cost(headers: &mut HeaderMap, cost_usd: f64) {
+    put(headers, COST_HEADER, &cost_usd.to_string());
+}
+
 fn decision_headers(
     request_id: &str,
     profile: Option<&Profile>,
@@ -88,14 +93,13 @@ impl StartedCall {
     }
 
     /// A call whose answer is already complete and checked (structured output): its stream
-    /// gives the answer as one piece, then `Done`.
+    /// gives the answer as one piece, then `Done`. Its headers already say what it cost.
     pub fn answered(
         request_id: String,
         model: String,
         headers: HeaderMap,
         answer: String,
         summary: GenerationSummary,
-        price: Option<TokenPrice>,
     ) -> StartedCall {
         let events = [
             Ok(GenerationEvent::Delta(answer)),
@@ -107,7 +111,7 @@ impl StartedCall {
             stream: futures::stream::iter(events).boxed(),
             headers,
             review: None,
-            price,
+            price: None,
         }
     }
 
@@ -131,8 +135,7 @@ impl StartedCall {
                 GenerationEvent::Delta(piece) => text.push_str(&piece),
                 GenerationEvent::Done(summary) => {
                     if let Some(price) = self.price {
-                        let cost = price.cost_usd(&summary.usage);
-                        put(&mut self.headers, COST_HEADER, &cost.to_string());
+                        set_cost(&mut self.headers, price.cost_usd(&summary.usage));
                     }
                     return Ok((text, summary, self.headers));
                 }

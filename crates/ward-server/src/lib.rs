@@ -24,6 +24,9 @@ mod structured;
 
 pub use audit::AuditAccess;
 pub use auth::{Auth, AuthSettings};
+pub use call::{
+    BACKEND_HEADER, COST_HEADER, PHI_HEADER, PROFILE_HEADER, PROFILE_VERSION_HEADER, TIER_HEADER,
+};
 pub use metrics::Metrics;
 /// The application `router` builds, for callers that hold one without naming axum.
 pub type App = axum::Router;

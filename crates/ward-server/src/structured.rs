@@ -200,6 +200,8 @@ pub async fn start(
     let flavor = context.flavor;
     let mut usage = Usage::default();
     let mut timings = Timings::default();
+    // Each attempt at the price of the backend that made it.
+    let mut cost: Option<f64> = None;
     let mut attempt = 1;
     loop {
         let started = call::start(state, context, request.clone()).await?;
@@ -207,7 +209,7 @@ pub async fn start(
         let model = started.model.clone();
         let headers = started.headers();
         let price = started.price();
-        let (answer, summary, headers) = match started.collect().await {
+        let (answer, summary, mut headers) = match started.collect().await {
             Ok(collected) => collected,
             Err(error) => return Err(ApiError::new(flavor, error).with_headers(headers)),
         };
@@ -216,6 +218,9 @@ pub async fn start(
         timings.queued += summary.timings.queued;
         timings.prompt_eval += summary.timings.prompt_eval;
         timings.generation += summary.timings.generation;
+        if let Some(price) = price {
+            *cost.get_or_insert(0.0) += price.cost_usd(&summary.usage);
+        }
         let nonconformity = match conforming_answer(&request.format, &answer) {
             Ok(json) => {
                 // Usage counts every attempt: each was generated and charged.
@@ -224,8 +229,12 @@ pub async fn start(
                     timings,
                     ..summary
                 };
+                headers.remove(call::COST_HEADER);
+                if let Some(cost) = cost {
+                    call::set_cost(&mut headers, cost);
+                }
                 return Ok(StartedCall::answered(
-                    request_id, model, headers, json, summary, price,
+                    request_id, model, headers, json, summary,
                 ));
             }
             Err(nonconformity) => nonconformity,

@@ -114,18 +114,6 @@ fn brief(code: Option<&Code>) -> Value {
     )
 }
 
-/// The closest code above `code` that exists (`E11.9` for `E11.99`), to help with a typo.
-fn nearest_existing<'a>(codes: &'a CodeSet, normalised: &str) -> Option<&'a Code> {
-    let mut key = normalised.replace('.', "");
-    while key.len() > 3 {
-        key.pop();
-        if let Some(code) = codes.lookup(&key) {
-            return Some(code);
-        }
-    }
-    None
-}
-
 fn write_show(out: &mut dyn Write, codes: &CodeSet, code: &str, json: bool) -> anyhow::Result<()> {
     let Some(found) = codes.lookup(code) else {
         let Some(normalised) = icd10::normalise(code) else {
@@ -134,7 +122,7 @@ fn write_show(out: &mut dyn Write, codes: &CodeSet, code: &str, json: bool) -> a
                 code.trim()
             );
         };
-        match nearest_existing(codes, &normalised) {
+        match codes.nearest_above(&normalised) {
             Some(nearest) => bail!(
                 "{normalised} is not an {} code; the nearest above it is {} ({})",
                 codes.version(),

@@ -154,8 +154,8 @@ fn served(value: &Value, headers: &reqwest::header::HeaderMap) -> Served {
     let text = |field: &str| value[field].as_str().map(str::to_owned);
     let header_pair = || {
         Some((
-            header(headers, "x-ward-profile")?,
-            header(headers, "x-ward-profile-version")?,
+            header(headers, ward_server::PROFILE_HEADER)?,
+            header(headers, ward_server::PROFILE_VERSION_HEADER)?,
         ))
     };
     let profile = text("profile")
@@ -164,8 +164,8 @@ fn served(value: &Value, headers: &reqwest::header::HeaderMap) -> Served {
         .map(|(name, version)| format!("{name}@{version}"));
     Served {
         model: text("model"),
-        tier: text("tier").or_else(|| header(headers, "x-ward-tier")),
-        backend: text("backend").or_else(|| header(headers, "x-ward-backend")),
+        tier: text("tier").or_else(|| header(headers, ward_server::TIER_HEADER)),
+        backend: text("backend").or_else(|| header(headers, ward_server::BACKEND_HEADER)),
         profile,
     }
 }
@@ -209,7 +209,7 @@ async fn run_case(target: &Target, case: &Case, seed: u32, judge: Option<&Judge>
                 let message = value["error"]["message"].as_str().unwrap_or("no message");
                 answer.error = Some(format!("{status}: {message}"));
             } else {
-                answer.phi_categories = header(&headers, "x-ward-phi")
+                answer.phi_categories = header(&headers, ward_server::PHI_HEADER)
                     .filter(|value| value != "none")
                     .map(|value| value.split(',').map(str::to_owned).collect())
                     .unwrap_or_default();
@@ -217,7 +217,7 @@ async fn run_case(target: &Target, case: &Case, seed: u32, judge: Option<&Judge>
                 answer.prompt_tokens = usage["prompt_tokens"].as_u64().unwrap_or(0) as u32;
                 answer.completion_tokens = usage["completion_tokens"].as_u64().unwrap_or(0) as u32;
                 answer.cost_usd =
-                    header(&headers, "x-ward-cost-usd").and_then(|cost| cost.parse().ok());
+                    header(&headers, ward_server::COST_HEADER).and_then(|cost| cost.parse().ok());
                 answer.served = served(&value, &headers);
                 answer.text = match case.profile {
                     Some(_) => value["note"].as_str().unwrap_or_default().to_owned(),

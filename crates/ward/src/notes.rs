@@ -80,6 +80,8 @@ pub fn check_profiles(profiles: &ProfileSet, router: &ward_router::Router) -> an
             );
         }
     }
+    // The code set the icd10 check reads, built now so the first note does not wait for it.
+    ward_clinical::CodeSet::builtin();
     Ok(())
 }
 

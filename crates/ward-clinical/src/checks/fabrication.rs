@@ -40,11 +40,9 @@ const DRUG_STEMS: &[&str] = &[
     "tidine",
     "cillin",
     "mycin",
-    "floxacin",
     "cycline",
     "conazole",
     "navir",
-    "ciclovir",
     "clovir",
     "mab",
     "tinib",
@@ -58,7 +56,6 @@ const DRUG_STEMS: &[&str] = &[
     "codone",
     "morphone",
     "afil",
-    "vastatin",
     "profen",
     "oxacin",
 ];
@@ -113,8 +110,30 @@ const SPELLED: &[(&str, f64)] = &[
 ];
 
 const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
+
+/// The month (1 to 12) a whole word names: the full name or its three-letter abbreviation
+/// ("sept" too). Words that merely begin like one ("febrile", "sepsis") are not months.
+fn month_of(word: &str) -> Option<f64> {
+    MONTHS
+        .iter()
+        .position(|month| {
+            word == *month || word == &month[..3] || (word == "sept" && month.starts_with("sept"))
+        })
+        .map(|month| (month + 1) as f64)
+}
 
 fn number_pattern() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
@@ -274,10 +293,8 @@ impl Evidence {
             if let Some((_, value)) = SPELLED.iter().find(|(spelled, _)| spelled == word) {
                 values.push(*value);
             }
-            if let Some(month) = MONTHS.iter().position(|month| word.starts_with(month)) {
-                if word.len() >= 3 {
-                    values.push((month + 1) as f64);
-                }
+            if let Some(month) = month_of(word) {
+                values.push(month);
             }
         }
         Evidence {
@@ -496,5 +513,23 @@ mod tests {
             "Cough x5 days; ibuprofen 2 times daily"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn only_whole_month_words_stand_for_months() {
+        assert!(warnings("seen on Sept 3 and March 4", "Seen 9/3 and 3/4.").is_empty());
+        // "febrile", "sepsis" and "novolog" begin like months but support nothing.
+        let found = warnings(
+            "febrile, sepsis workup, novolog sliding scale",
+            "Febrile. Novolog 11 units before meals; recheck in 2 days.",
+        );
+        assert!(
+            found.iter().any(|warning| warning.contains("11")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|warning| warning.contains('2')),
+            "{found:?}"
+        );
     }
 }

@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{schema, Review};
+use crate::checks::schema;
+#[cfg(test)]
+use crate::checks::Review;
 
 mod html;
 mod judge;
@@ -289,6 +291,7 @@ impl ProfileChecks {
     }
 }
 
+#[cfg(test)]
 impl From<&Review> for ProfileChecks {
     fn from(review: &Review) -> ProfileChecks {
         ProfileChecks {

@@ -693,17 +693,23 @@ async fn phi_detect_returns_byte_spans_and_rejects_bad_bodies() {
     assert_eq!(json_of(&text)["error"]["type"], "invalid_request_error");
 }
 
-#[tokio::test]
-async fn a_priced_backend_answers_with_its_cost_and_records_it() {
-    let directory = tempfile::tempdir().unwrap();
-    let (log, location) = audit_log_in(directory.path());
+/// A server with an audit log in `directory` over backend `priced`, serving `priced-model` at
+/// $3 / $15 per million prompt / completion tokens; and where its audit log is.
+fn priced_app(directory: &std::path::Path) -> (Router, ward_audit::Location) {
+    let (log, location) = audit_log_in(directory);
     let backend =
         ward_router::fake::ScriptedBackend::new("priced", "priced-model").priced(3.0, 15.0);
     let state = AppState {
         audit: Some(log),
         ..state_over(default_tiers_over(Arc::new(backend)))
     };
-    let priced = router(state, &ServerSettings::default());
+    (router(state, &ServerSettings::default()), location)
+}
+
+#[tokio::test]
+async fn a_priced_backend_answers_with_its_cost_and_records_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let (priced, location) = priced_app(directory.path());
     let body = r#"{"model":"priced-model","messages":[{"role":"user","content":"Hi there"}]}"#;
     let (status, headers, text) = send(&priced, "POST", "/v1/chat/completions", Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{text}");
@@ -752,14 +758,7 @@ fn sample(exposition: &str, name: &str, labels: &[&str]) -> Option<f64> {
 #[tokio::test]
 async fn metrics_count_every_call_from_its_record() {
     let directory = tempfile::tempdir().unwrap();
-    let (log, _) = audit_log_in(directory.path());
-    let backend =
-        ward_router::fake::ScriptedBackend::new("priced", "priced-model").priced(3.0, 15.0);
-    let state = AppState {
-        audit: Some(log),
-        ..state_over(default_tiers_over(Arc::new(backend)))
-    };
-    let app = router(state, &ServerSettings::default());
+    let (app, _) = priced_app(directory.path());
     let plain = r#"{"model":"priced-model","messages":[{"role":"user","content":"Hi there"}]}"#;
     let phi = r#"{"model":"auto","messages":[{"role":"user","content":"Summarise the visit of Orla Quillfeather, MRN 48213377"}]}"#;
     let unknown = r#"{"model":"no-such-model","messages":[{"role":"user","content":"Hi"}]}"#;

@@ -20,7 +20,8 @@ use ward_server::{router, AppState, ServerSettings};
 use crate::{card, default_tiers_over, json_of, send, sse_chunks, state_over};
 
 /// Answers the n-th call with the n-th answer (the last one again once they run out), in
-/// pieces of four characters, and keeps every request.
+/// pieces of four characters, and keeps every request. It charges $1 / $2 per million prompt /
+/// completion tokens.
 struct AnswerList {
     answers: Vec<&'static str>,
     finish_reason: FinishReason,
@@ -63,6 +64,13 @@ impl Backend for AnswerList {
 
     fn is_ready(&self) -> bool {
         true
+    }
+
+    fn price(&self) -> Option<ward_core::TokenPrice> {
+        Some(ward_core::TokenPrice {
+            input_per_mtok: 1.0,
+            output_per_mtok: 2.0,
+        })
     }
 
     async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
@@ -164,7 +172,7 @@ async fn an_invalid_answer_is_asked_for_once_more_and_a_fence_is_stripped() {
         "```json\n{\"urgency\": \"routine\", \"reasons\": []}\n```",
     ]);
     let app = app_over(backend.clone(), None);
-    let (status, _, text) = send(
+    let (status, headers, text) = send(
         &app,
         "POST",
         "/v1/chat/completions",
@@ -181,6 +189,21 @@ async fn an_invalid_answer_is_asked_for_once_more_and_a_fence_is_stripped() {
     // Usage counts both attempts.
     let one_attempt = 5 + ("Sure! The urgency is urgent.".len() as u64).div_ceil(4);
     assert!(value["usage"]["total_tokens"].as_u64().unwrap() > one_attempt);
+    // So does the cost.
+    assert_eq!(cost_header(&headers), Some(usage_cost(&value["usage"])));
+}
+
+/// `x-ward-cost-usd`, when there is one.
+fn cost_header(headers: &axum::http::HeaderMap) -> Option<f64> {
+    headers
+        .get("x-ward-cost-usd")
+        .map(|value| value.to_str().unwrap().parse().unwrap())
+}
+
+/// What `usage` costs at `AnswerList`'s prices.
+fn usage_cost(usage: &Value) -> f64 {
+    (usage["prompt_tokens"].as_f64().unwrap() + 2.0 * usage["completion_tokens"].as_f64().unwrap())
+        / 1e6
 }
 
 #[tokio::test]
@@ -311,6 +334,11 @@ async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
             > 0
     );
     assert_eq!(backend.calls(), 2);
+    // Sent whole once checked, the stream's headers carry what both attempts cost.
+    assert_eq!(
+        cost_header(&headers),
+        Some(usage_cost(&chunks.last().unwrap()["usage"]))
+    );
 
     // Ollama's NDJSON: the answer in one line, then the final line.
     let backend = AnswerList::new(vec![r#"{"ok": true}"#]);
