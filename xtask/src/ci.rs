@@ -5,14 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian packages llama.cpp's build needs, and the PostgreSQL server the audit tests run
-/// against.
-const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev", "postgresql", "openssl"];
-/// Debian packages only CI's tests need, so `cargo xtask up` does not install them: LibreOffice
-/// renders the DOCX export to PDF (tests/e2e/test_exports.py); headless Chromium renders the
-/// evaluation report page (tests/e2e/test_eval.py); a real Prometheus scrapes Ward
-/// (tests/e2e/test_metrics.py).
-const CI_APT_PACKAGES: &[&str] = &["libreoffice-writer-nogui", "chromium", "prometheus"];
+/// Debian packages llama.cpp's build needs.
+const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev"];
+/// Debian packages only CI's tests need, so `cargo xtask up` does not install them: the
+/// PostgreSQL server the audit tests run against; openssl makes the certificates of the TLS
+/// tests (tests/e2e/test_tls.py); LibreOffice renders the DOCX export to PDF
+/// (tests/e2e/test_exports.py); headless Chromium renders the evaluation report page
+/// (tests/e2e/test_eval.py); a real Prometheus scrapes Ward (tests/e2e/test_metrics.py).
+const CI_APT_PACKAGES: &[&str] = &[
+    "postgresql",
+    "openssl",
+    "libreoffice-writer-nogui",
+    "chromium",
+    "prometheus",
+];
 /// Programs CI's export tests need, with the Debian package installed when one is missing: Node.js
 /// runs the FHIR schema validator (tests/fhir). A Node.js installed otherwise (NodeSource's brings
 /// its own npm) is used as it is, since Debian's npm package would conflict with it.
