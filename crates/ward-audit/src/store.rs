@@ -506,6 +506,31 @@ impl Store {
             .collect())
     }
 
+    /// Visits every record in `[since_us, until_us)` in chain order, a page at a time.
+    pub fn each_record<E: From<WardError>>(
+        &mut self,
+        since_us: Option<i64>,
+        until_us: Option<i64>,
+        mut visit: impl FnMut(StoredRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut after = None;
+        loop {
+            let page = self.records(&Filter {
+                since_us,
+                until_us,
+                after_seq: after,
+                limit: Some(1000),
+                ..Filter::default()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.seq);
+            for record in page {
+                visit(record)?;
+            }
+        }
+        Ok(())
+    }
+
     /// One record by its request id.
     pub fn record(&mut self, id: &str) -> Result<Option<StoredRecord>, WardError> {
         let query = format!("SELECT {RECORD_COLUMNS} FROM audit_records WHERE id = $1");

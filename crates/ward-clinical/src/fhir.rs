@@ -204,7 +204,7 @@ fn xhtml_div(text: &str) -> String {
 
 /// Escapes text for XML or HTML content and attribute values, dropping characters XML 1.0
 /// forbids.
-pub(crate) fn escape_xml(text: &str) -> String {
+pub fn escape_xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

@@ -58,6 +58,10 @@ pub enum Access {
     AuditRead,
     /// Operations (`/metrics`): service (a monitoring system), auditor and admin.
     Operations,
+    /// The web console (`/ui`): auditor and admin.
+    Console,
+    /// Admin only (the console's key list).
+    Admin,
 }
 
 /// The one table of which route needs what.
@@ -74,6 +78,10 @@ pub fn access_of(path: &str) -> Access {
         | "/api/embed" => Access::ModelCall,
         _ if path == "/v1/audit" || path.starts_with("/v1/audit/") => Access::AuditRead,
         "/metrics" => Access::Operations,
+        "/ui/login" | "/ui/logout" => Access::Open,
+        _ if path.starts_with("/ui/assets/") => Access::Open,
+        "/ui/api/keys" => Access::Admin,
+        _ if crate::console::is_console(path) => Access::Console,
         _ => Access::AnyRole,
     }
 }
@@ -84,6 +92,8 @@ pub fn allows(role: Role, access: Access) -> bool {
         Access::ModelCall => matches!(role, Role::Clinician | Role::Service | Role::Admin),
         Access::AuditRead => matches!(role, Role::Clinician | Role::Auditor | Role::Admin),
         Access::Operations => matches!(role, Role::Service | Role::Auditor | Role::Admin),
+        Access::Console => matches!(role, Role::Auditor | Role::Admin),
+        Access::Admin => role == Role::Admin,
     }
 }
 
@@ -207,7 +217,7 @@ impl Auth {
     }
 
     /// The key behind a presented secret, or why it is refused.
-    async fn identify(self: &Arc<Self>, presented: &str) -> Result<ApiKey, WardError> {
+    pub(crate) async fn identify(self: &Arc<Self>, presented: &str) -> Result<ApiKey, WardError> {
         let unauthorized = |message: &str| WardError::new(ErrorKind::Unauthorized, message);
         let id = key_id_of(presented).ok_or_else(|| unauthorized("invalid API key"))?;
         self.refresh_in_background();
@@ -307,8 +317,17 @@ impl Auth {
     }
 }
 
-/// The key a request presents: `Authorization: Bearer <key>` (OpenAI clients) or `x-api-key`.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+/// The key a request presents: `Authorization: Bearer <key>` (OpenAI clients) or `x-api-key`;
+/// on the console, also the cookie its sign-in set.
+fn presented_key<'a>(headers: &'a HeaderMap, path: &str) -> Option<&'a str> {
+    bearer_key(headers).or_else(|| {
+        crate::console::is_console(path)
+            .then(|| crate::console::cookie_key(headers))
+            .flatten()
+    })
+}
+
+fn bearer_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -354,23 +373,28 @@ pub async fn authenticate(
     };
     if let (Some(auth), false) = (&state.auth, access == Access::Open) {
         let flavor = ApiFlavor::of_path(&path);
-        let Some(presented) = presented_key(request.headers()) else {
-            let error = WardError::new(
+        let refuse = |error: WardError| {
+            if crate::console::is_console_page(&path) {
+                crate::console::sign_in_page(&error)
+            } else {
+                ApiError::new(flavor, error).into_response()
+            }
+        };
+        let Some(presented) = presented_key(request.headers(), &path) else {
+            return refuse(WardError::new(
                 ErrorKind::Unauthorized,
                 "an API key is required: send `Authorization: Bearer <key>` (create one with `ward keys create`)",
-            );
-            return ApiError::new(flavor, error).into_response();
+            ));
         };
         let key = match auth.identify(presented).await {
             Ok(key) => key,
-            Err(error) => return ApiError::new(flavor, error).into_response(),
+            Err(error) => return refuse(error),
         };
         if !allows(key.role, access) {
-            let error = WardError::new(
+            return refuse(WardError::new(
                 ErrorKind::Forbidden,
                 format!("a {} key may not use {path}", key.role),
-            );
-            return ApiError::new(flavor, error).into_response();
+            ));
         }
         if access == Access::ModelCall {
             if let Err(seconds) = auth.take_request(&key) {
@@ -413,6 +437,10 @@ mod tests {
             ("/v1/audit", [true, false, true, true]),
             ("/v1/audit/0192", [true, false, true, true]),
             ("/metrics", [false, true, true, true]),
+            ("/ui", [false, false, true, true]),
+            ("/ui/audit", [false, false, true, true]),
+            ("/ui/api/costs", [false, false, true, true]),
+            ("/ui/api/keys", [false, false, false, true]),
         ];
         for (path, expected) in cases {
             let got: Vec<bool> = Role::ALL
@@ -423,18 +451,28 @@ mod tests {
         }
         assert_eq!(access_of("/health"), Access::Open);
         assert_eq!(access_of("/v1/auditx"), Access::AnyRole);
+        assert_eq!(access_of("/ui/assets/console.js"), Access::Open);
+        assert_eq!(access_of("/ui/login"), Access::Open);
+        assert_eq!(access_of("/uix"), Access::AnyRole);
     }
 
     #[test]
     fn keys_are_read_from_bearer_or_x_api_key() {
         let mut headers = HeaderMap::new();
-        assert_eq!(presented_key(&headers), None);
+        assert_eq!(presented_key(&headers, "/v1/models"), None);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; ward_console=ward_e_f"),
+        );
+        // The console's cookie counts on the console only.
+        assert_eq!(presented_key(&headers, "/v1/models"), None);
+        assert_eq!(presented_key(&headers, "/ui/api/costs"), Some("ward_e_f"));
         headers.insert("x-api-key", HeaderValue::from_static("ward_a_b"));
-        assert_eq!(presented_key(&headers), Some("ward_a_b"));
+        assert_eq!(presented_key(&headers, "/v1/models"), Some("ward_a_b"));
         headers.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer  ward_c_d "),
         );
-        assert_eq!(presented_key(&headers), Some("ward_c_d"));
+        assert_eq!(presented_key(&headers, "/v1/models"), Some("ward_c_d"));
     }
 }

@@ -7,12 +7,13 @@
 //! `auth` turns API keys into roles and limits; `call` puts every model call on record;
 //! `audit` serves the records; `notes` serves clinical profiles and the note workflow;
 //! `structured` parses `response_format` / `format` and checks every structured answer;
-//! `metrics` counts every call for `GET /metrics`.
+//! `metrics` counts every call for `GET /metrics`; `console` serves the web console at `/ui`.
 
 mod audit;
 pub mod auth;
 mod body;
 mod call;
+mod console;
 pub mod error;
 pub mod metrics;
 mod notes;

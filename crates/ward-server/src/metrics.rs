@@ -260,6 +260,15 @@ impl Metrics {
             .dec();
     }
 
+    /// Calls under way on `backend` now.
+    pub fn in_flight_of(&self, backend: &str) -> i64 {
+        self.in_flight
+            .get_or_create(&BackendLabels {
+                backend: backend.to_owned(),
+            })
+            .get()
+    }
+
     /// Counts one finished call from its audit record; `summary` when it was answered.
     pub fn observe_call(&self, event: &AuditEvent, summary: Option<&GenerationSummary>) {
         let tier = text(event.tier.as_ref());

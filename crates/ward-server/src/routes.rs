@@ -18,7 +18,7 @@ use ward_core::{ErrorKind, ModelCatalog, WardError};
 use crate::audit::AuditAccess;
 use crate::auth::Auth;
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
-use crate::{audit, auth, notes, ollama, openai, phi};
+use crate::{audit, auth, console, notes, ollama, openai, phi};
 
 /// Settings the server needs; the binary fills them from `ward.toml`.
 #[derive(Debug, Clone)]
@@ -52,6 +52,8 @@ pub struct AppState {
     pub profiles: Arc<ward_clinical::ProfileSet>,
     /// What `GET /metrics` exports; every model call is counted here.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Backend prices and the all-cloud reference, for the console's costs.
+    pub costs: Arc<ward_audit::CostModel>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -73,6 +75,18 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/api/show", post(ollama::show))
         .route("/api/ps", get(ollama::ps))
         .route("/api/version", get(ollama::version))
+        .route("/ui", get(console::page))
+        .route("/ui/{page}", get(console::page))
+        .route("/ui/assets/{name}", get(console::asset))
+        .route("/ui/login", post(console::sign_in))
+        .route("/ui/logout", post(console::sign_out))
+        .route("/ui/api/overview", get(console::overview))
+        .route("/ui/api/costs", get(console::costs))
+        .route("/ui/api/backends", get(console::backends))
+        .route("/ui/api/keys", get(console::keys))
+        .route("/ui/api/audit", get(audit::list))
+        .route("/ui/api/audit/{id}", get(audit::show))
+        .route("/ui/api/profiles", get(notes::profiles))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(

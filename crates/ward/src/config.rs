@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use ward_audit::BackendCost;
 use ward_router::{
     HealthSettings, Locality, PhiOnCloudModel, PromoteOn, RemoteSettings, RemoteWire,
     RoutingSettings, Secret, Thresholds, TierSettings, Timeouts,
@@ -36,6 +37,8 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     clinical: RawClinical,
+    #[serde(default)]
+    costs: RawCosts,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,10 +117,33 @@ struct RawBackend {
     failure_threshold: Option<u32>,
     circuit_open_seconds: Option<f64>,
     retry_ratio: Option<f64>,
-    /// US dollars per million prompt tokens (a cloud API's price).
-    input_usd_per_mtok: Option<f64>,
-    /// US dollars per million completion tokens.
-    output_usd_per_mtok: Option<f64>,
+    /// What the backend costs: token prices, or a fixed sum a month (owned hardware).
+    cost: Option<RawCost>,
+}
+
+/// `cost = { input_per_million = 3.0, output_per_million = 15.0 }` or `{ fixed_per_month = 620.0 }`,
+/// in US dollars.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCost {
+    input_per_million: Option<f64>,
+    output_per_million: Option<f64>,
+    fixed_per_month: Option<f64>,
+}
+
+/// `[costs]`: the cloud model every call is priced at for the all-cloud counterfactual.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCosts {
+    reference: Option<RawReference>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReference {
+    name: String,
+    input_per_million: f64,
+    output_per_million: f64,
 }
 
 fn local() -> String {
@@ -168,6 +194,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub audit: AuditConfig,
     pub clinical: ClinicalConfig,
+    /// Every backend's price and the reference for `ward report costs` and the console.
+    pub costs: ward_audit::CostModel,
 }
 
 /// Where extra profiles live and the variables their prompts are rendered with.
@@ -410,6 +438,7 @@ impl Config {
         };
 
         let mut backends: Vec<BackendSettings> = Vec::new();
+        let mut costs = Vec::new();
         for (index, backend) in raw.backends.into_iter().enumerate() {
             let key = format!("backends[{index}]");
             if backends
@@ -418,7 +447,9 @@ impl Config {
             {
                 bail!("{key}.name: '{}' is used twice", backend.name);
             }
-            backends.push(backend_settings(&key, backend, env)?);
+            let (settings, cost) = backend_settings(&key, backend, env)?;
+            costs.push(cost);
+            backends.push(settings);
         }
         let has_embedded = backends
             .iter()
@@ -456,6 +487,7 @@ impl Config {
                 .unwrap_or_else(|| default_data_root(env).join("profiles")),
             variables: raw.clinical.variables,
         };
+        let costs = cost_model(&backends, costs, raw.costs)?;
         Ok(Config {
             listen,
             tls,
@@ -471,6 +503,7 @@ impl Config {
             auth,
             audit,
             clinical,
+            costs,
         })
     }
 }
@@ -559,11 +592,74 @@ fn seconds(key: &str, value: Option<f64>, default: Duration) -> anyhow::Result<D
     }
 }
 
+/// A price in US dollars: finite and not negative.
+fn dollars(key: &str, value: f64) -> anyhow::Result<f64> {
+    if !value.is_finite() || value < 0.0 {
+        bail!("{key}: must be 0 or more (US dollars)");
+    }
+    Ok(value)
+}
+
+fn backend_cost(key: &str, raw: Option<RawCost>) -> anyhow::Result<Option<BackendCost>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let key = format!("{key}.cost");
+    Ok(Some(
+        match (raw.input_per_million, raw.output_per_million, raw.fixed_per_month) {
+            (Some(input), Some(output), None) => BackendCost::PerToken(ward_core::TokenPrice {
+                input_per_mtok: dollars(&format!("{key}.input_per_million"), input)?,
+                output_per_mtok: dollars(&format!("{key}.output_per_million"), output)?,
+            }),
+            (None, None, Some(monthly)) => BackendCost::Monthly {
+                usd: dollars(&format!("{key}.fixed_per_month"), monthly)?,
+            },
+            _ => bail!("{key}: give input_per_million and output_per_million (a price per token), or fixed_per_month (owned hardware), not both"),
+        },
+    ))
+}
+
+/// Every backend's cost (the default embedded one has none) and the reference: `[costs]`, else
+/// the first cloud backend priced per token.
+fn cost_model(
+    backends: &[BackendSettings],
+    costs: Vec<Option<BackendCost>>,
+    raw: RawCosts,
+) -> anyhow::Result<ward_audit::CostModel> {
+    let backends = backends
+        .iter()
+        .zip(costs.into_iter().chain(std::iter::repeat(None)))
+        .map(|(backend, cost)| ward_audit::PricedBackend {
+            name: backend.name().to_owned(),
+            cloud: backend.locality() == Locality::Cloud,
+            cost,
+        })
+        .collect();
+    let mut model = ward_audit::CostModel {
+        backends,
+        reference: None,
+    };
+    model.reference = match raw.reference {
+        Some(reference) => Some(ward_audit::Reference {
+            input_usd_per_million: dollars(
+                "costs.reference.input_per_million",
+                reference.input_per_million,
+            )?,
+            output_usd_per_million: dollars(
+                "costs.reference.output_per_million",
+                reference.output_per_million,
+            )?,
+            name: reference.name,
+        }),
+        None => model.first_priced_cloud(),
+    };
+    Ok(model)
+}
+
 fn backend_settings(
     key: &str,
     raw: RawBackend,
     env: &HashMap<String, String>,
-) -> anyhow::Result<BackendSettings> {
+) -> anyhow::Result<(BackendSettings, Option<BackendCost>)> {
+    let cost = backend_cost(key, raw.cost)?;
     let Some(locality) = Locality::parse(&raw.locality) else {
         bail!(
             "{key}.locality: '{}' must be \"local\" or \"cloud\"",
@@ -573,21 +669,23 @@ fn backend_settings(
     let remote_only = !raw.urls.is_empty()
         || raw.api_key_env.is_some()
         || raw.api_key_file.is_some()
-        || raw.api_version.is_some()
-        || raw.input_usd_per_mtok.is_some()
-        || raw.output_usd_per_mtok.is_some();
+        || raw.api_version.is_some();
     let wire = match raw.kind.as_str() {
         "embedded" => {
             if locality != Locality::Local {
                 bail!("{key}.locality: an embedded backend is always \"local\"");
             }
             if remote_only {
-                bail!("{key}: urls, api_key_env, api_key_file, api_version and token prices apply to remote kinds, not \"embedded\"");
+                bail!("{key}: urls, api_key_env, api_key_file and api_version apply to remote kinds, not \"embedded\"");
             }
-            return Ok(BackendSettings::Embedded {
+            if matches!(cost, Some(BackendCost::PerToken(_))) {
+                bail!("{key}.cost: an embedded backend runs on owned hardware: give fixed_per_month, not token prices");
+            }
+            let embedded = BackendSettings::Embedded {
                 name: raw.name,
                 model: raw.model,
-            });
+            };
+            return Ok((embedded, cost));
         }
         "openai" => match raw.api_version.clone() {
             Some(api_version) => RemoteWire::AzureOpenAi { api_version },
@@ -666,25 +764,11 @@ fn backend_settings(
     if failure_threshold == 0 {
         bail!("{key}.failure_threshold: must be at least 1");
     }
-    let price = match (raw.input_usd_per_mtok, raw.output_usd_per_mtok) {
-        (None, None) => None,
-        (Some(input), Some(output)) => {
-            for (field, value) in [
-                ("input_usd_per_mtok", input),
-                ("output_usd_per_mtok", output),
-            ] {
-                if !value.is_finite() || value < 0.0 {
-                    bail!("{key}.{field}: must be a price of 0 or more (US dollars per million tokens)");
-                }
-            }
-            Some(ward_core::TokenPrice {
-                input_per_mtok: input,
-                output_per_mtok: output,
-            })
-        }
-        _ => bail!("{key}: set both input_usd_per_mtok and output_usd_per_mtok, or neither"),
+    let price = match cost {
+        Some(BackendCost::PerToken(price)) => Some(price),
+        _ => None,
     };
-    Ok(BackendSettings::Remote(RemoteSettings {
+    let remote = BackendSettings::Remote(RemoteSettings {
         price,
         name: raw.name,
         wire,
@@ -703,7 +787,8 @@ fn backend_settings(
             check_interval,
             retry_ratio,
         },
-    }))
+    });
+    Ok((remote, cost))
 }
 
 fn tier_settings(
@@ -888,8 +973,7 @@ locality = "cloud"
 model = "claude-x"
 urls = ["https://cloud.invalid"]
 api_key_env = "CLOUD_KEY"
-input_usd_per_mtok = 3.0
-output_usd_per_mtok = 15.0
+cost = { input_per_million = 3.0, output_per_million = 15.0 }
 
 [[tiers]]
 name = "phi"
@@ -940,13 +1024,25 @@ complex = "frontier"
                 output_per_mtok: 15.0
             })
         );
+        // The cloud backend is the reference; the others have no cost.
+        let reference = config.costs.reference.as_ref().unwrap();
+        assert_eq!(reference.name, "frontier");
+        assert_eq!(reference.output_usd_per_million, 15.0);
+        assert_eq!(config.costs.backends[0].cost, None);
         for (from, to, named) in [
-            ("output_usd_per_mtok = 15.0\n", "", "set both"),
+            (", output_per_million = 15.0", "", "not both"),
+            ("output_per_million = 15.0", "output_per_million = -1.0", "0 or more"),
             (
-                "output_usd_per_mtok = 15.0",
-                "output_usd_per_mtok = -1.0",
-                "0 or more",
+                "output_per_million = 15.0 }",
+                "output_per_million = 15.0, fixed_per_month = 9.0 }",
+                "not both",
             ),
+            (
+                "model = \"gemma3:270m\"",
+                "model = \"gemma3:270m\"\ncost = { input_per_million = 1.0, output_per_million = 1.0 }",
+                "fixed_per_month, not token prices",
+            ),
+            ("[routing]", "[costs]\nreference = { name = \"x\" }\n\n[routing]", "missing field"),
         ] {
             let error = parse(
                 &TWO_AXIS.replace(from, to),
@@ -960,6 +1056,23 @@ complex = "frontier"
         let (tiers, routing) = config.tiers.unwrap();
         assert_eq!(tiers.len(), 3);
         assert_eq!(routing.complex, "frontier");
+
+        // Owned hardware costs a sum a month; `[costs]` names the reference.
+        let text = TWO_AXIS
+            .replace(
+                "model = \"gemma3:270m\"",
+                "model = \"gemma3:270m\"\ncost = { fixed_per_month = 620.0 }",
+            )
+            .replace(
+                "[routing]",
+                "[costs]\nreference = { name = \"gpt-4o\", input_per_million = 2.5, output_per_million = 10.0 }\n\n[routing]",
+            );
+        let config = parse(&text, &[("CLOUD_KEY", "k")], &Overrides::default()).unwrap();
+        assert_eq!(
+            config.costs.backends[0].cost,
+            Some(BackendCost::Monthly { usd: 620.0 })
+        );
+        assert_eq!(config.costs.reference.unwrap().name, "gpt-4o");
     }
 
     #[test]
@@ -990,5 +1103,10 @@ complex = "frontier"
         let config = Config::load(Some(&path), &environment, &Overrides::default()).unwrap();
         assert_eq!(config.backends.len(), 4);
         assert_eq!(config.tiers.unwrap().0.len(), 3);
+        assert_eq!(
+            config.costs.backends[1].cost,
+            Some(BackendCost::Monthly { usd: 620.0 })
+        );
+        assert!(config.costs.reference.is_some());
     }
 }

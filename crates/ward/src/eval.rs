@@ -667,6 +667,7 @@ mod tests {
             records: None,
             profiles: Arc::new(profiles),
             metrics: Arc::default(),
+            costs: Arc::default(),
         };
         Gateway::InProcess(ward_server::router(
             state,

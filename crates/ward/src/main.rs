@@ -9,6 +9,7 @@ mod eval_sample;
 mod notes;
 mod phi;
 mod pull;
+mod report;
 mod run;
 mod security;
 mod serve;
@@ -113,6 +114,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reports from the audit store: `ward report costs` prints what each tier cost against an
+    /// all-cloud counterfactual.
+    Report {
+        #[command(subcommand)]
+        action: ReportCommand,
+    },
     /// Turn a dictation into a clinical note with a profile, in process (no server needed):
     /// JSON with sections, flags, codes and quality, or a DOCX / FHIR document.
     Notes(notes::NoteOptions),
@@ -205,6 +212,14 @@ enum PhiCommand {
         #[arg(long, value_name = "N", default_value_t = 0)]
         show_errors: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Per tier: queries, share, tokens, p50/p95 latency and cost (token prices, and owned
+    /// hardware's monthly cost over the period), with what every query would have cost at the
+    /// reference cloud model's prices, the saving and the break-even volume.
+    Costs(report::CostOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -430,6 +445,12 @@ fn run_command(cli: Cli, env: &HashMap<String, String>) -> anyhow::Result<()> {
         Command::Profiles { json } => {
             let config = load_config(cli.config, env, &Overrides::default())?;
             notes::list_profiles(&config, json)
+        }
+        Command::Report { action } => {
+            let config = load_config(cli.config, env, &Overrides::default())?;
+            match action {
+                ReportCommand::Costs(options) => report::costs(&config, &options),
+            }
         }
         Command::Eval(options) => {
             let config = load_config(cli.config, env, &Overrides::default())?;

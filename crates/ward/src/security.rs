@@ -293,27 +293,9 @@ pub fn each_record(
     config: &Config,
     since_us: Option<i64>,
     until_us: Option<i64>,
-    mut visit: impl FnMut(ward_audit::StoredRecord) -> anyhow::Result<()>,
+    visit: impl FnMut(ward_audit::StoredRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut store = open_store(config)?;
-    let mut after = None;
-    loop {
-        let page = store
-            .records(&Filter {
-                since_us,
-                until_us,
-                after_seq: after,
-                limit: Some(1000),
-                ..Filter::default()
-            })
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.seq);
-        for record in page {
-            visit(record)?;
-        }
-    }
-    Ok(())
+    open_store(config)?.each_record(since_us, until_us, visit)
 }
 
 pub fn export(

@@ -173,6 +173,7 @@ pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppS
         }),
         profiles: Arc::new(profiles),
         metrics: Arc::default(),
+        costs: Arc::new(config.costs.clone()),
     })
 }
 

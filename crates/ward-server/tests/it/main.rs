@@ -141,6 +141,7 @@ fn state_over(router: ward_router::Router) -> AppState {
         records: None,
         profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
         metrics: Arc::default(),
+        costs: Arc::default(),
     }
 }
 
