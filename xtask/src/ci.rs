@@ -25,7 +25,8 @@ const CI_APT_PACKAGES: &[&str] = &[
 const CI_PROGRAMS: &[(&str, &str)] = &[("node", "nodejs"), ("npm", "npm")];
 /// Python packages of the end-to-end tests: the official clients and pytest.
 /// `faker` feeds the synthetic PHI corpus generator (bench/phi/generate_corpus.py);
-/// `python-docx` reads the DOCX export; `prometheus-client` parses `/metrics`.
+/// `python-docx` reads the DOCX export; `prometheus-client` parses `/metrics`; `playwright`
+/// drives Debian's chromium through the console (its own browser downloads are never used).
 const PYTHON_TEST_PACKAGES: &[&str] = &[
     "openai",
     "ollama",
@@ -33,6 +34,7 @@ const PYTHON_TEST_PACKAGES: &[&str] = &[
     "faker==40.54.0",
     "python-docx",
     "prometheus-client",
+    "playwright",
 ];
 /// Small model for engine mechanics tests; the default model drives the end-to-end tests.
 const MECHANICS_MODEL: &str = "smollm2:135m";

@@ -375,7 +375,13 @@ mod tests {
 
     const DAY: i64 = 86_400_000_000;
 
-    fn call(tier: &str, backend: &str, tokens: (u32, u32), cost: Option<f64>, ms: f64) -> AuditEvent {
+    fn call(
+        tier: &str,
+        backend: &str,
+        tokens: (u32, u32),
+        cost: Option<f64>,
+        ms: f64,
+    ) -> AuditEvent {
         AuditEvent {
             tier: Some(tier.into()),
             backend: Some(backend.into()),
@@ -429,7 +435,13 @@ mod tests {
         }
         tally.add(&call("simple", "gpu", (1000, 100), None, 50.0));
         // A cloud call at 3/15 per million: 0.003 + 0.0015.
-        tally.add(&call("complex", "frontier", (1000, 100), Some(0.0045), 900.0));
+        tally.add(&call(
+            "complex",
+            "frontier",
+            (1000, 100),
+            Some(0.0045),
+            900.0,
+        ));
         // Refused before routing, a CLI action, a failed call: no queries; the failure's tokens count.
         tally.add(&AuditEvent::default());
         tally.add(&AuditEvent {
@@ -464,11 +476,16 @@ mod tests {
         // Every call at the reference: 4 local calls of 0.0045, the complex tier's 0.00453.
         let counterfactual = report.total.counterfactual_usd.unwrap();
         assert!((counterfactual - (4.0 * 0.0045 + 0.00453)).abs() < 1e-12);
-        assert!((report.saving_usd.unwrap() - (counterfactual - report.total.cost_usd)).abs() < 1e-12);
+        assert!(
+            (report.saving_usd.unwrap() - (counterfactual - report.total.cost_usd)).abs() < 1e-12
+        );
         // The two local servers cost 913.10625 a month, 30 a day; a local call saves 0.0045.
         let even = report.break_even.unwrap();
         assert!((even.monthly_fixed_usd - 913.10625).abs() < 1e-9);
-        assert!((even.queries_per_day - 30.0 / 0.0045).abs() < 1e-6, "{even:?}");
+        assert!(
+            (even.queries_per_day - 30.0 / 0.0045).abs() < 1e-6,
+            "{even:?}"
+        );
         assert!((even.local_queries_per_day - 4.0 / 3.0).abs() < 1e-12);
     }
 

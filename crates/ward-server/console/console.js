@@ -72,12 +72,12 @@ function table(columns, rows, options = {}) {
 function badge(text, kind) { return el("span", { class: "badge " + (kind || "") }, text); }
 
 // Horizontal bars, one per item: [{label, value, text, colour}].
-function bars(name, items, empty) {
+function bars(name, items, empty, width = 420) {
   if (!items.length) return el("p", { class: "note", "data-chart": name, "data-empty": true }, empty);
-  const width = 640, row = 24, labelWidth = 170, valueWidth = 110;
+  const row = 24, labelWidth = Math.round(width * 0.3), valueWidth = 90;
   const height = items.length * row + 8;
   const max = Math.max(...items.map((item) => item.value), 1e-12);
-  const svg = shape("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "data-chart": name });
+  const svg = shape("svg", { class: "chart", width, viewBox: `0 0 ${width} ${height}`, role: "img", "data-chart": name });
   items.forEach((item, index) => {
     const y = 4 + index * row;
     const length = Math.max(1, ((width - labelWidth - valueWidth) * item.value) / max);
@@ -126,7 +126,7 @@ function stackedColumns(name, series, minutes) {
       svg.append(bar);
     }
   }
-  return el("div", {}, legend(tiers, colourOf), svg);
+  return el("div", { class: "stacked" }, legend(tiers, colourOf), svg);
 }
 
 function costRows(report) {
@@ -160,8 +160,9 @@ function costSummary(report) {
     lines.push("No reference price: set [costs] reference in ward.toml, or a cloud backend's cost, for the all-cloud figures.");
   }
   if (report.saving_usd !== null && report.saving_usd !== undefined) {
-    const word = report.saving_usd >= 0 ? "saving" : "extra";
-    const share = report.saving_share === null ? "" : ` (${percent(Math.abs(report.saving_share))})`;
+    const saved = report.saving_usd >= 0;
+    const word = saved ? "saving" : "extra";
+    const share = saved && report.saving_share !== null ? ` (${percent(report.saving_share)})` : "";
     lines.push(`All-cloud would have cost ${money(report.total.counterfactual_usd)}; Ward cost ${money(report.total.cost_usd)}: ${word} ${money(Math.abs(report.saving_usd))}${share}.`);
   }
   if (report.idle_backends.length) {
@@ -251,7 +252,7 @@ async function costs() {
       costTable(report, "costs"),
       costSummary(report),
       el("h2", {}, "Ward against all-cloud, by tier"),
-      bars("counterfactual", pairs, "No calls in this period."));
+      bars("counterfactual", pairs, "No calls in this period.", 760));
   } catch (error) {
     body.replaceChildren(failure(error));
   }

@@ -78,7 +78,10 @@ fn secured(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
@@ -101,7 +104,8 @@ fn document(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Ward</title><link rel=\"stylesheet\" href=\"/ui/assets/console.css\">\
+         <title>{} · Ward</title><link rel=\"icon\" href=\"data:,\">\
+         <link rel=\"stylesheet\" href=\"/ui/assets/console.css\">\
          </head>\n{body}\n</html>\n",
         escape(title)
     )
@@ -265,8 +269,8 @@ pub async fn costs(
     Query(period): Query<Period>,
 ) -> Result<Json<CostReport>, ApiError> {
     let until = time_param("until", period.until.as_deref())?.unwrap_or_else(now_micros);
-    let since = time_param("since", period.since.as_deref())?
-        .unwrap_or(until - 30 * 86_400_000_000);
+    let since =
+        time_param("since", period.since.as_deref())?.unwrap_or(until - 30 * 86_400_000_000);
     if since >= until {
         return Err(api_error(
             WardError::invalid_request("`since` must be before `until`").with_param("since"),
@@ -295,7 +299,7 @@ pub struct Overview {
     pub minutes: u32,
     /// Calls in the window's last minute, per second.
     pub requests_per_second: f64,
-    /// Calls per minute, oldest first, per tier (`none`: refused before routing).
+    /// Calls per minute, oldest first, per tier (`unrouted`: refused before routing).
     pub per_minute: BTreeMap<String, Vec<u64>>,
     /// PHI findings by category.
     pub phi: BTreeMap<String, u64>,
@@ -338,7 +342,7 @@ impl<'a> OverviewTally<'a> {
         }
         self.costs.add(event);
         let minute = ((time_us - self.since) / 60_000_000).clamp(0, i64::from(self.minutes) - 1);
-        let tier = event.tier.clone().unwrap_or_else(|| "none".into());
+        let tier = event.tier.clone().unwrap_or_else(|| "unrouted".into());
         let slots = self
             .per_minute
             .entry(tier)
@@ -383,7 +387,8 @@ pub async fn overview(
     let minutes = window.minutes.unwrap_or(60);
     if !(1..=1440).contains(&minutes) {
         return Err(api_error(
-            WardError::invalid_request("`minutes` must be between 1 and 1440").with_param("minutes"),
+            WardError::invalid_request("`minutes` must be between 1 and 1440")
+                .with_param("minutes"),
         ));
     }
     let until = now_micros();
@@ -474,9 +479,15 @@ mod tests {
     fn the_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         assert_eq!(cookie_key(&headers), None);
-        headers.append(header::COOKIE, HeaderValue::from_static("a=1; ward_console="));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; ward_console="),
+        );
         assert_eq!(cookie_key(&headers), None);
-        headers.append(header::COOKIE, HeaderValue::from_static("b=2;ward_console=ward_x_y"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("b=2;ward_console=ward_x_y"),
+        );
         assert_eq!(cookie_key(&headers), Some("ward_x_y"));
     }
 
@@ -519,10 +530,13 @@ mod tests {
         );
         let overview = tally.finish();
         assert_eq!(overview.per_minute["phi"], [1, 0, 1]);
-        assert_eq!(overview.per_minute["none"], [0, 0, 1]);
+        assert_eq!(overview.per_minute["unrouted"], [0, 0, 1]);
         assert_eq!(overview.phi["NAME"], 4);
         assert_eq!(overview.refusals["policy_violation"], 1);
-        assert_eq!((overview.outcomes["ok"], overview.outcomes["refused"]), (2, 1));
+        assert_eq!(
+            (overview.outcomes["ok"], overview.outcomes["refused"]),
+            (2, 1)
+        );
         assert!((overview.requests_per_second - 2.0 / 60.0).abs() < 1e-12);
         assert_eq!(overview.costs.total.queries, 2);
     }

@@ -111,7 +111,10 @@ fn csv_field(field: &str) -> String {
 fn csv(report: &CostReport) -> String {
     let mut text = COLUMNS.join(",") + "\n";
     for row in rows(report) {
-        let fields: Vec<String> = cells(row, true).iter().map(|cell| csv_field(cell)).collect();
+        let fields: Vec<String> = cells(row, true)
+            .iter()
+            .map(|cell| csv_field(cell))
+            .collect();
         text.push_str(&fields.join(","));
         text.push('\n');
     }
@@ -135,8 +138,18 @@ fn table(report: &CostReport) -> String {
         ),
     };
     let header = [
-        "tier", "where", "queries", "share", "tokens in", "tokens out", "p50 ms", "p95 ms",
-        "token $", "fixed $", "cost $", "all-cloud $",
+        "tier",
+        "where",
+        "queries",
+        "share",
+        "tokens in",
+        "tokens out",
+        "p50 ms",
+        "p95 ms",
+        "token $",
+        "fixed $",
+        "cost $",
+        "all-cloud $",
     ];
     let body: Vec<[String; 12]> = rows(report).map(|row| cells(row, false)).collect();
     let widths: Vec<usize> = (0..header.len())
@@ -178,8 +191,7 @@ fn table(report: &CostReport) -> String {
         report.local_share * 100.0,
         report.total.queries
     );
-    if let (Some(all_cloud), Some(saving)) = (report.total.counterfactual_usd, report.saving_usd)
-    {
+    if let (Some(all_cloud), Some(saving)) = (report.total.counterfactual_usd, report.saving_usd) {
         let _ = writeln!(
             text,
             "All-cloud would have cost ${all_cloud:.2}; Ward's cost ${:.2}: {} ${:.2}{}",
@@ -188,7 +200,8 @@ fn table(report: &CostReport) -> String {
             saving.abs(),
             report
                 .saving_share
-                .map_or_else(String::new, |share| format!(" ({:.1}%)", share.abs() * 100.0))
+                .filter(|share| *share >= 0.0)
+                .map_or_else(String::new, |share| format!(" ({:.1}%)", share * 100.0))
         );
     }
     if let Some(even) = &report.break_even {
@@ -237,7 +250,10 @@ mod tests {
     #[test]
     fn the_table_has_every_tier_the_total_and_the_saving() {
         let text = table(&report());
-        assert!(text.contains("All-cloud reference: frontier, large at $3.00"), "{text}");
+        assert!(
+            text.contains("All-cloud reference: frontier, large at $3.00"),
+            "{text}"
+        );
         let phi = text.lines().find(|line| line.starts_with("phi")).unwrap();
         // One query, all of the share, the day's 10 dollars of GPU, 0.0045 at the reference.
         for cell in ["local", "100.0%", "1000", "10.0000", "0.0045"] {
@@ -254,8 +270,16 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], COLUMNS.join(","));
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].starts_with("phi,local,1,1.0000,1000,100,"), "{}", lines[1]);
-        assert!(lines[1].ends_with(",10.000000,10.000000,0.004500"), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("phi,local,1,1.0000,1000,100,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].ends_with(",10.000000,10.000000,0.004500"),
+            "{}",
+            lines[1]
+        );
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
     }
 }
