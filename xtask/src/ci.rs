@@ -11,13 +11,16 @@ const APT_PACKAGES: &[&str] = &["cmake", "clang", "libclang-dev"];
 /// PostgreSQL server the audit tests run against; openssl makes the certificates of the TLS
 /// tests (tests/e2e/test_tls.py); LibreOffice renders the DOCX export to PDF
 /// (tests/e2e/test_exports.py); headless Chromium renders the evaluation report page
-/// (tests/e2e/test_eval.py); a real Prometheus scrapes Ward (tests/e2e/test_metrics.py).
+/// (tests/e2e/test_eval.py) and the console (tests/e2e/test_console.py); a real Prometheus
+/// scrapes Ward (tests/e2e/test_metrics.py); `hey` is the external load generator Ward's own
+/// overhead figures are checked against (tests/e2e/test_overhead.py, bench/overhead.py).
 const CI_APT_PACKAGES: &[&str] = &[
     "postgresql",
     "openssl",
     "libreoffice-writer-nogui",
     "chromium",
     "prometheus",
+    "hey",
 ];
 /// Programs CI's export tests need, with the Debian package installed when one is missing: Node.js
 /// runs the FHIR schema validator (tests/fhir). A Node.js installed otherwise (NodeSource's brings

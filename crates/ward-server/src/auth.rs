@@ -26,6 +26,8 @@ pub struct Caller {
     /// `None` when auth is off (or on `/health`).
     pub key: Option<CallerKey>,
     pub client_ip: Option<IpAddr>,
+    /// When the request reached Ward's middleware: a call's latency counts from here.
+    pub arrived: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -361,6 +363,7 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let arrived = Instant::now();
     let client_ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -370,6 +373,7 @@ pub async fn authenticate(
     let mut caller = Caller {
         key: None,
         client_ip,
+        arrived: Some(arrived),
     };
     if let (Some(auth), false) = (&state.auth, access == Access::Open) {
         let flavor = ApiFlavor::of_path(&path);

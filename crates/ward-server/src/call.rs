@@ -168,7 +168,8 @@ pub async fn start(
     context: CallContext<'_>,
     mut request: GenerationRequest,
 ) -> Result<StartedCall, ApiError> {
-    let started = Instant::now();
+    // From the request's arrival (before auth and body parsing) where the middleware saw it.
+    let started = context.caller.arrived.unwrap_or_else(Instant::now);
     let flavor = context.flavor;
     let request_uuid = uuid::Uuid::now_v7();
     let request_id = request_uuid.to_string();
@@ -480,11 +481,13 @@ impl Recorder {
             }
         }
         let event = std::mem::take(&mut self.event);
-        self.metrics.observe_call(&event, result.ok());
+        let latency = self.metrics.observe_call(&event, result.ok());
         self.leave_in_flight();
         let writing = Instant::now();
         let written = self.audit.append(event, self.content.as_ref()).await;
-        self.metrics.observe_audit_write(writing.elapsed());
+        let commit_wait = writing.elapsed();
+        self.metrics.observe_audit_write(commit_wait);
+        self.metrics.observe_latency(latency, commit_wait);
         written.map(|_| ()).map_err(|error| {
             tracing::error!(error = %error.message, "audit record not written; failing the call");
             WardError::internal("the audit record of this call could not be written")
@@ -509,7 +512,9 @@ impl Drop for Recorder {
         self.event.outcome = Outcome::ClientClosed;
         self.event.status = 499;
         let event = std::mem::take(&mut self.event);
-        self.metrics.observe_call(&event, None);
+        let latency = self.metrics.observe_call(&event, None);
+        self.metrics
+            .observe_latency(latency, std::time::Duration::ZERO);
         self.leave_in_flight();
         self.audit.append_detached(event, self.content.as_ref());
     }

@@ -30,6 +30,14 @@ struct CallLabels {
     phi: String,
 }
 
+/// What `observe_call` leaves for `observe_latency`.
+#[derive(Debug)]
+pub struct CallLatency {
+    route: RouteLabels,
+    total_ms: f64,
+    overhead_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     endpoint: String,
@@ -270,7 +278,15 @@ impl Metrics {
     }
 
     /// Counts one finished call from its audit record; `summary` when it was answered.
-    pub fn observe_call(&self, event: &AuditEvent, summary: Option<&GenerationSummary>) {
+    ///
+    /// Its total latency and Ward's overhead are left to `observe_latency`, once the record is
+    /// committed: the client waits for that commit too.
+    #[must_use = "pass it to observe_latency once the record is committed"]
+    pub fn observe_call(
+        &self,
+        event: &AuditEvent,
+        summary: Option<&GenerationSummary>,
+    ) -> CallLatency {
         let tier = text(event.tier.as_ref());
         let backend = text(event.backend.as_ref());
         self.requests
@@ -291,14 +307,6 @@ impl Metrics {
             backend: backend.clone(),
         };
         let latency = &event.latency;
-        self.duration
-            .get_or_create(&route)
-            .observe(latency.total_ms / 1000.0);
-        if let Some(overhead) = latency.overhead_ms {
-            self.overhead
-                .get_or_create(&route)
-                .observe(overhead / 1000.0);
-        }
         if let Some(upstream) = latency.upstream_ms {
             self.upstream
                 .get_or_create(&by_backend)
@@ -367,6 +375,25 @@ impl Metrics {
                     .get_or_create(&by_backend)
                     .observe(generation / f64::from(completion - 1));
             }
+        }
+        CallLatency {
+            route,
+            total_ms: latency.total_ms,
+            overhead_ms: latency.overhead_ms,
+        }
+    }
+
+    /// A call's total latency and Ward's overhead, each with the wait for its record's commit
+    /// (zero for a call the client left).
+    pub fn observe_latency(&self, call: CallLatency, commit_wait: Duration) {
+        let wait = commit_wait.as_secs_f64();
+        self.duration
+            .get_or_create(&call.route)
+            .observe(call.total_ms / 1000.0 + wait);
+        if let Some(overhead) = call.overhead_ms {
+            self.overhead
+                .get_or_create(&call.route)
+                .observe(overhead / 1000.0 + wait);
         }
     }
 
