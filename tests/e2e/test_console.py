@@ -1,6 +1,9 @@
-"""Costs and the web console on the real `ward serve`, after a scripted workload through the
-official client: PHI to an owned local GPU backend, simple work to the same GPU, complex work to a
-priced cloud backend, one refusal; a second owned backend stays idle.
+"""Costs, traces and the web console on the real `ward serve`, after a scripted workload through
+the official client: PHI to an owned local GPU backend, simple work to the same GPU, complex work
+to a priced cloud backend, one refusal; a second owned backend stays idle.
+
+Ward sends its spans to a recording OTLP/HTTP collector on loopback: one trace per call, named by
+the audit record's id, with no request text.
 
 `ward report costs` (JSON, CSV, table) is checked against figures recomputed here from the records
 `ward audit export` prints. The console is driven in headless Chromium (Playwright with Debian's
@@ -20,6 +23,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import openai
 import pytest
@@ -94,13 +100,52 @@ def rfc3339(moment):
     return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class Collector:
+    """An OpenTelemetry collector's OTLP/HTTP JSON endpoint that keeps every span it is sent."""
+
+    def __init__(self):
+        self.spans = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                assert self.path == "/v1/traces" and self.headers["content-type"] == "application/json"
+                for resource in body["resourceSpans"]:
+                    service = resource["resource"]["attributes"][0]["value"]["stringValue"]
+                    for scope in resource["scopeSpans"]:
+                        collector.spans.extend({**span, "service": service} for span in scope["spans"])
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Deployment:
     def __init__(self, home):
         self.home = home
         self.engine = RecordingCloud()
+        self.collector = Collector()
         self.config = home / "ward.toml"
         self.config.write_text(config_text(self.engine.base_url))
-        self.env = {"WARD_HOME": str(home), "WARD_LOG": "warn", "WARD_E2E_CLOUD_KEY": CLOUD_KEY}
+        self.env = {
+            "WARD_HOME": str(home),
+            "WARD_LOG": "warn",
+            "WARD_E2E_CLOUD_KEY": CLOUD_KEY,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url,
+            "OTEL_SERVICE_NAME": "ward-e2e",
+        }
         self.admin = self.create_key("e2e-admin", "admin")
         self.auditor = self.create_key("e2e-auditor", "auditor", "--decrypt")
         self.clinician = self.create_key("e2e-clinician", "clinician")
@@ -124,6 +169,7 @@ class Deployment:
     def stop(self):
         assert self.server.stop() == 0
         self.engine.stop()
+        self.collector.stop()
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +301,41 @@ def test_a_bad_period_is_refused_with_a_clear_message(deployment):
     )
     assert result.returncode == 1
     assert "--since 'last week': give a date" in result.stderr
+
+
+def test_each_call_is_a_trace_named_by_its_audit_record(deployment):
+    period = ["--since", deployment.since, "--until", deployment.until]
+    calls = [
+        json.loads(line)
+        for line in deployment.ward("audit", "export", *period).splitlines()
+        if json.loads(line)["outcome"] != "action"
+    ]
+    deadline = time.monotonic() + 10  # spans leave in batches, at least once a second
+    while time.monotonic() < deadline and len({span["traceId"] for span in deployment.collector.spans}) < len(calls):
+        time.sleep(0.2)
+    spans = deployment.collector.spans
+    by_trace = {}
+    for span in spans:
+        by_trace.setdefault(span["traceId"], []).append(span)
+    assert set(by_trace) == {record["id"].replace("-", "") for record in calls}
+    for record in calls:
+        trace = by_trace[record["id"].replace("-", "")]
+        (call,) = [span for span in trace if "parentSpanId" not in span]
+        attributes = {item["key"]: next(iter(item["value"].values())) for item in call["attributes"]}
+        assert call["service"] == "ward-e2e" and call["name"] == record["endpoint"]
+        assert attributes["ward.request_id"] == record["id"]
+        assert attributes["http.response.status_code"] == str(record["status"])
+        assert attributes.get("ward.tier") == record.get("tier")
+        assert call["status"]["code"] == (1 if record["outcome"] == "ok" else 2)
+        assert int(call["endTimeUnixNano"]) - int(call["startTimeUnixNano"]) >= record["latency"]["total_ms"] * 1e6
+        upstream = [span for span in trace if span.get("parentSpanId") == call["spanId"]]
+        assert len(upstream) == (1 if record.get("backend") and record["outcome"] == "ok" else 0)
+    # Ids, labels and counts only: no message text reaches the collector.
+    text = json.dumps(spans)
+    for message in PHI_MESSAGES + [COMPLEX, SIMPLE]:
+        for word in message.replace(",", " ").split():
+            if len(word) > 8:
+                assert word not in text, word
 
 
 def money(value):

@@ -22,6 +22,7 @@ use ward_router::{DispatchError, PhiSummary};
 
 use crate::auth::{Auth, Caller};
 use crate::error::{status_of, ApiError, ApiFlavor};
+use crate::otlp::{CallSpan, SpanExporter};
 use crate::routes::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-ward-request-id";
@@ -200,6 +201,7 @@ pub async fn start(
     let mut recorder = state.audit.as_ref().map(|audit| Recorder {
         audit: audit.clone(),
         metrics: state.metrics.clone(),
+        traces: state.traces.clone(),
         in_flight_on: None,
         auth: state.auth.clone(),
         content: audit.keeps_content().then(|| AuditContent {
@@ -418,6 +420,7 @@ struct Recorder {
     /// The serving backend's token prices, for the record's cost.
     price: Option<TokenPrice>,
     metrics: Arc<crate::metrics::Metrics>,
+    traces: Option<Arc<SpanExporter>>,
     /// The backend whose in-flight gauge this call holds up.
     in_flight_on: Option<String>,
 }
@@ -482,12 +485,16 @@ impl Recorder {
         }
         let event = std::mem::take(&mut self.event);
         let latency = self.metrics.observe_call(&event, result.ok());
+        let span = self.traces.as_ref().map(|_| CallSpan::of(&event));
         self.leave_in_flight();
         let writing = Instant::now();
         let written = self.audit.append(event, self.content.as_ref()).await;
         let commit_wait = writing.elapsed();
         self.metrics.observe_audit_write(commit_wait);
         self.metrics.observe_latency(latency, commit_wait);
+        if let (Some(traces), Some(span)) = (&self.traces, span) {
+            traces.export(span, commit_wait);
+        }
         written.map(|_| ()).map_err(|error| {
             tracing::error!(error = %error.message, "audit record not written; failing the call");
             WardError::internal("the audit record of this call could not be written")
@@ -515,6 +522,9 @@ impl Drop for Recorder {
         let latency = self.metrics.observe_call(&event, None);
         self.metrics
             .observe_latency(latency, std::time::Duration::ZERO);
+        if let Some(traces) = &self.traces {
+            traces.export(CallSpan::of(&event), std::time::Duration::ZERO);
+        }
         self.leave_in_flight();
         self.audit.append_detached(event, self.content.as_ref());
     }

@@ -7,7 +7,8 @@
 //! `auth` turns API keys into roles and limits; `call` puts every model call on record;
 //! `audit` serves the records; `notes` serves clinical profiles and the note workflow;
 //! `structured` parses `response_format` / `format` and checks every structured answer;
-//! `metrics` counts every call for `GET /metrics`; `console` serves the web console at `/ui`.
+//! `metrics` counts every call for `GET /metrics`; `otlp` sends each call's spans to an
+//! OpenTelemetry collector when one is configured; `console` serves the web console at `/ui`.
 
 mod audit;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod metrics;
 mod notes;
 mod ollama;
 mod openai;
+pub mod otlp;
 mod phi;
 mod routes;
 mod structured;

@@ -54,6 +54,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Backend prices and the all-cloud reference, for the console's costs.
     pub costs: Arc<ward_audit::CostModel>,
+    /// Where each call's spans go; `None`: tracing export is off.
+    pub traces: Option<Arc<crate::otlp::SpanExporter>>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {

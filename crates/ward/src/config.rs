@@ -39,6 +39,16 @@ struct RawConfig {
     clinical: RawClinical,
     #[serde(default)]
     costs: RawCosts,
+    #[serde(default)]
+    tracing: RawTracing,
+}
+
+/// `[tracing]`: OpenTelemetry export of each call's spans, off unless an endpoint is given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTracing {
+    otlp_endpoint: Option<String>,
+    service_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +206,8 @@ pub struct Config {
     pub clinical: ClinicalConfig,
     /// Every backend's price and the reference for `ward report costs` and the console.
     pub costs: ward_audit::CostModel,
+    /// Where spans go (`[tracing]`, `OTEL_EXPORTER_OTLP_ENDPOINT`); `None`: off.
+    pub tracing: Option<ward_server::otlp::OtlpSettings>,
 }
 
 /// Where extra profiles live and the variables their prompts are rendered with.
@@ -488,6 +500,20 @@ impl Config {
             variables: raw.clinical.variables,
         };
         let costs = cost_model(&backends, costs, raw.costs)?;
+        let tracing = match env_value("OTEL_EXPORTER_OTLP_ENDPOINT").or(raw.tracing.otlp_endpoint) {
+            Some(endpoint)
+                if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") =>
+            {
+                bail!("tracing.otlp_endpoint: '{endpoint}' must be an http:// or https:// URL (the collector's OTLP/HTTP port, usually 4318)")
+            }
+            Some(endpoint) => Some(ward_server::otlp::OtlpSettings {
+                endpoint,
+                service_name: env_value("OTEL_SERVICE_NAME")
+                    .or(raw.tracing.service_name)
+                    .unwrap_or_else(|| "ward".to_owned()),
+            }),
+            None => None,
+        };
         Ok(Config {
             listen,
             tls,
@@ -504,6 +530,7 @@ impl Config {
             audit,
             clinical,
             costs,
+            tracing,
         })
     }
 }
@@ -1073,6 +1100,35 @@ complex = "frontier"
             Some(BackendCost::Monthly { usd: 620.0 })
         );
         assert_eq!(config.costs.reference.unwrap().name, "gpt-4o");
+    }
+
+    #[test]
+    fn tracing_is_off_unless_an_endpoint_is_given() {
+        let config = parse("", &[], &Overrides::default()).unwrap();
+        assert_eq!(config.tracing, None);
+        let text = "[tracing]\notlp_endpoint = \"http://127.0.0.1:4318\"\n";
+        let config = parse(
+            text,
+            &[("OTEL_SERVICE_NAME", "ward-east")],
+            &Overrides::default(),
+        )
+        .unwrap();
+        let tracing = config.tracing.unwrap();
+        assert_eq!(
+            (tracing.endpoint.as_str(), tracing.service_name.as_str()),
+            ("http://127.0.0.1:4318", "ward-east")
+        );
+        let error = parse(
+            "",
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")],
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("must be an http:// or https:// URL"),
+            "{error}"
+        );
     }
 
     #[test]

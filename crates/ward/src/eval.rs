@@ -668,6 +668,7 @@ mod tests {
             profiles: Arc::new(profiles),
             metrics: Arc::default(),
             costs: Arc::default(),
+            traces: None,
         };
         Gateway::InProcess(ward_server::router(
             state,

@@ -174,6 +174,13 @@ pub async fn gateway(config: &Config, prepared: Prepared) -> anyhow::Result<AppS
         profiles: Arc::new(profiles),
         metrics: Arc::default(),
         costs: Arc::new(config.costs.clone()),
+        traces: config.tracing.clone().map(|settings| {
+            eprintln!(
+                "tracing: spans to {} as {}",
+                settings.endpoint, settings.service_name
+            );
+            Arc::new(ward_server::otlp::SpanExporter::start(settings))
+        }),
     })
 }
 

@@ -142,6 +142,7 @@ fn state_over(router: ward_router::Router) -> AppState {
         profiles: Arc::new(ward_clinical::ProfileSet::builtin()),
         metrics: Arc::default(),
         costs: Arc::default(),
+        traces: None,
     }
 }
 
