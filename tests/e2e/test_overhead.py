@@ -19,9 +19,10 @@ from conftest import ROOT, WARD_BIN
 sys.path.insert(0, str(ROOT / "bench"))
 import overhead  # noqa: E402
 
-# What Ward's histogram cannot see (ms), and how far noise may put it above the external figure.
-UNSEEN_MS = 1.0
-NOISE_MS = 0.25
+# What Ward's histogram cannot see (ms; about 0.4 on a 2-core debug build), and how far noise
+# may put it above the external figure. Loose on purpose: CI's two cores are shared.
+UNSEEN_MS = 2.0
+NOISE_MS = 0.5
 
 
 def test_the_overhead_histogram_agrees_with_an_external_load_generator():

@@ -107,7 +107,7 @@ pub struct TierCosts {
 pub struct BreakEven {
     /// The monthly cost of local backends with a fixed cost.
     pub monthly_fixed_usd: f64,
-    /// What one locally answered call would have cost at the reference, on average.
+    /// What one call answered by a local backend would have cost at the reference, on average.
     pub reference_usd_per_local_query: f64,
     /// Local calls a day at which the hardware costs what the reference would have charged.
     pub queries_per_day: f64,
@@ -152,6 +152,9 @@ pub struct CostTally<'a> {
     since_us: i64,
     until_us: i64,
     tiers: BTreeMap<String, TierTally>,
+    /// Calls answered by local backends, and what they would have cost at the reference.
+    local_answered: u64,
+    local_reference_usd: f64,
 }
 
 impl<'a> CostTally<'a> {
@@ -162,6 +165,8 @@ impl<'a> CostTally<'a> {
             since_us,
             until_us,
             tiers: BTreeMap::new(),
+            local_answered: 0,
+            local_reference_usd: 0.0,
         }
     }
 
@@ -178,6 +183,19 @@ impl<'a> CostTally<'a> {
         if event.outcome == Outcome::Ok {
             tally.latencies.push(event.latency.total_ms);
             let backend = event.backend.clone().unwrap_or_default();
+            if self
+                .model
+                .backend(&backend)
+                .is_some_and(|priced| !priced.cloud)
+            {
+                self.local_answered += 1;
+                if let Some(reference) = &self.model.reference {
+                    self.local_reference_usd += reference.cost_usd(
+                        u64::from(event.prompt_tokens.unwrap_or(0)),
+                        u64::from(event.completion_tokens.unwrap_or(0)),
+                    );
+                }
+            }
             *tally.answered.entry(backend).or_default() += 1;
         }
     }
@@ -209,8 +227,6 @@ impl<'a> CostTally<'a> {
         };
 
         let mut tiers = Vec::new();
-        let mut local_answered = 0;
-        let mut local_counterfactual = 0.0;
         for (name, tally) in &self.tiers {
             let queries: u64 = tally.answered.values().sum();
             let mut fixed = 0.0;
@@ -219,10 +235,7 @@ impl<'a> CostTally<'a> {
                 fixed += amortised(backend) * *calls as f64 / per_backend[backend.as_str()] as f64;
                 let locality = match model.backend(backend) {
                     Some(priced) if priced.cloud => "cloud",
-                    Some(_) => {
-                        local_answered += calls;
-                        "local"
-                    }
+                    Some(_) => "local",
                     None => "unknown",
                 };
                 if !localities.contains(&locality) {
@@ -232,9 +245,6 @@ impl<'a> CostTally<'a> {
             let counterfactual = reference
                 .as_ref()
                 .map(|reference| reference.cost_usd(tally.prompt_tokens, tally.completion_tokens));
-            if localities == ["local"] {
-                local_counterfactual += counterfactual.unwrap_or(0.0);
-            }
             let mut latencies = tally.latencies.clone();
             latencies.sort_by(f64::total_cmp);
             tiers.push(TierCosts {
@@ -311,13 +321,14 @@ impl<'a> CostTally<'a> {
                 _ => None,
             })
             .sum();
+        let (local_answered, local_reference_usd) = (self.local_answered, self.local_reference_usd);
         let break_even = (reference.is_some()
             && monthly_fixed_usd > 0.0
             && local_answered > 0
-            && local_counterfactual > 0.0
+            && local_reference_usd > 0.0
             && days > 0.0)
             .then(|| {
-                let per_query = local_counterfactual / local_answered as f64;
+                let per_query = local_reference_usd / local_answered as f64;
                 BreakEven {
                     monthly_fixed_usd,
                     reference_usd_per_local_query: per_query,

@@ -63,8 +63,17 @@ pub fn cookie_key(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// What every console response carries: no caching, no framing, nothing loaded from elsewhere.
-fn secured(mut response: Response) -> Response {
+/// The layer over every route: console responses (pages, assets, data, refusals) are never
+/// cached (decrypted audit content among them), never framed, and load nothing from elsewhere.
+pub async fn secure_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let console = is_console(request.uri().path());
+    let mut response = next.run(request).await;
+    if !console {
+        return response;
+    }
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -86,14 +95,12 @@ fn secured(mut response: Response) -> Response {
 }
 
 fn html(status: StatusCode, body: String) -> Response {
-    secured(
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
     )
+        .into_response()
 }
 
 fn escape(text: &str) -> String {
@@ -182,9 +189,9 @@ pub async fn asset(uri: Uri) -> Response {
     let (content_type, text) = match uri.path() {
         "/ui/assets/console.js" => ("text/javascript; charset=utf-8", SCRIPT),
         "/ui/assets/console.css" => ("text/css; charset=utf-8", STYLE),
-        _ => return secured(StatusCode::NOT_FOUND.into_response()),
+        _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    secured(([(header::CONTENT_TYPE, content_type)], text).into_response())
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 #[derive(Deserialize)]
@@ -212,12 +219,13 @@ pub async fn sign_in(State(state): State<AppState>, Form(form): Form<SignIn>) ->
     if let Err(error) = identified {
         return sign_in_page(&error);
     }
-    let cookie = format!("{COOKIE}={key}; Path=/ui; HttpOnly; SameSite=Strict");
+    // Eight hours: a console left signed in asks again the next working day.
+    let cookie = format!("{COOKIE}={key}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=28800");
     let mut response = Redirect::to("/ui").into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    secured(response)
+    response
 }
 
 /// `POST /ui/logout`: forgets the cookie.
@@ -227,7 +235,7 @@ pub async fn sign_out() -> Response {
         header::SET_COOKIE,
         HeaderValue::from_static("ward_console=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"),
     );
-    secured(response)
+    response
 }
 
 fn api_error(error: WardError) -> ApiError {
@@ -268,7 +276,9 @@ pub async fn costs(
     State(state): State<AppState>,
     Query(period): Query<Period>,
 ) -> Result<Json<CostReport>, ApiError> {
-    let until = time_param("until", period.until.as_deref())?.unwrap_or_else(now_micros);
+    // A period that runs into the future is costed up to now: owned hardware has not cost it yet.
+    let until = time_param("until", period.until.as_deref())?
+        .map_or_else(now_micros, |until| until.min(now_micros()));
     let since =
         time_param("since", period.since.as_deref())?.unwrap_or(until - 30 * 86_400_000_000);
     if since >= until {

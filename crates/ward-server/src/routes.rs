@@ -78,6 +78,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/api/ps", get(ollama::ps))
         .route("/api/version", get(ollama::version))
         .route("/ui", get(console::page))
+        .route("/ui/", get(console::page))
         .route("/ui/{page}", get(console::page))
         .route("/ui/assets/{name}", get(console::asset))
         .route("/ui/login", post(console::sign_in))
@@ -97,6 +98,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         ))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(console::secure_headers))
         .with_state(state)
 }
 

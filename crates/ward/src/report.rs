@@ -25,7 +25,7 @@ pub struct CostOptions {
     /// days before --until.
     #[arg(long)]
     pub since: Option<String>,
-    /// End of the period, not included. Default: now.
+    /// End of the period, not included. Default: now (a later end is costed up to now).
     #[arg(long)]
     pub until: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
@@ -35,11 +35,13 @@ pub struct CostOptions {
 const DEFAULT_DAYS: i64 = 30;
 
 pub fn costs(config: &Config, options: &CostOptions) -> anyhow::Result<()> {
-    let until_us = time_flag("--until", options.until.as_deref())?.unwrap_or_else(now_micros);
+    // A period that runs into the future is costed up to now: owned hardware has not cost it yet.
+    let until_us = time_flag("--until", options.until.as_deref())?
+        .map_or_else(now_micros, |until| until.min(now_micros()));
     let since_us = time_flag("--since", options.since.as_deref())?
         .unwrap_or(until_us - DEFAULT_DAYS * 86_400_000_000);
     if since_us >= until_us {
-        anyhow::bail!("--since must be before --until");
+        anyhow::bail!("--since must be before --until and before now");
     }
     let report = open_store(config)?
         .cost_report(&config.costs, since_us, until_us)
