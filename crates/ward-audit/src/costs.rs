@@ -18,6 +18,22 @@ pub const DAYS_PER_MONTH: f64 = 30.436_875;
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
 
+/// How far back a report reaches when no start is given.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// The period a report covers, `[since, until)`: `until` defaults to `now` and is capped there
+/// (owned hardware has not cost the future yet), `since` defaults to `DEFAULT_DAYS` before it.
+/// `None` when it would be empty.
+pub fn report_period(
+    since_us: Option<i64>,
+    until_us: Option<i64>,
+    now_us: i64,
+) -> Option<(i64, i64)> {
+    let until = until_us.map_or(now_us, |until| until.min(now_us));
+    let since = since_us.unwrap_or(until - DEFAULT_DAYS * 86_400_000_000);
+    (since < until).then_some((since, until))
+}
+
 /// How a backend is paid for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BackendCost {
@@ -511,6 +527,16 @@ mod tests {
         assert!((report.total.cost_usd - 30.0).abs() < 1e-9);
         assert_eq!(nearest_rank(&[], 0.5), None);
         assert_eq!(nearest_rank(&[1.0, 2.0], 0.5), Some(1.0));
+    }
+
+    #[test]
+    fn a_period_defaults_to_thirty_days_and_ends_no_later_than_now() {
+        assert_eq!(report_period(None, None, 31 * DAY), Some((DAY, 31 * DAY)));
+        assert_eq!(
+            report_period(Some(DAY), Some(40 * DAY), 31 * DAY),
+            Some((DAY, 31 * DAY))
+        );
+        assert_eq!(report_period(Some(32 * DAY), None, 31 * DAY), None);
     }
 
     #[test]

@@ -26,7 +26,8 @@ fn error(error: WardError) -> ApiError {
     ApiError::new(ApiFlavor::OpenAi, error)
 }
 
-fn access(state: &AppState) -> Result<&AuditAccess, ApiError> {
+/// The audit store, or a 404 on a server that keeps no audit log.
+pub(crate) fn store_access(state: &AppState) -> Result<&AuditAccess, ApiError> {
     state
         .records
         .as_ref()
@@ -48,8 +49,10 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+/// A time query parameter; empty counts as absent.
+pub(crate) fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
+        .filter(|text| !text.is_empty())
         .map(|text| {
             parse_time(text).ok_or_else(|| {
                 error(
@@ -76,7 +79,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = access(&state)?;
+    let access = store_access(&state)?;
     let filter = Filter {
         since_us: time_param("since", query.since.as_deref())?,
         until_us: time_param("until", query.until.as_deref())?,
@@ -106,7 +109,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<ShowQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = access(&state)?;
+    let access = store_access(&state)?;
     let lookup = id.clone();
     let record = read(&access.store, move |store| store.record(&lookup))
         .await?

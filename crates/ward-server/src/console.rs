@@ -17,10 +17,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use ward_audit::record::{now_micros, parse_time, rfc3339_micros};
+use ward_audit::costs::report_period;
+use ward_audit::record::{now_micros, rfc3339_micros};
 use ward_audit::{AuditEvent, CostModel, CostReport, CostTally, Outcome, Role};
 use ward_core::{ErrorKind, WardError};
 
+use crate::audit::{store_access, time_param};
 use crate::auth::{allows, Access, Caller};
 use crate::error::{status_of, ApiError, ApiFlavor};
 use crate::routes::AppState;
@@ -242,29 +244,6 @@ fn api_error(error: WardError) -> ApiError {
     ApiError::new(ApiFlavor::OpenAi, error)
 }
 
-fn records_of(state: &AppState) -> Result<&crate::audit::AuditAccess, ApiError> {
-    state
-        .records
-        .as_ref()
-        .ok_or_else(|| api_error(WardError::not_found("this server keeps no audit log")))
-}
-
-fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    value
-        .filter(|text| !text.is_empty())
-        .map(|text| {
-            parse_time(text).ok_or_else(|| {
-                api_error(
-                    WardError::invalid_request(format!(
-                        "`{name}` must be an RFC 3339 time or a date (YYYY-MM-DD)"
-                    ))
-                    .with_param(name),
-                )
-            })
-        })
-        .transpose()
-}
-
 #[derive(Deserialize)]
 pub struct Period {
     since: Option<String>,
@@ -276,18 +255,19 @@ pub async fn costs(
     State(state): State<AppState>,
     Query(period): Query<Period>,
 ) -> Result<Json<CostReport>, ApiError> {
-    // A period that runs into the future is costed up to now: owned hardware has not cost it yet.
-    let until = time_param("until", period.until.as_deref())?
-        .map_or_else(now_micros, |until| until.min(now_micros()));
-    let since =
-        time_param("since", period.since.as_deref())?.unwrap_or(until - 30 * 86_400_000_000);
-    if since >= until {
-        return Err(api_error(
-            WardError::invalid_request("`since` must be before `until`").with_param("since"),
-        ));
-    }
+    let (since, until) = report_period(
+        time_param("since", period.since.as_deref())?,
+        time_param("until", period.until.as_deref())?,
+        now_micros(),
+    )
+    .ok_or_else(|| {
+        api_error(
+            WardError::invalid_request("`since` must be before `until` and before now")
+                .with_param("since"),
+        )
+    })?;
     let model = state.costs.clone();
-    let report = records_of(&state)?
+    let report = store_access(&state)?
         .store
         .run(move |store| store.cost_report(&model, since, until))
         .await
@@ -404,7 +384,7 @@ pub async fn overview(
     let until = now_micros();
     let since = until - i64::from(minutes) * 60_000_000;
     let model = state.costs.clone();
-    let overview = records_of(&state)?
+    let overview = store_access(&state)?
         .store
         .run(move |store| {
             let mut tally = OverviewTally::new(&model, since, until, minutes);
@@ -456,7 +436,7 @@ pub async fn backends(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /ui/api/keys` (admin): every key's metadata, never its hash.
 pub async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let keys = records_of(&state)?
+    let keys = store_access(&state)?
         .store
         .run(|store| store.keys())
         .await

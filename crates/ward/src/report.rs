@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use ward_audit::costs::TierCosts;
+use ward_audit::costs::{report_period, TierCosts};
 use ward_audit::record::now_micros;
 use ward_audit::CostReport;
 
@@ -32,17 +32,13 @@ pub struct CostOptions {
     pub format: Format,
 }
 
-const DEFAULT_DAYS: i64 = 30;
-
 pub fn costs(config: &Config, options: &CostOptions) -> anyhow::Result<()> {
-    // A period that runs into the future is costed up to now: owned hardware has not cost it yet.
-    let until_us = time_flag("--until", options.until.as_deref())?
-        .map_or_else(now_micros, |until| until.min(now_micros()));
-    let since_us = time_flag("--since", options.since.as_deref())?
-        .unwrap_or(until_us - DEFAULT_DAYS * 86_400_000_000);
-    if since_us >= until_us {
-        anyhow::bail!("--since must be before --until and before now");
-    }
+    let (since_us, until_us) = report_period(
+        time_flag("--since", options.since.as_deref())?,
+        time_flag("--until", options.until.as_deref())?,
+        now_micros(),
+    )
+    .context("--since must be before --until and before now")?;
     let report = open_store(config)?
         .cost_report(&config.costs, since_us, until_us)
         .context("cannot read the audit store")?;
