@@ -25,6 +25,9 @@ pub enum Script {
     Hang,
     /// Repeat the last message back, three characters per piece.
     Echo,
+    /// Answer the n-th request with the n-th reply (the last one again once they run out), four
+    /// characters per piece.
+    Replies(Vec<String>),
 }
 
 pub struct ScriptedBackend {
@@ -81,7 +84,11 @@ impl ScriptedBackend {
             ward_core::Prompt::Text { text, .. } => Some(text.clone()),
         }
         .unwrap_or_default();
-        self.received.lock().expect("received lock").push(request);
+        let call = {
+            let mut received = self.received.lock().expect("received lock");
+            received.push(request);
+            received.len() - 1
+        };
         let script = self.script.lock().expect("script lock").clone();
         let summary = |finish_reason, pieces: &[String]| GenerationSummary {
             finish_reason,
@@ -99,10 +106,20 @@ impl ScriptedBackend {
                 ))
             }
             Script::Hang => return Ok(Box::pin(futures::stream::pending())),
-            Script::Echo => {
-                let chars: Vec<char> = last_message.chars().collect();
+            Script::Echo | Script::Replies(_) => {
+                let (text, size) = match &script {
+                    Script::Replies(replies) => (
+                        replies
+                            .get(call.min(replies.len().saturating_sub(1)))
+                            .cloned()
+                            .unwrap_or_default(),
+                        4,
+                    ),
+                    _ => (last_message, 3),
+                };
+                let chars: Vec<char> = text.chars().collect();
                 let pieces: Vec<String> = chars
-                    .chunks(3)
+                    .chunks(size)
                     .map(|piece| piece.iter().collect())
                     .collect();
                 pieces

@@ -1,105 +1,41 @@
-//! Structured output over a backend that answers from a list, one answer per model call: a
+//! Structured output over a scripted backend that answers from a list, one answer per model call: a
 //! valid answer is delivered as bare JSON (fence stripped), an invalid first answer is asked for
 //! once more, two invalid answers give a 503 that quotes neither, malformed `response_format` /
 //! `format` values are 400s naming the field, streaming delivers the checked answer as ordinary
 //! chunks, and every attempt has its own audit record.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::Router;
-use futures::StreamExt;
 use serde_json::{json, Value};
 use ward_audit::{AuditLog, Filter, Store};
-use ward_core::{
-    Backend, FinishReason, GenerationEvent, GenerationRequest, GenerationStream, GenerationSummary,
-    ModelCard, OutputFormat, Timings, Usage, WardError,
-};
+use ward_core::OutputFormat;
+use ward_router::fake::{Script, ScriptedBackend};
 use ward_server::{router, AppState, ServerSettings};
 
-use crate::{card, default_tiers_over, json_of, send, sse_chunks, state_over};
+use crate::{default_tiers_over, json_of, send, sse_chunks, state_over};
 
-/// Answers the n-th call with the n-th answer (the last one again once they run out), in
-/// pieces of four characters, and keeps every request. It charges $1 / $2 per million prompt /
-/// completion tokens.
-struct AnswerList {
-    answers: Vec<&'static str>,
-    finish_reason: FinishReason,
-    cards: Vec<ModelCard>,
-    received: Mutex<Vec<GenerationRequest>>,
+/// A backend that answers the n-th call with the n-th answer (the last one again once they run
+/// out) and keeps every request. It charges $1 / $2 per million prompt / completion tokens.
+fn answer_list(answers: Vec<&str>) -> Arc<ScriptedBackend> {
+    let backend = ScriptedBackend::new("answer-list", "test-model:1b").priced(1.0, 2.0);
+    backend.set_script(Script::Replies(
+        answers.into_iter().map(str::to_owned).collect(),
+    ));
+    Arc::new(backend)
 }
 
-impl AnswerList {
-    fn new(answers: Vec<&'static str>) -> Arc<Self> {
-        Arc::new(AnswerList {
-            answers,
-            finish_reason: FinishReason::Stop,
-            cards: vec![card("test-model:1b")],
-            received: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn calls(&self) -> usize {
-        self.received.lock().unwrap().len()
-    }
-
-    fn formats(&self) -> Vec<OutputFormat> {
-        let received = self.received.lock().unwrap();
-        received
-            .iter()
-            .map(|request| request.format.clone())
-            .collect()
-    }
+/// The output format of every request the backend received.
+fn formats(backend: &ScriptedBackend) -> Vec<OutputFormat> {
+    backend
+        .received()
+        .into_iter()
+        .map(|request| request.format)
+        .collect()
 }
 
-#[async_trait::async_trait]
-impl Backend for AnswerList {
-    fn backend_id(&self) -> &str {
-        "answer-list"
-    }
-
-    fn loaded_models(&self) -> &[ModelCard] {
-        &self.cards
-    }
-
-    fn is_ready(&self) -> bool {
-        true
-    }
-
-    fn price(&self) -> Option<ward_core::TokenPrice> {
-        Some(ward_core::TokenPrice {
-            input_per_mtok: 1.0,
-            output_per_mtok: 2.0,
-        })
-    }
-
-    async fn generate(&self, request: GenerationRequest) -> Result<GenerationStream, WardError> {
-        let mut received = self.received.lock().unwrap();
-        let answer = self.answers[received.len().min(self.answers.len() - 1)];
-        received.push(request);
-        let chars: Vec<char> = answer.chars().collect();
-        let pieces: Vec<String> = chars
-            .chunks(4)
-            .map(|piece| piece.iter().collect())
-            .collect();
-        let summary = GenerationSummary {
-            finish_reason: self.finish_reason,
-            usage: Usage {
-                prompt_tokens: 5,
-                completion_tokens: pieces.len() as u32,
-            },
-            timings: Timings::default(),
-        };
-        let events: Vec<Result<GenerationEvent, WardError>> = pieces
-            .into_iter()
-            .map(|piece| Ok(GenerationEvent::Delta(piece)))
-            .chain([Ok(GenerationEvent::Done(summary))])
-            .collect();
-        Ok(futures::stream::iter(events).boxed())
-    }
-}
-
-fn app_over(backend: Arc<AnswerList>, audit: Option<AuditLog>) -> Router {
+fn app_over(backend: Arc<ScriptedBackend>, audit: Option<AuditLog>) -> Router {
     let state = AppState {
         audit,
         ..state_over(default_tiers_over(backend))
@@ -138,7 +74,7 @@ fn json_schema_format() -> Value {
 
 #[tokio::test]
 async fn a_valid_answer_is_delivered_and_the_format_reaches_the_backend() {
-    let backend = AnswerList::new(vec![VALID]);
+    let backend = answer_list(vec![VALID]);
     let app = app_over(backend.clone(), None);
     let (status, _, text) = send(
         &app,
@@ -153,9 +89,9 @@ async fn a_valid_answer_is_delivered_and_the_format_reaches_the_backend() {
         .unwrap()
         .to_owned();
     assert_eq!(content, VALID);
-    assert_eq!(backend.calls(), 1);
+    assert_eq!(backend.received().len(), 1);
     assert_eq!(
-        backend.formats(),
+        formats(&backend),
         [OutputFormat::JsonSchema {
             name: "triage".into(),
             schema: schema(),
@@ -167,7 +103,7 @@ async fn a_valid_answer_is_delivered_and_the_format_reaches_the_backend() {
 #[tokio::test]
 async fn an_invalid_answer_is_asked_for_once_more_and_a_fence_is_stripped() {
     // Not JSON, then valid JSON in a Markdown fence, as remote models like to write it.
-    let backend = AnswerList::new(vec![
+    let backend = answer_list(vec![
         "Sure! The urgency is urgent.",
         "```json\n{\"urgency\": \"routine\", \"reasons\": []}\n```",
     ]);
@@ -185,7 +121,7 @@ async fn an_invalid_answer_is_asked_for_once_more_and_a_fence_is_stripped() {
         value["choices"][0]["message"]["content"],
         r#"{"urgency": "routine", "reasons": []}"#
     );
-    assert_eq!(backend.calls(), 2);
+    assert_eq!(backend.received().len(), 2);
     // Usage counts both attempts.
     let one_attempt = 5 + ("Sure! The urgency is urgent.".len() as u64).div_ceil(4);
     assert!(value["usage"]["total_tokens"].as_u64().unwrap() > one_attempt);
@@ -200,7 +136,7 @@ fn cost_header(headers: &axum::http::HeaderMap) -> Option<f64> {
         .map(|value| value.to_str().unwrap().parse().unwrap())
 }
 
-/// What `usage` costs at `AnswerList`'s prices.
+/// What `usage` costs at `answer_list`'s prices.
 fn usage_cost(usage: &Value) -> f64 {
     (usage["prompt_tokens"].as_f64().unwrap() + 2.0 * usage["completion_tokens"].as_f64().unwrap())
         / 1e6
@@ -232,11 +168,11 @@ async fn two_invalid_answers_are_a_clear_error_that_quotes_neither() {
         } else {
             vec![wrong]
         };
-        let backend = AnswerList::new(answers);
+        let backend = answer_list(answers);
         let app = app_over(backend.clone(), None);
         let (status, headers, text) = send(&app, "POST", path, Some(&body)).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {text}");
-        assert_eq!(backend.calls(), 2, "{path}");
+        assert_eq!(backend.received().len(), 2, "{path}");
         assert!(!text.contains(SECRET), "{text}");
         assert!(headers.contains_key("x-ward-request-id"));
         let error = &json_of(&text)["error"];
@@ -257,7 +193,7 @@ async fn two_invalid_answers_are_a_clear_error_that_quotes_neither() {
 
 #[tokio::test]
 async fn malformed_formats_are_refused_naming_the_field() {
-    let backend = AnswerList::new(vec![VALID]);
+    let backend = answer_list(vec![VALID]);
     let app = app_over(backend.clone(), None);
     let openai_cases = [
         (json!("json"), "response_format"),
@@ -294,12 +230,16 @@ async fn malformed_formats_are_refused_naming_the_field() {
         assert!(message.contains("format"), "{message}");
         assert!(!message.contains(SECRET), "{message}");
     }
-    assert_eq!(backend.calls(), 0, "no refused request reached the backend");
+    assert_eq!(
+        backend.received().len(),
+        0,
+        "no refused request reached the backend"
+    );
 }
 
 #[tokio::test]
 async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
-    let backend = AnswerList::new(vec!["not json at all", VALID]);
+    let backend = answer_list(vec!["not json at all", VALID]);
     let app = app_over(backend.clone(), None);
     let body = json!({
         "model": "test-model:1b",
@@ -333,7 +273,7 @@ async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
             .unwrap()
             > 0
     );
-    assert_eq!(backend.calls(), 2);
+    assert_eq!(backend.received().len(), 2);
     // Sent whole once checked, the stream's headers carry what both attempts cost.
     assert_eq!(
         cost_header(&headers),
@@ -341,7 +281,7 @@ async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
     );
 
     // Ollama's NDJSON: the answer in one line, then the final line.
-    let backend = AnswerList::new(vec![r#"{"ok": true}"#]);
+    let backend = answer_list(vec![r#"{"ok": true}"#]);
     let app = app_over(backend.clone(), None);
     let body = json!({"model": "test-model:1b", "prompt": "x", "format": "json"});
     let (status, _, text) = send(&app, "POST", "/api/generate", Some(&body.to_string())).await;
@@ -350,35 +290,35 @@ async fn streaming_delivers_the_checked_answer_as_ordinary_chunks() {
     assert_eq!(lines.len(), 2, "{text}");
     assert_eq!(lines[0]["response"], r#"{"ok": true}"#);
     assert_eq!(lines[1]["done"], true);
-    assert_eq!(backend.formats(), [OutputFormat::JsonObject]);
+    assert_eq!(formats(&backend), [OutputFormat::JsonObject]);
 }
 
 #[tokio::test]
 async fn ollama_schema_format_and_a_request_without_format_is_untouched() {
-    let backend = AnswerList::new(vec![VALID]);
+    let backend = answer_list(vec![VALID]);
     let app = app_over(backend.clone(), None);
     let body = json!({"model": "test-model:1b", "messages": [{"role": "user", "content": "x"}], "format": schema(), "stream": false});
     let (status, _, text) = send(&app, "POST", "/api/chat", Some(&body.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(json_of(&text)["message"]["content"], VALID);
     assert!(matches!(
-        &backend.formats()[0],
+        &formats(&backend)[0],
         OutputFormat::JsonSchema { schema: sent, .. } if *sent == schema()
     ));
     // Free text is passed through as generated, fence and all, after one call.
-    let backend = AnswerList::new(vec!["```json\n{}\n```"]);
+    let backend = answer_list(vec!["```json\n{}\n```"]);
     let app = app_over(backend.clone(), None);
     let body = json!({"model": "test-model:1b", "messages": [{"role": "user", "content": "x"}], "stream": false});
     let (_, _, text) = send(&app, "POST", "/api/chat", Some(&body.to_string())).await;
     assert_eq!(json_of(&text)["message"]["content"], "```json\n{}\n```");
-    assert_eq!(backend.formats(), [OutputFormat::Text]);
+    assert_eq!(formats(&backend), [OutputFormat::Text]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_attempt_has_its_own_audit_record() {
     let directory = tempfile::tempdir().unwrap();
     let (log, location) = crate::audit_log_in(directory.path());
-    let backend = AnswerList::new(vec!["no", VALID]);
+    let backend = answer_list(vec!["no", VALID]);
     let app = app_over(backend.clone(), Some(log));
     let (status, headers, text) = send(
         &app,
