@@ -85,8 +85,12 @@ pub fn prepare(config: &Config, keys: Keys) -> anyhow::Result<Prepared> {
         let settings = ward_server::AuthSettings {
             refresh: config.auth.refresh,
         };
+        // A connection of its own: key lookups never wait behind audit reads (console reports,
+        // `/v1/audit` listings), which run on `records`.
+        let keys = ward_audit::StoreHandle::open(&config.audit.location)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
         Some(Arc::new(
-            Auth::new(records.clone(), security::key_hasher(config)?, settings)
+            Auth::new(keys, security::key_hasher(config)?, settings)
                 .map_err(|error| anyhow::anyhow!("{error}"))?,
         ))
     } else {
