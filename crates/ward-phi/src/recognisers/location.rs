@@ -110,6 +110,10 @@ impl LocationRecogniser {
             let state = captures.get(2).expect("state group");
             let zip = captures.get(3);
             let code = state.as_str().len() == 2;
+            // "ID# 4471": a number sign makes the code an identifier's cue.
+            if scan.lower[state.end()..].starts_with('#') {
+                continue;
+            }
             let original_state = &scan.text[state.start()..state.end()];
             if code
                 && !(Lexicon::is_state_code(original_state)

@@ -6,6 +6,7 @@ pub(crate) mod dates;
 pub(crate) mod facility;
 pub(crate) mod identifiers;
 pub(crate) mod location;
+pub(crate) mod name_slots;
 pub(crate) mod names;
 pub(crate) mod phone;
 pub(crate) mod ssn;

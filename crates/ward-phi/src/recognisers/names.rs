@@ -5,6 +5,7 @@
 
 use rustc_hash::FxHashSet;
 
+use super::name_slots;
 use crate::finding::Recogniser;
 use crate::lexicon::{Kinds, Lexicon};
 use crate::scan::{Case, Scan};
@@ -243,7 +244,7 @@ pub(crate) const CREDENTIALS: &[&str] = &[
     "md", "do", "rn", "np", "pa", "pa-c", "dds", "dmd", "phd", "lpn", "cnm", "crna", "mph", "facp",
     "facc", "dnp", "aprn", "fnp", "fnp-c", "pharmd", "lcsw", "msw", "mbbs", "dpm", "od", "psyd",
     "cma", "rma", "lvn", "cnp", "crnp", "cns", "rd", "rph", "slp", "otr", "dpt", "emt", "ccc-slp",
-    "lmft", "lpc", "mft", "cnm", "facs", "facog",
+    "lmft", "lpc", "mft", "cnm", "facs", "facog", "bsn", "msn", "cna",
 ];
 pub(crate) const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
 
@@ -283,6 +284,7 @@ impl NameRecogniser {
             index += 1;
         }
         credentialed(scan, &mut spans);
+        name_slots::fill_slots(scan, &mut spans);
         spelled_out(scan, &mut spans);
         propagate(scan, &mut spans);
         for (first, last, confidence) in spans {

@@ -1,0 +1,522 @@
+//! Name slots: places the context says hold a person's name, whatever words fill them. A title
+//! ("Dr. Contractor"), a person field ("Patient: Addison, Cash"), a credential after the name
+//! ("Evan Z. Stokes MD"), a date of birth or record number after it ("holly lamb dob 5/13/76") or a
+//! patient cue before it ("pt Keer, Jagrati, acct ...") make ordinary words and eponyms names,
+//! which the dictionaries alone must refuse.
+
+use crate::lexicon::Kinds;
+use crate::scan::{Case, Scan};
+
+/// How much a slot vouches for what fills it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    /// One ordinary word is enough ("Dr. Sandal", "Patient: Will").
+    Firm,
+    /// A word that looks like a name is needed ("re: mallet, rémy"), or a given name and a
+    /// surname from the dictionaries ("the patient hope lamb (ssn ...").
+    Loose,
+    /// "pt", "patient": as loose, and one lowercase word is not enough ("patient vetbalized").
+    Patient,
+}
+
+/// What a word can be inside a slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// In a name dictionary and no common word, or a word no list knows: a name anywhere.
+    Name,
+    /// A common word, an eponym or a month that is also a name ("Star", "Crohn", "May").
+    Ordinary,
+    /// "J.": part of a name, never one alone.
+    Initial,
+    /// "van", "de la": part of a name, never one alone.
+    Particle,
+}
+
+/// Words after which a person's name follows a colon: the value of a person field.
+const FIRM_FIELDS: &[&str] = &[
+    "patient",
+    "pt",
+    "name",
+    "author",
+    "contact",
+    "subscriber",
+    "insured",
+    "guarantor",
+    "attending",
+    "referring",
+    "pcp",
+    "provider",
+    "physician",
+    "resident",
+    "surgeon",
+    "nurse",
+    "signed",
+];
+/// Fields that often hold a person but may hold a subject line ("RE: refill request").
+const LOOSE_FIELDS: &[&str] = &["re", "from", "to", "cc", "attn"];
+/// Words after a name that make it one: a date of birth, a record number, an age.
+const FIRM_ANCHORS: &[&str] = &["dob", "d.o.b", "date of birth", "mrn", "m r n", "mr#"];
+const LOOSE_ANCHORS: &[&str] = &[
+    "date of service",
+    "medical record",
+    "ssn",
+    "acct",
+    "account",
+    "was last seen",
+    "needs a",
+];
+/// Most words a slot holds.
+const MOST_WORDS: usize = 4;
+
+/// Finds the names that fill slots and adds them to `spans` (token ranges and confidences).
+pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    let count = scan.tokens.len();
+    for index in 0..count {
+        let word = scan.word(index);
+        // Slots opened by the words before them.
+        let opened = if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive() {
+            // A lowercase common word is no fill, so "doctor visit" stays clear.
+            Some((index + 1, Cue::Firm))
+        } else if scan.gap_after(index).trim_start().starts_with(':')
+            && !scan.gap_after(index).contains('\n')
+        {
+            if FIRM_FIELDS.contains(&word) {
+                Some((index + 1, Cue::Firm))
+            } else if LOOSE_FIELDS.contains(&word) {
+                Some((index + 1, Cue::Loose))
+            } else {
+                None
+            }
+        } else if word == "name" && index > 0 && scan.word(index - 1) == "patient" {
+            // "patient name van de veen, alyssa": the field without its colon.
+            Some((index + 1, Cue::Firm))
+        } else if matches!(word, "pt" | "patient") && scan.joined_by_space(index) {
+            Some((index + 1, Cue::Patient))
+        } else {
+            None
+        };
+        if let Some((first, cue)) = opened {
+            if first < count {
+                if let Some(last) = run_forward(scan, first, cue) {
+                    push(spans, first, last, 0.85);
+                }
+            }
+        }
+        // Slots closed by the words after them.
+        if let Some(cue) = anchor_at(scan, index) {
+            if let Some(first) = run_backward(scan, index, cue) {
+                // "peripheral neuropathy 26 y/o": one word before an age must be a known name.
+                let known = first + 1 < index
+                    || scan.is(first, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+                    || !age_at(scan, index);
+                if known {
+                    push(spans, first, index - 1, 0.8);
+                }
+            }
+        }
+        // "carmen wilson's course": a possessive closes a slot that holds it.
+        // One word must be a known name that is no common or clinical word ("Hashimoto's").
+        let possessive_name = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+            && !scan.is(index, Kinds::ENGLISH | Kinds::CLINICAL)
+            || index > 0
+                && scan.is(index - 1, Kinds::FIRST_NAME)
+                && scan.joined_by_space(index - 1);
+        if scan.tokens[index].possessive() && possessive_name && !head_noun_after(scan, index) {
+            let closed = scan
+                .tokens
+                .get(index + 1)
+                .is_none_or(|next| next.start > scan.tokens[index].end);
+            if let Some(first) = run_backward(scan, index + 1, Cue::Loose).filter(|_| closed) {
+                push(spans, first, index, 0.75);
+            }
+        }
+    }
+}
+
+fn push(spans: &mut Vec<(usize, usize, f32)>, first: usize, last: usize, confidence: f32) {
+    if !spans.iter().any(|(a, b, _)| *a <= first && last <= *b) {
+        spans.push((first, last, confidence));
+    }
+}
+
+/// The slot that closes at token `index`: "dob", "date of birth", "mrn", "(ssn", "'s" excluded.
+fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
+    if index == 0 {
+        return None;
+    }
+    let rest = &scan.lower[scan.tokens[index].start..];
+    let starts = |phrase: &str| {
+        rest.starts_with(phrase)
+            && !rest[phrase.len()..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric)
+    };
+    if FIRM_ANCHORS.iter().any(|anchor| starts(anchor)) {
+        Some(Cue::Firm)
+    } else if LOOSE_ANCHORS.iter().any(|anchor| starts(anchor))
+        || age_at(scan, index)
+        || credential_at(scan, index)
+    {
+        Some(Cue::Loose)
+    } else {
+        None
+    }
+}
+
+/// "63m", "90 y/o", "(46yo)", "age: 43": an age right after a name.
+fn age_at(scan: &Scan<'_>, index: usize) -> bool {
+    let word = scan.word(index);
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    if word == "age" {
+        return scan
+            .tokens
+            .get(index + 1)
+            .is_some_and(|next| next.has_digit)
+            && scan
+                .gap_after(index)
+                .trim()
+                .trim_start_matches(':')
+                .is_empty();
+    }
+    // "385f:9647:..." is an address, not an age.
+    let inside_code = scan.gap_after(index).starts_with([':', '.', '/'])
+        || scan.gap_before(index).ends_with([':', '.', '/']);
+    if !(1..=3).contains(&digits) || inside_code {
+        return false;
+    }
+    match &word[digits..] {
+        "yo" | "y" | "m" | "f" | "yr" | "yrs" => true,
+        "" => scan.tokens.get(index + 1).is_some_and(|_| {
+            let unit = scan.word(index + 1);
+            scan.gap_after(index).trim().is_empty()
+                && matches!(
+                    unit,
+                    "yo" | "y" | "m" | "f" | "yr" | "yrs" | "year" | "years"
+                )
+                || scan.gap_after(index).trim() == "-" && matches!(unit, "year-old" | "yo")
+        }),
+        _ => false,
+    }
+}
+
+/// "Evan Z. Stokes MD", "dale m. green md dictating": a credential that ends a name, not a
+/// state's code before a ZIP ("Baltimore, MD 21201").
+fn credential_at(scan: &Scan<'_>, index: usize) -> bool {
+    if !scan.is(index, Kinds::CREDENTIAL) {
+        return false;
+    }
+    let written = scan
+        .original(index)
+        .chars()
+        .filter(char::is_ascii_uppercase)
+        .count()
+        >= 2;
+    let after = scan.gap_after(index);
+    let ends_line = after.contains('\n') || index + 1 == scan.tokens.len();
+    let dictating = scan
+        .tokens
+        .get(index + 1)
+        .is_some_and(|_| scan.word(index + 1).starts_with("dictat"));
+    let number_after = scan
+        .tokens
+        .get(index + 1)
+        .is_some_and(|next| next.has_digit);
+    // "Lee, md on 2/9/2017", "Lee, rn, bsn", not "positive for pertussis, do we report".
+    let phrase_ends = ends_line
+        || after.trim_start().starts_with([',', '.', ';'])
+        || scan
+            .tokens
+            .get(index + 1)
+            .is_some_and(|_| scan.is(index + 1, Kinds::CREDENTIAL) || scan.word(index + 1) == "on");
+    let comma_before = scan.gap_before(index).trim() == ",";
+    !number_after && (written || dictating || comma_before && phrase_ends)
+}
+
+/// What token `index` can be in a slot, or `None` when it cannot be part of a name.
+fn fill(scan: &Scan<'_>, index: usize) -> Option<Fill> {
+    let token = &scan.tokens[index];
+    if token.has_digit || !token.has_alpha {
+        return None;
+    }
+    let gap_after = scan.gap_after(index);
+    if matches!(token.case, Case::Letter) && gap_after.starts_with('.')
+        || token.case == Case::Lower && token.end - token.start == 1 && gap_after.starts_with('.')
+    {
+        return Some(Fill::Initial);
+    }
+    if token.end - token.start == 1 {
+        return None;
+    }
+    if scan.is(index, Kinds::PARTICLE) || scan.word(index) == "st" && gap_after.starts_with('.') {
+        return Some(Fill::Particle);
+    }
+    let cue_word = Kinds::TITLE
+        | Kinds::CREDENTIAL
+        | Kinds::HEAD_NOUN
+        | Kinds::NATIONALITY
+        | Kinds::STRONG_CUE
+        | Kinds::RELATION
+        | Kinds::HEADER_CUE
+        | Kinds::SUBJECT_VERB
+        | Kinds::PERSON_VERB
+        | Kinds::WEAK_CUE
+        | Kinds::NAME_SUFFIX;
+    if scan.is(index, cue_word) {
+        return None;
+    }
+    let named = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME);
+    let capitalised = matches!(token.case, Case::Capitalised | Case::Upper);
+    // "May", "Will", "June": a month or a function word is a name only written as one and
+    // listed as one, and never before a number ("May 5").
+    if scan.is(index, Kinds::FUNCTION_WORD | Kinds::CALENDAR) {
+        let number_after = scan
+            .tokens
+            .get(index + 1)
+            .is_some_and(|next| next.has_digit);
+        return (capitalised && named && !number_after).then_some(Fill::Ordinary);
+    }
+    let english = scan.is(index, Kinds::ENGLISH);
+    let clinical = scan.is(index, Kinds::CLINICAL);
+    let distinctive = !english && !clinical;
+    match token.case {
+        _ if distinctive => Some(Fill::Name),
+        Case::Capitalised | Case::Upper => Some(Fill::Ordinary),
+        Case::Lower if named || clinical && !english => Some(Fill::Ordinary),
+        _ => None,
+    }
+}
+
+/// Whether `fills` make a name under `cue`.
+fn accepted(scan: &Scan<'_>, first: usize, fills: &[Fill], cue: Cue) -> bool {
+    let words = fills
+        .iter()
+        .filter(|fill| matches!(fill, Fill::Name | Fill::Ordinary))
+        .count();
+    if words == 0 {
+        return false;
+    }
+    let names = fills.iter().filter(|fill| **fill == Fill::Name).count();
+    match cue {
+        Cue::Firm => true,
+        // "hope lamb": a given name and a surname from the dictionaries, both ordinary words.
+        Cue::Loose | Cue::Patient => {
+            names > 0
+                || words >= 2
+                    && scan.is(first, Kinds::FIRST_NAME)
+                    && scan.is(first + fills.len() - 1, Kinds::LAST_NAME)
+        }
+    }
+}
+
+/// Whether tokens `index` and `index + 1` belong to one name: a space, or the full stop of an initial.
+fn joined(scan: &Scan<'_>, index: usize) -> bool {
+    scan.joined_by_space(index)
+        || (matches!(fill(scan, index), Some(Fill::Initial)) || scan.word(index) == "st")
+            && scan.gap_after(index).trim() == "."
+            && !scan.gap_after(index).contains('\n')
+}
+
+/// "Kunda, Jyoti": the one comma of a "Last, First" name.
+fn last_first_comma(scan: &Scan<'_>, index: usize) -> bool {
+    let gap = scan.gap_after(index);
+    gap.trim() == "," && !gap.contains('\n')
+}
+
+/// The name that fills the slot opening at token `first`: its last token.
+fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
+    let gap = scan.gap_before(first);
+    if gap.contains('\n') || gap.trim().trim_start_matches([':', '.']).trim() != "" {
+        return None;
+    }
+    let mut fills = Vec::new();
+    let mut index = first;
+    let mut comma_used = false;
+    while index < scan.tokens.len() && fills.len() < MOST_WORDS {
+        let Some(kind) = fill(scan, index) else {
+            break;
+        };
+        fills.push(kind);
+        if joined(scan, index) {
+            index += 1;
+        } else if !comma_used
+            && last_first_comma(scan, index)
+            && index + 1 < scan.tokens.len()
+            && fill(scan, index + 1).is_some_and(|next| matches!(next, Fill::Name | Fill::Ordinary))
+            && fills.len() <= 2
+        {
+            comma_used = true;
+            index += 1;
+        } else {
+            break;
+        }
+    }
+    // A particle ends no name ("van" in "Dr. Smith van"), except after a firm cue ("doctor dussen
+    // van", "Dr. De"), where a capitalised particle alone is a surname.
+    if cue != Cue::Firm {
+        while matches!(fills.last(), Some(Fill::Particle)) {
+            fills.pop();
+        }
+    } else if !fills.is_empty()
+        && fills.iter().all(|fill| *fill == Fill::Particle)
+        && scan.tokens[first].case == Case::Capitalised
+    {
+        fills.truncate(1);
+        fills[0] = Fill::Ordinary;
+    }
+    if fills.is_empty() {
+        return None;
+    }
+    let last = first + fills.len() - 1;
+    let one_lowercase_word = fills.len() == 1 && scan.tokens[first].case == Case::Lower;
+    // "re: ferritin 548 result": a word before a number is a test and its value.
+    let value_after = last + 1 < scan.tokens.len()
+        && scan.joined_by_space(last)
+        && scan.tokens[last + 1].has_digit;
+    let fits = match cue {
+        Cue::Patient => !one_lowercase_word && accepted(scan, first, &fills, Cue::Loose),
+        Cue::Loose => !value_after && accepted(scan, first, &fills, cue),
+        Cue::Firm => accepted(scan, first, &fills, cue),
+    };
+    (fits && !head_noun_after(scan, last)).then_some(last)
+}
+
+/// The name that fills the slot closing at token `anchor`: its first token.
+/// `anchor` may be one past the last token, for a possessive that ends the text.
+fn run_backward(scan: &Scan<'_>, anchor: usize, cue: Cue) -> Option<usize> {
+    let gap = if anchor < scan.tokens.len() {
+        scan.gap_before(anchor)
+    } else {
+        ""
+    };
+    let trimmed = gap.trim();
+    let separated = matches!(trimmed, "" | "," | "(" | "-" | ", (" | "- " | ",(");
+    let new_line = gap.contains('\n');
+    if !separated || new_line && !trimmed.is_empty() {
+        return None;
+    }
+    let mut fills = Vec::new();
+    let mut first = anchor;
+    let mut comma_used = false;
+    while first > 0 && fills.len() < MOST_WORDS {
+        let candidate = first - 1;
+        if candidate + 1 < anchor {
+            let comma = !comma_used && last_first_comma(scan, candidate) && fills.len() <= 2;
+            if !(joined(scan, candidate) || comma) {
+                break;
+            }
+            comma_used |= comma;
+        }
+        let Some(kind) = fill(scan, candidate) else {
+            break;
+        };
+        fills.push(kind);
+        first = candidate;
+    }
+    fills.reverse();
+    while matches!(fills.first(), Some(Fill::Particle | Fill::Initial)) {
+        fills.remove(0);
+        first += 1;
+    }
+    if fills.is_empty() {
+        return None;
+    }
+    // A name on a line of its own before "dob" on the next: the line holds nothing else.
+    if new_line && (cue != Cue::Firm || !scan.starts_sentence(first)) {
+        return None;
+    }
+    // "Sex: Female\nMRN", "Payer: Medicare  Member ID": the value of some other field.
+    let other_field = first > 0
+        && scan.gap_after(first - 1).trim_start().starts_with(':')
+        && !FIRM_FIELDS.contains(&scan.word(first - 1))
+        && !LOOSE_FIELDS.contains(&scan.word(first - 1));
+    // What follows a name is weaker than what precedes it ("My MRN is"): one ordinary word
+    // is never enough.
+    (!other_field && accepted(scan, first, &fills, Cue::Loose)).then_some(first)
+}
+
+/// "Crohn disease": a clinical head noun right after the words makes them an eponym.
+fn head_noun_after(scan: &Scan<'_>, last: usize) -> bool {
+    last + 1 < scan.tokens.len()
+        && scan.joined_by_space(last)
+        && scan.is(last + 1, Kinds::HEAD_NOUN)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, labels};
+    use crate::PhiLabel;
+
+    fn names(text: &str) -> Vec<&str> {
+        crate::detect(text)
+            .into_iter()
+            .filter(|finding| finding.label == PhiLabel::Name)
+            .map(|finding| &text[finding.start..finding.end])
+            .collect()
+    }
+
+    #[test]
+    fn titles_and_person_fields_make_ordinary_words_names() {
+        assert_eq!(
+            names("Outside records from Dr. Contractor were reviewed"),
+            ["Contractor"]
+        );
+        assert_eq!(names("follow up with doctor crohn in two weeks"), ["crohn"]);
+        assert_eq!(names("referred to Dr. De (cardiology)"), ["De"]);
+        assert_eq!(names("attn dr. st. clair"), ["st. clair"]);
+        assert_eq!(
+            names("Name: Chakradhar Sandal\nD.O.B.: 2/14/62"),
+            ["Chakradhar Sandal"]
+        );
+        assert_eq!(names("pt: stone, drew t.\n"), ["stone, drew t"]);
+        assert_eq!(names("Patient: Addison, Cash\n"), ["Addison, Cash"]);
+    }
+
+    #[test]
+    fn what_follows_a_name_closes_its_slot() {
+        assert_eq!(
+            names("summarize the visit for holly lamb dob 5/13/1976"),
+            ["holly lamb"]
+        );
+        assert_eq!(
+            names("pt Keer, Jagrati, acct 8761-627858"),
+            ["Keer, Jagrati"]
+        );
+        assert_eq!(names("Modupe Ogunwobi 20 f from waco"), ["Modupe Ogunwobi"]);
+        assert_eq!(
+            names("Dictated by Evan Z. Stokes MD. Transcribed"),
+            ["Evan Z. Stokes"]
+        );
+        assert_eq!(
+            names("this is dale m. green md dictating on patient"),
+            ["dale m. green"]
+        );
+        assert_eq!(
+            names("a summary of carmen wilson's hospital course"),
+            ["carmen wilson"]
+        );
+    }
+
+    #[test]
+    fn slots_refuse_what_is_no_name() {
+        for text in [
+            "Sex: Female\nMRN: 31836445",
+            "audit log shows MRN 138364 opened",
+            "A 19yo man, dob 03.29.2002, diverticulitis",
+            "rewrite this for the patient portal: thanks",
+            "Pt requesting callback re: ferritin 548 result",
+            "tested positive for pertussis, do we report to the county?",
+            "peripheral neuropathy 26 y/o from Utah",
+            "Social History\nBorn in Peru",
+            "his Parkinson's is worse; Hashimoto's thyroiditis",
+            "the doctor visit went well",
+        ] {
+            assert!(names(text).is_empty(), "{text}: {:?}", names(text));
+        }
+        check(
+            "Insurance: Medicare Advantage, ID# 063802115",
+            &[("063802115", PhiLabel::OtherId)],
+        );
+        assert!(labels("Lou Gehrig's disease").is_empty());
+    }
+}
