@@ -89,6 +89,7 @@ const AMBIGUOUS_SUFFIXES: &[&str] = &[
     "estate",
     "estates",
     "extension",
+    "extensions",
     "falls",
     "ferry",
     "field",
@@ -195,7 +196,7 @@ const AMBIGUOUS_SUFFIXES: &[&str] = &[
     "wells",
 ];
 /// Street suffixes (the Kinds::STREET_SUFFIX vocabulary).
-pub(crate) const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike|trafficway|underpass|stravenue|throughway|viaduct|skyway|causeway|motorway|crossroad|bypass|overpass|bayou|beach|bend|bluff|bluffs|bottom|branch|bridge|brook|brooks|burg|burgs|camp|canyon|cape|circles|cliff|cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crescent|crest|curve|dale|dam|divide|drives|estate|estates|extension|falls|ferry|field|fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|garden|gardens|gateway|glen|glens|green|greens|groves|harbor|harbors|haven|hills|hollow|inlet|island|islands|isle|junction|key|keys|knoll|knolls|lake|lakes|land|landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|mission|mount|mountain|mountains|neck|orchard|oval|pass|passage|pine|pines|plain|plains|points|port|ports|prairie|ramp|ranch|rapids|rest|ridges|river|route|rue|shoal|shoals|shore|shores|spring|springs|spur|squares|station|stream|summit|trace|track|trailer|tunnel|union|valley|valleys|via|views|village|villages|ville|vista|wall|wells";
+pub(crate) const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike|trafficway|underpass|stravenue|throughway|viaduct|skyway|causeway|motorway|crossroad|bypass|overpass|bayou|beach|bend|bluff|bluffs|bottom|branch|bridge|brook|brooks|burg|burgs|camp|canyon|cape|circles|cliff|cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crescent|crest|curve|dale|dam|divide|drives|estate|estates|extension|extensions|falls|ferry|field|fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|garden|gardens|gateway|glen|glens|green|greens|groves|harbor|harbors|haven|hills|hollow|inlet|island|islands|isle|junction|key|keys|knoll|knolls|lake|lakes|land|landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|mission|mount|mountain|mountains|neck|orchard|oval|pass|passage|pine|pines|plain|plains|points|port|ports|prairie|ramp|ranch|rapids|rest|ridges|river|route|rue|shoal|shoals|shore|shores|spring|springs|spur|squares|station|stream|summit|trace|track|trailer|tunnel|union|valley|valleys|via|views|village|villages|ville|vista|wall|wells";
 const FUNCTION_WORDS: &[&str] = &[
     "the", "a", "an", "to", "of", "and", "or", "per", "by", "on", "in", "at", "down", "up", "for",
     "with", "from", "into", "her", "his", "their", "my", "our", "your", "this", "that", "times",
@@ -205,7 +206,7 @@ const FUNCTION_WORDS: &[&str] = &[
 impl AddressRecogniser {
     pub fn new() -> Self {
         let street = format!(
-            r"(?-u:\b)[0-9]{{1,6}}[a-z]?(?:-[0-9]{{1,4}})?[ \t]+((?:[a-z0-9.'-]+[ \t]+){{0,4}})({SUFFIXES})(?-u:\b)\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*)?"
+            r"(?-u:\b)[0-9]{{1,6}}[a-z]?(?:-[0-9]{{1,4}})?[ \t]+((?:[a-z0-9.'-]+[ \t]+){{0,4}})({SUFFIXES})(?-u:\b)\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*){{0,2}}"
         );
         AddressRecogniser {
             street: Regex::new(&street).expect("valid pattern"),
@@ -230,7 +231,8 @@ impl AddressRecogniser {
                 captures.get(1).expect("name group"),
                 captures.get(2).expect("suffix group"),
             );
-            if street_name_fits(scan, name.start(), name.end(), suffix.as_str()) {
+            let cued = scan.cue_before(whole.start(), 24, ADDRESS_CUES);
+            if street_name_fits(scan, name.start(), name.end(), suffix.as_str(), cued) {
                 found.push((whole.start(), whole.end(), 0.9));
             }
         }
@@ -316,7 +318,7 @@ fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
                     .iter()
                     .any(|end| word.ends_with(end));
             if !(matches!(next.case, Case::Capitalised | Case::Upper) || directional || ordinal)
-                || scan.is(last + 1, Kinds::CLINICAL) && !directional
+                || eponym(scan, last + 1) && !directional
             {
                 break;
             }
@@ -363,11 +365,17 @@ fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
     }
 }
 
+/// A clinical word that is no surname: "Turner Flats" and "Baker Green" are streets.
+fn eponym(scan: &Scan<'_>, index: usize) -> bool {
+    scan.is(index, Kinds::CLINICAL) && !scan.is(index, Kinds::LAST_NAME)
+}
+
 /// The words between the house number and the suffix must read as a street name.
-fn street_name_fits(scan: &Scan<'_>, start: usize, end: usize, suffix: &str) -> bool {
+/// After an address cue ("lives at 68 cannon forge") a lowercase name fits any suffix.
+fn street_name_fits(scan: &Scan<'_>, start: usize, end: usize, suffix: &str, cued: bool) -> bool {
     let first = scan.token_at_or_after(start);
     let last = scan.token_at_or_after(end);
-    let ambiguous = AMBIGUOUS_SUFFIXES.contains(&suffix);
+    let ambiguous = AMBIGUOUS_SUFFIXES.contains(&suffix) && !cued;
     if first == last {
         // "12 Street" alone is not an address, but "12 St" after a capitalised name never occurs either.
         return false;
@@ -384,10 +392,21 @@ fn street_name_fits(scan: &Scan<'_>, start: usize, end: usize, suffix: &str) -> 
             "n" | "s" | "e" | "w" | "north" | "south" | "east" | "west" | "old" | "new"
         );
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper | Case::Letter);
-        if FUNCTION_WORDS.contains(&word) || scan.is(index, Kinds::CLINICAL) {
+        // "County Road 12 Ter": a route number.
+        let route_number = token.has_digit
+            && index > first
+            && matches!(
+                scan.word(index - 1),
+                "road" | "rd" | "route" | "highway" | "hwy"
+            );
+        if FUNCTION_WORDS.contains(&word) || eponym(scan, index) {
             return false;
         }
-        ordinal || directional || capitalised || (!ambiguous && token.has_alpha && !token.has_digit)
+        ordinal
+            || directional
+            || capitalised
+            || route_number
+            || (!ambiguous && token.has_alpha && !token.has_digit)
     })
 }
 
@@ -456,5 +475,26 @@ mod tests {
         ] {
             assert!(!labels(text).contains(&PhiLabel::Address), "{text}");
         }
+    }
+
+    #[test]
+    fn eponym_streets_units_and_lowercase_lines_after_a_cue() {
+        check(
+            "Address: 2728 Turner Flats, Reading, SC 43645",
+            &[
+                ("2728 Turner Flats", PhiLabel::Address),
+                ("Reading", PhiLabel::Location),
+                ("43645", PhiLabel::Location),
+            ],
+        );
+        check(
+            "lives alone at 68 cannon forge, apt 37a - safe",
+            &[("68 cannon forge, apt 37a", PhiLabel::Address)],
+        );
+        check(
+            "lives at 238 County Road 12 Ter.",
+            &[("238 County Road 12 Ter", PhiLabel::Address)],
+        );
+        assert!(labels("walk 2 blocks down the road to the park").is_empty());
     }
 }

@@ -189,6 +189,10 @@ const GENERIC: &[&str] = &[
     "student",
     "employee",
     "consultants",
+    "home",
+    "outside",
+    "nearest",
+    "different",
     "clinic",
     "hospital",
     "institute",
@@ -199,7 +203,7 @@ const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for"];
 
 impl FacilityRecogniser {
     pub fn new() -> Self {
-        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine|pain management|ob[/-]?gyn)(?: (?:associates|group|partners|clinic|center|specialists|consultants|hospital|institute))?|medical cent(?:er|re)s?|health cent(?:er|re)|health systems?|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
+        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine|pain management|ob[/-]?gyn)(?: (?:associates|group|partners|clinic|center|specialists|consultants|hospital|institute))?|medical cent(?:er|re)s?|health cent(?:er|re)|health systems?|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|senior living|assisted living|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
         FacilityRecogniser {
             keyword: Regex::new(keyword).expect("valid pattern"),
         }
@@ -222,6 +226,19 @@ impl FacilityRecogniser {
             let weak =
                 WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
             let last_word = keyword.as_str().rsplit(' ').next().unwrap_or_default();
+            // "seen at red oak primary care": in lowercase text, the words between "at" and a
+            // facility word name it, common words or not.
+            let placed = (!keyword_capitalised)
+                .then(|| placed_name_start(scan, first_keyword_token))
+                .flatten();
+            if let Some(start_token) = placed {
+                found.push((
+                    scan.tokens[start_token].start,
+                    scan.tokens[last_keyword_token].end,
+                    0.8,
+                ));
+                continue;
+            }
             if weak && !keyword_capitalised && !STRONG_ENDINGS.contains(&last_word) {
                 continue;
             }
@@ -307,9 +324,11 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
         if !(capitalised || lowercase_fits) || token.has_digit {
             break;
         }
+        // "Rochester Hospital", "Murphy Kidney Care": an eponym that is also a surname names one.
+        let eponym_surname = capitalised && scan.is(candidate, Kinds::LAST_NAME);
         let generic = GENERIC.contains(&word)
             || matches!(word, "st" | "saint" | "mt" | "mount")
-            || scan.is(candidate, Kinds::CLINICAL);
+            || scan.is(candidate, Kinds::CLINICAL) && !eponym_surname;
         if capitalised && !generic || lowercase_distinctive && !GENERIC.contains(&word) {
             distinctive = true;
         }
@@ -317,6 +336,41 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
         index -= 1;
     }
     (start, distinctive)
+}
+
+/// Words before a lowercase facility name that say a place follows ("seen at", "send a copy to
+/// doctor baker at", "transferred from").
+const PLACE_OPENERS: &[&str] = &["at", "from"];
+
+/// Where a lowercase facility name starts when "at" or "from" comes right before its words and
+/// one of them is more than a generic word: "at red oak primary care", not "at the clinic".
+fn placed_name_start(scan: &Scan<'_>, keyword_token: usize) -> Option<usize> {
+    let mut index = keyword_token;
+    let mut named = false;
+    while index > 0 && keyword_token - index < 4 {
+        let candidate = index - 1;
+        let gap = scan.gap_after(candidate).trim();
+        if !(scan.joined_by_space(candidate) || gap == "&") {
+            return None;
+        }
+        let word = scan.word(candidate);
+        if PLACE_OPENERS.contains(&word) {
+            return (named && index < keyword_token).then_some(index);
+        }
+        let token = &scan.tokens[candidate];
+        let fits = token.case == Case::Lower
+            && !token.has_digit
+            && (!scan.is(candidate, Kinds::FUNCTION_WORD | Kinds::CLINICAL)
+                || word == "of" && index < keyword_token
+                || scan.is(candidate, Kinds::LAST_NAME)
+                    && !scan.is(candidate, Kinds::FUNCTION_WORD));
+        if !fits {
+            return None;
+        }
+        named |= !GENERIC.contains(&word) && word != "of";
+        index -= 1;
+    }
+    None
 }
 
 /// "Hospital of the University of Pennsylvania": an "of" phrase of capitalised words after the keyword.
@@ -435,6 +489,32 @@ mod tests {
             "the sleep center",
             "call the Poison Control Center",
             "the cancer center",
+        ] {
+            assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lowercase_names_after_at_and_eponym_surnames() {
+        check(
+            "please send a copy to doctor baker at red oak primary care period",
+            &[
+                ("baker", PhiLabel::Name),
+                ("red oak primary care", PhiLabel::Facility),
+            ],
+        );
+        check(
+            "seen at sunrise health system on",
+            &[("sunrise health system", PhiLabel::Facility)],
+        );
+        check(
+            "Imaging performed at Rochester Hospital today",
+            &[("Rochester Hospital", PhiLabel::Facility)],
+        );
+        for text in [
+            "seen at urgent care",
+            "followed at the pain management clinic",
+            "at home health",
         ] {
             assert!(labels(text).is_empty(), "{text}");
         }

@@ -72,13 +72,15 @@ impl LocationRecogniser {
         }
         for county in self.county.find_iter(&scan.lower) {
             let index = scan.token_at_or_after(county.start());
-            let words = capitalised_run_before(scan, index, 3);
+            let words =
+                capitalised_run_before(scan, index, 3).max(bracketed_words_before(scan, index));
             if words > 0 {
                 found.push((scan.tokens[index - words].start, county.end(), 0.9));
             }
         }
         gazetteer(scan, lexicon, &mut found);
         cued_places(scan, lexicon, &mut found);
+        towns_after_addresses(scan, lexicon, &mut found);
         for (start, end, confidence) in found {
             scan.push(
                 start,
@@ -208,8 +210,13 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             last += 1;
         }
         let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
-        let words_ok = (index..=last).all(|i| !scan.is(i, Kinds::CLINICAL | Kinds::NATIONALITY));
-        let novel = (index..=last).any(|i| !scan.is(i, Kinds::ENGLISH));
+        // "in Denver with": an eponym that the gazetteer knows, with no head noun after it.
+        let known_place = lexicon.is_place(phrase) && !eponym_follows(scan, last);
+        let words_ok = (index..=last).all(|i| {
+            !scan.is(i, Kinds::NATIONALITY) && (known_place || !scan.is(i, Kinds::CLINICAL))
+        });
+        let novel =
+            (index..=last).any(|i| !scan.is(i, Kinds::ENGLISH)) || named_town(scan, index, last);
         let weak_cue = matches!(*cue, "in" | "from" | "near" | "outside");
         if !words_ok
             || !novel
@@ -295,12 +302,143 @@ fn lowercase_cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
                     Kinds::CLINICAL | Kinds::NATIONALITY | Kinds::CALENDAR | Kinds::FUNCTION_WORD,
                 )
         });
-        let novel = !scan.is(last, Kinds::ENGLISH) && scan.word(last).len() >= 3;
+        let novel = !scan.is(last, Kinds::ENGLISH) && scan.word(last).len() >= 3
+            || named_town(scan, index, last);
         if words_ok && (novel || lexicon.is_place(phrase)) && !lexicon.is_state_or_country(phrase) {
             found.push((token.start, scan.tokens[last].core_end, 0.6));
+        } else if let Some((place_last, place_end)) = place_at(scan, lexicon, index) {
+            // "lives in little rock", "in st. paul": a gazetteer place of several words.
+            if place_last > index
+                && !lexicon.is_state_or_country(&scan.lower[token.start..place_end])
+            {
+                found.push((token.start, place_end, 0.6));
+            }
         }
     }
 }
+
+/// "West Amber", "lake warren": a place prefix and a given name or surname make up a town.
+fn named_town(scan: &Scan<'_>, first: usize, last: usize) -> bool {
+    last == first + 1
+        && PLACE_PREFIXES.contains(&scan.word(first))
+        && scan.is(last, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+        && !scan.is(last, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
+}
+
+/// "Lyme disease": a clinical head noun after the place's words makes them an eponym.
+fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
+    last + 1 < scan.tokens.len()
+        && scan.joined_by_space(last)
+        && scan.is(last + 1, Kinds::HEAD_NOUN)
+}
+
+/// "(salt lake county)": the words inside the bracket before "county", any case (up to three).
+fn bracketed_words_before(scan: &Scan<'_>, index: usize) -> usize {
+    let mut count = 0;
+    while count < 3 && index > count {
+        let at = index - count - 1;
+        let token = &scan.tokens[at];
+        if token.has_digit || !token.has_alpha || scan.is(at, Kinds::FUNCTION_WORD) {
+            return 0;
+        }
+        count += 1;
+        let gap = scan.gap_before(at).trim_end();
+        if gap.ends_with('(') {
+            return count;
+        }
+        if !scan.joined_by_space(at.saturating_sub(1)) || at == 0 {
+            return 0;
+        }
+    }
+    0
+}
+
+/// Words that end a town after an address ("..., Independence, phone 555").
+const AFTER_TOWN: &[&str] = &["phone", "tel", "cell", "with", "and", "ph", "fax"];
+
+/// "staying at 54 Rolling Hills Ct, port bailey, phone", "Apt 459 in Rochester with", "Post Office
+/// Box 1681, Kalamazoo 65503": the town after a street line or post box, and a ZIP right after it.
+fn towns_after_addresses(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
+    let ends: Vec<usize> = scan
+        .findings
+        .iter()
+        .filter(|finding| finding.label == PhiLabel::Address)
+        .map(|finding| finding.end)
+        .collect();
+    for end in ends {
+        let mut first = scan.token_at_or_after(end);
+        if first >= scan.tokens.len() {
+            continue;
+        }
+        let gap = &scan.lower[end..scan.tokens[first].start];
+        if gap.trim() == ""
+            && scan.word(first) == "in"
+            && gap.len() <= 2
+            && first + 1 < scan.tokens.len()
+        {
+            first += 1;
+        } else if !(gap.trim() == "," && !gap.contains('\n')) {
+            continue;
+        }
+        let mut last = None;
+        let mut index = first;
+        while index < scan.tokens.len() && index < first + 3 {
+            let token = &scan.tokens[index];
+            let word = scan.word(index);
+            if token.has_digit
+                || !token.has_alpha
+                || scan.is(index, Kinds::FUNCTION_WORD | Kinds::STATE)
+                    && (!PLACE_PREFIXES.contains(&word) || token.case == Case::Upper)
+                || AFTER_TOWN.contains(&word)
+                || UNIT_WORDS.contains(&word)
+            {
+                break;
+            }
+            last = Some(index);
+            if !scan.joined_by_space(index) {
+                break;
+            }
+            index += 1;
+        }
+        let Some(last) = last else {
+            continue;
+        };
+        let phrase = &scan.lower[scan.tokens[first].start..scan.tokens[last].core_end];
+        if lexicon.is_state_or_country(phrase) {
+            continue;
+        }
+        found.push((scan.tokens[first].start, scan.tokens[last].core_end, 0.7));
+        // "Kalamazoo 65503": a ZIP right after the town.
+        if let Some(zip) = scan.tokens.get(last + 1) {
+            let word = scan.word(last + 1);
+            let five = word.len() == 5 && word.bytes().all(|b| b.is_ascii_digit());
+            if five && scan.joined_by_space(last) {
+                let end = if scan.gap_after(last + 1) == "-" {
+                    scan.tokens.get(last + 2).map_or(zip.end, |plus| plus.end)
+                } else {
+                    zip.end
+                };
+                found.push((zip.start, end, 0.8));
+            }
+        }
+    }
+}
+
+/// Unit words that continue a street line, not a town.
+const UNIT_WORDS: &[&str] = &[
+    "apt",
+    "apartment",
+    "suite",
+    "ste",
+    "unit",
+    "bldg",
+    "building",
+    "lot",
+    "fl",
+    "floor",
+    "rm",
+    "room",
+];
 
 /// How many capitalised, non-clinical words (up to `limit`) end right before token `index`.
 fn capitalised_run_before(scan: &Scan<'_>, index: usize, limit: usize) -> usize {
@@ -309,7 +447,8 @@ fn capitalised_run_before(scan: &Scan<'_>, index: usize, limit: usize) -> usize 
         let at = index - count - 1;
         let token = &scan.tokens[at];
         let capitalised = matches!(token.case, Case::Capitalised | Case::Upper);
-        if !capitalised || scan.is(at, Kinds::CLINICAL) || token.has_digit {
+        // "Rochester, MN", "Clark County": an eponym right before the state or county is the place.
+        if !capitalised || scan.is(at, Kinds::CLINICAL) && count > 0 || token.has_digit {
             break;
         }
         if count > 0 && !scan.joined_by_space(at) {
@@ -376,6 +515,16 @@ fn place_confidence(scan: &Scan<'_>, first: usize, last: usize) -> Option<f32> {
             _ => return None,
         }
     } else {
+        // "lives in Denver": an eponym that is a town and a surname, after "in", "from" or "near".
+        let cued_eponym = scan.is(first, Kinds::CLINICAL)
+            && scan.is(first, Kinds::LAST_NAME)
+            && first > 0
+            && matches!(scan.word(first - 1), "in" | "from" | "near")
+            && capitalised
+            && !scan.starts_sentence(first);
+        if cued_eponym {
+            return Some(0.55);
+        }
         if scan.is(first, Kinds::CLINICAL) || scan.word(first).len() < 4 {
             return None;
         }
@@ -459,6 +608,43 @@ mod tests {
             "in pain",
         ] {
             assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn towns_after_addresses_eponym_towns_and_bracketed_counties() {
+        check(
+            "staying at 54 Rolling Hills Ct, port bailey, phone 555",
+            &[
+                ("54 Rolling Hills Ct", PhiLabel::Address),
+                ("port bailey", PhiLabel::Location),
+            ],
+        );
+        check(
+            "update to Post Office Box 1681, Kalamazoo 65503",
+            &[
+                ("Post Office Box 1681", PhiLabel::Address),
+                ("Kalamazoo", PhiLabel::Location),
+                ("65503", PhiLabel::Location),
+            ],
+        );
+        check(
+            "Mr Fox lives in Denver with",
+            &[("Fox", PhiLabel::Name), ("Denver", PhiLabel::Location)],
+        );
+        check(
+            "she lives in West Amber with",
+            &[("West Amber", PhiLabel::Location)],
+        );
+        check(
+            "from fresno (butler parish) tested",
+            &[
+                ("fresno", PhiLabel::Location),
+                ("butler parish", PhiLabel::Location),
+            ],
+        );
+        for text in ["ran out of Norco yesterday", "a Denver shunt was placed"] {
+            assert!(!labels(text).contains(&PhiLabel::Location), "{text}");
         }
     }
 }
