@@ -377,7 +377,7 @@ fn towns_after_addresses(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
             && first + 1 < scan.tokens.len()
         {
             first += 1;
-        } else if !(gap.trim() == "," && !gap.contains('\n')) {
+        } else if gap.trim() != "," || gap.contains('\n') {
             continue;
         }
         let mut last = None;
