@@ -141,10 +141,18 @@ fn push(spans: &mut Vec<(usize, usize, f32)>, first: usize, last: usize, confide
 
 /// The slot that closes at token `index`: "dob", "date of birth", "mrn", "(ssn", "'s" excluded.
 fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
-    if index == 0 {
+    let token = &scan.tokens[index];
+    // Most words open no anchor: their first letter says so without comparing phrases.
+    let could = token.has_digit
+        || scan.is(index, Kinds::CREDENTIAL)
+        || matches!(
+            scan.lower.as_bytes()[token.start],
+            b'd' | b'm' | b'b' | b's' | b'a' | b'w' | b'n'
+        );
+    if index == 0 || !could {
         return None;
     }
-    let rest = &scan.lower[scan.tokens[index].start..];
+    let rest = &scan.lower[token.start..];
     let starts = |phrase: &str| {
         rest.starts_with(phrase)
             && !rest[phrase.len()..]

@@ -286,6 +286,7 @@ impl NameRecogniser {
         credentialed(scan, &mut spans);
         name_slots::fill_slots(scan, &mut spans);
         spelled_out(scan, &mut spans);
+        named_in_email(scan, &mut spans);
         propagate(scan, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
@@ -1014,7 +1015,84 @@ fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         };
         if first < count && (last > first && single_letter(first) || hyphenated) {
             spans.push((first, last, 0.8));
+            // "dictation for art cushing last name spelled c u s h i n g": the spelled word, and
+            // the given name before it, are the name wherever they stand before.
+            let spelled: String = (first..=last)
+                .map(|at| scan.word(at))
+                .collect::<String>()
+                .replace('-', "");
+            if let Some(surname) = (0..index).rev().find(|&at| scan.word(at) == spelled) {
+                let given = surname > 0
+                    && scan.joined_by_space(surname - 1)
+                    && scan.tokens[surname - 1].has_alpha
+                    && !scan.is(
+                        surname - 1,
+                        Kinds::FUNCTION_WORD | Kinds::WEAK_CUE | Kinds::STRONG_CUE,
+                    );
+                spans.push((if given { surname - 1 } else { surname }, surname, 0.8));
+            }
         }
+    }
+}
+
+/// "email frank at frank38@live.com", "reply to wade? he emailed from wademoody10@": a name word
+/// that an email address in the text is made of (whole, or at the start or end of one part).
+fn named_in_email(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    if !scan.text.contains('@') {
+        return;
+    }
+    let mut parts: Vec<(usize, usize, String)> = Vec::new();
+    for (at, _) in scan.lower.match_indices('@') {
+        let start = scan.lower[..at]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')))
+            .map_or(0, |(before, c)| before + c.len_utf8());
+        let end = scan.lower[at..]
+            .find(char::is_whitespace)
+            .map_or(scan.lower.len(), |after| at + after);
+        for part in scan.lower[start..at].split(|c: char| !c.is_alphabetic()) {
+            if part.len() >= 3 {
+                parts.push((start, end, part.to_string()));
+            }
+        }
+    }
+    let made_of = |word: &str| {
+        parts.iter().any(|(_, _, part)| {
+            part == word
+                || part.len() >= word.len() + 3 && (part.starts_with(word) || part.ends_with(word))
+        })
+    };
+    let count = scan.tokens.len();
+    let mut index = 0;
+    while index < count {
+        let token = &scan.tokens[index];
+        let inside = parts
+            .iter()
+            .any(|(start, end, _)| token.start < *end && *start < token.end);
+        let word = scan.word(index);
+        let name_like = !token.has_digit
+            && word.len() >= 3
+            && !scan.is(
+                index,
+                Kinds::FUNCTION_WORD
+                    | Kinds::CLINICAL
+                    | Kinds::TITLE
+                    | Kinds::WEAK_CUE
+                    | Kinds::STRONG_CUE,
+            )
+            && (scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+                || !scan.is(index, Kinds::ENGLISH));
+        if inside || !name_like || !made_of(word) {
+            index += 1;
+            continue;
+        }
+        let mut last = index;
+        while last + 1 < count && scan.joined_by_space(last) && made_of(scan.word(last + 1)) {
+            last += 1;
+        }
+        spans.push((index, last, 0.75));
+        index = last + 1;
     }
 }
 
@@ -1202,5 +1280,27 @@ mod tests {
         ] {
             assert!(!labels(text).contains(&PhiLabel::Name), "{text}");
         }
+    }
+
+    #[test]
+    fn names_spelled_out_and_in_email_addresses() {
+        check(
+            "dictation for art cushing last name spelled c u s h i n g strength",
+            &[
+                ("art cushing", PhiLabel::Name),
+                ("c u s h i n g", PhiLabel::Name),
+            ],
+        );
+        check(
+            "email frank at frank38@live.com a summary",
+            &[
+                ("frank", PhiLabel::Name),
+                ("frank38@live.com", PhiLabel::Email),
+            ],
+        );
+        check(
+            "please email info at info@clinic.org",
+            &[("info@clinic.org", PhiLabel::Email)],
+        );
     }
 }
