@@ -10,9 +10,9 @@ import urllib.request
 from conftest import ROOT, WARD_BIN
 
 GENERATOR = ROOT / "bench" / "phi" / "generate_corpus.py"
-# Floors this test enforces on a corpus the detector was not tuned on (seed 11). docs/phi.md has
-# the figures for the tuning corpus (seed 7); the 99.5% recall target is not met yet.
-MIN_RECALL = 0.97
+# Floors this test enforces on a corpus the detector was not tuned on (seed 11, 98.9% when last
+# measured). docs/phi.md has the figures; the 99.5% recall target is not met yet.
+MIN_RECALL = 0.985
 MIN_UNTOUCHED = 0.95
 
 
