@@ -275,7 +275,8 @@ const ADDRESS_CUES: &[&str] = &[
     "at",
     "to",
 ];
-const UNITS: &[&str] = &[
+/// Words that start the unit part of a street line ("Apt 4B", "Bldg 5").
+pub(crate) const UNITS: &[&str] = &[
     "apt",
     "apartment",
     "suite",

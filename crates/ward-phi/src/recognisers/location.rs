@@ -3,6 +3,7 @@
 
 use regex::Regex;
 
+use super::address;
 use crate::finding::Recogniser;
 use crate::lexicon::{Kinds, Lexicon, STATES};
 use crate::scan::{Case, Scan};
@@ -390,7 +391,7 @@ fn towns_after_addresses(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
                 || scan.is(index, Kinds::FUNCTION_WORD | Kinds::STATE)
                     && (!PLACE_PREFIXES.contains(&word) || token.case == Case::Upper)
                 || AFTER_TOWN.contains(&word)
-                || UNIT_WORDS.contains(&word)
+                || address::UNITS.contains(&word)
             {
                 break;
             }
@@ -423,22 +424,6 @@ fn towns_after_addresses(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
         }
     }
 }
-
-/// Unit words that continue a street line, not a town.
-const UNIT_WORDS: &[&str] = &[
-    "apt",
-    "apartment",
-    "suite",
-    "ste",
-    "unit",
-    "bldg",
-    "building",
-    "lot",
-    "fl",
-    "floor",
-    "rm",
-    "room",
-];
 
 /// How many capitalised, non-clinical words (up to `limit`) end right before token `index`.
 fn capitalised_run_before(scan: &Scan<'_>, index: usize, limit: usize) -> usize {

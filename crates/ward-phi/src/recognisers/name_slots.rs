@@ -351,7 +351,8 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
             && last_first_comma(scan, index)
             && index + 1 < scan.tokens.len()
             && fill(scan, index + 1).is_some_and(|next| matches!(next, Fill::Name | Fill::Ordinary))
-            && fills.len() <= 2
+            && anchor_at(scan, index + 1).is_none()
+            && fills.len() == 1
         {
             comma_used = true;
             index += 1;
@@ -478,6 +479,7 @@ mod tests {
         );
         assert_eq!(names("pt: stone, drew t.\n"), ["stone, drew t"]);
         assert_eq!(names("Patient: Addison, Cash\n"), ["Addison, Cash"]);
+        assert_eq!(names("Pt José Díaz, MRN 4827193"), ["José Díaz"]);
     }
 
     #[test]
