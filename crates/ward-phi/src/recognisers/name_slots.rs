@@ -122,11 +122,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
                 && scan.is(index - 1, Kinds::FIRST_NAME)
                 && scan.joined_by_space(index - 1);
         if scan.tokens[index].possessive() && possessive_name && !head_noun_after(scan, index) {
-            let closed = scan
-                .tokens
-                .get(index + 1)
-                .is_none_or(|next| next.start > scan.tokens[index].end);
-            if let Some(first) = run_backward(scan, index + 1, Cue::Loose).filter(|_| closed) {
+            if let Some(first) = run_backward(scan, index + 1, Cue::Loose) {
                 push(spans, first, index, 0.75);
             }
         }
