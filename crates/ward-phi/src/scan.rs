@@ -131,6 +131,15 @@ impl<'t> Scan<'t> {
         })
     }
 
+    /// True when a clinical head noun ("disease", "syndrome") follows token `last` after a space:
+    /// the words up to `last` are then an eponym ("Crohn disease", "Lyme disease"), not a person
+    /// or a place.
+    pub fn head_noun_after(&self, last: usize) -> bool {
+        last + 1 < self.tokens.len()
+            && self.joined_by_space(last)
+            && self.is(last + 1, Kinds::HEAD_NOUN)
+    }
+
     /// True when only spaces separate tokens `index` and `index + 1`.
     pub fn joined_by_space(&self, index: usize) -> bool {
         let gap = self.gap_after(index);

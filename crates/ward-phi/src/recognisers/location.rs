@@ -212,7 +212,7 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
         }
         let phrase = &scan.lower[token.start..scan.tokens[last].core_end];
         // "in Denver with": an eponym that the gazetteer knows, with no head noun after it.
-        let known_place = lexicon.is_place(phrase) && !eponym_follows(scan, last);
+        let known_place = lexicon.is_place(phrase) && !scan.head_noun_after(last);
         let words_ok = (index..=last).all(|i| {
             !scan.is(i, Kinds::NATIONALITY) && (known_place || !scan.is(i, Kinds::CLINICAL))
         });
@@ -326,13 +326,6 @@ fn named_town(scan: &Scan<'_>, first: usize, last: usize) -> bool {
         && !scan.is(last, Kinds::CLINICAL | Kinds::FUNCTION_WORD)
 }
 
-/// "Lyme disease": a clinical head noun after the place's words makes them an eponym.
-fn eponym_follows(scan: &Scan<'_>, last: usize) -> bool {
-    last + 1 < scan.tokens.len()
-        && scan.joined_by_space(last)
-        && scan.is(last + 1, Kinds::HEAD_NOUN)
-}
-
 /// "(salt lake county)": the words inside the bracket before "county", any case (up to three).
 fn bracketed_words_before(scan: &Scan<'_>, index: usize) -> usize {
     let mut count = 0;
@@ -409,17 +402,12 @@ fn towns_after_addresses(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
             continue;
         }
         found.push((scan.tokens[first].start, scan.tokens[last].core_end, 0.7));
-        // "Kalamazoo 65503": a ZIP right after the town.
+        // "Kalamazoo 65503": a ZIP right after the town (a ZIP+4 is found on its own).
         if let Some(zip) = scan.tokens.get(last + 1) {
             let word = scan.word(last + 1);
             let five = word.len() == 5 && word.bytes().all(|b| b.is_ascii_digit());
             if five && scan.joined_by_space(last) {
-                let end = if scan.gap_after(last + 1) == "-" {
-                    scan.tokens.get(last + 2).map_or(zip.end, |plus| plus.end)
-                } else {
-                    zip.end
-                };
-                found.push((zip.start, end, 0.8));
+                found.push((zip.start, zip.end, 0.8));
             }
         }
     }

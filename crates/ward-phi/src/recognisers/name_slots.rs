@@ -121,7 +121,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             || index > 0
                 && scan.is(index - 1, Kinds::FIRST_NAME)
                 && scan.joined_by_space(index - 1);
-        if scan.tokens[index].possessive() && possessive_name && !head_noun_after(scan, index) {
+        if scan.tokens[index].possessive() && possessive_name && !scan.head_noun_after(index) {
             if let Some(first) = run_backward(scan, index + 1, Cue::Loose) {
                 push(spans, first, index, 0.75);
             }
@@ -383,7 +383,7 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
         Cue::Loose => !value_after && accepted(scan, first, &fills, cue),
         Cue::Firm => accepted(scan, first, &fills, cue),
     };
-    (fits && !head_noun_after(scan, last)).then_some(last)
+    (fits && !scan.head_noun_after(last)).then_some(last)
 }
 
 /// The name that fills the slot closing at token `anchor`: its first token.
@@ -438,13 +438,6 @@ fn run_backward(scan: &Scan<'_>, anchor: usize, cue: Cue) -> Option<usize> {
     // What follows a name is weaker than what precedes it ("My MRN is"): one ordinary word
     // is never enough.
     (!other_field && accepted(scan, first, &fills, Cue::Loose)).then_some(first)
-}
-
-/// "Crohn disease": a clinical head noun right after the words makes them an eponym.
-fn head_noun_after(scan: &Scan<'_>, last: usize) -> bool {
-    last + 1 < scan.tokens.len()
-        && scan.joined_by_space(last)
-        && scan.is(last + 1, Kinds::HEAD_NOUN)
 }
 
 #[cfg(test)]

@@ -810,8 +810,6 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
             break;
         }
         let token = &scan.tokens[next];
-        let head_noun_after =
-            next + 1 < count && scan.is(next + 1, Kinds::HEAD_NOUN) && scan.joined_by_space(next);
         // "Cliff Hodgkin, NP", "Xiuying Crohn": an eponym right after a given name is a surname,
         // unless a head noun makes it the disease.
         let eponym_surname = token.case == Case::Capitalised
@@ -819,7 +817,7 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
             && scan.is(last, Kinds::FIRST_NAME)
             && last == first
             && !token.possessive()
-            && !head_noun_after;
+            && !scan.head_noun_after(next);
         // "eloisa niño", "dawid dreszer": in lowercase text, after a given name, a word that is
         // no common or clinical word is the surname.
         let lowercase_surname = token.case == Case::Lower
@@ -1038,28 +1036,25 @@ fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
 /// "email frank at frank38@live.com", "reply to wade? he emailed from wademoody10@": a name word
 /// that an email address in the text is made of (whole, or at the start or end of one part).
 fn named_in_email(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
-    if !scan.text.contains('@') {
+    // The web recogniser ran first: its email findings are the addresses.
+    let emails: Vec<(usize, usize)> = scan
+        .findings
+        .iter()
+        .filter(|finding| finding.label == PhiLabel::Email)
+        .map(|finding| (finding.start, finding.end))
+        .collect();
+    if emails.is_empty() {
         return;
     }
-    let mut parts: Vec<(usize, usize, String)> = Vec::new();
-    for (at, _) in scan.lower.match_indices('@') {
-        let start = scan.lower[..at]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')))
-            .map_or(0, |(before, c)| before + c.len_utf8());
-        let end = scan.lower[at..]
-            .find(char::is_whitespace)
-            .map_or(scan.lower.len(), |after| at + after);
-        for part in scan.lower[start..at].split(|c: char| !c.is_alphabetic()) {
-            if part.len() >= 3 {
-                parts.push((start, end, part.to_string()));
-            }
-        }
-    }
+    let parts: Vec<&str> = emails
+        .iter()
+        .filter_map(|(start, end)| scan.lower[*start..*end].split_once('@'))
+        .flat_map(|(local, _)| local.split(|c: char| !c.is_alphabetic()))
+        .filter(|part| part.len() >= 3)
+        .collect();
     let made_of = |word: &str| {
-        parts.iter().any(|(_, _, part)| {
-            part == word
+        parts.iter().any(|part| {
+            *part == word
                 || part.len() >= word.len() + 3 && (part.starts_with(word) || part.ends_with(word))
         })
     };
@@ -1067,9 +1062,9 @@ fn named_in_email(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let mut index = 0;
     while index < count {
         let token = &scan.tokens[index];
-        let inside = parts
+        let inside = emails
             .iter()
-            .any(|(start, end, _)| token.start < *end && *start < token.end);
+            .any(|(start, end)| token.start < *end && *start < token.end);
         let word = scan.word(index);
         let name_like = !token.has_digit
             && word.len() >= 3
