@@ -191,15 +191,15 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     }
     match &word[digits..] {
         "yo" | "y" | "m" | "f" | "yr" | "yrs" => true,
-        "" => scan.tokens.get(index + 1).is_some_and(|_| {
-            let unit = scan.word(index + 1);
-            scan.gap_after(index).trim().is_empty()
+        "" if index + 1 < scan.tokens.len() => {
+            let (gap, unit) = (scan.gap_after(index).trim(), scan.word(index + 1));
+            gap.is_empty()
                 && matches!(
                     unit,
                     "yo" | "y" | "m" | "f" | "yr" | "yrs" | "year" | "years"
                 )
-                || scan.gap_after(index).trim() == "-" && matches!(unit, "year-old" | "yo")
-        }),
+                || gap == "-" && matches!(unit, "year-old" | "yo")
+        }
         _ => false,
     }
 }
@@ -210,31 +210,31 @@ fn credential_at(scan: &Scan<'_>, index: usize) -> bool {
     if !scan.is(index, Kinds::CREDENTIAL) {
         return false;
     }
-    let written = scan
-        .original(index)
+    let after = scan.gap_after(index);
+    let next = index + 1;
+    let last_token = next == scan.tokens.len();
+    let next_word = if last_token { "" } else { scan.word(next) };
+    let number_after = !last_token && scan.tokens[next].has_digit;
+    // "Lee, md on 2/9/2017", "Lee, rn, bsn", not "positive for pertussis, do we report".
+    let phrase_ends = last_token
+        || after.contains('\n')
+        || after.trim_start().starts_with([',', '.', ';'])
+        || next_word == "on"
+        || scan.is(next, Kinds::CREDENTIAL);
+    let comma_before = scan.gap_before(index).trim() == ",";
+    !number_after
+        && (written_in_capitals(scan, index)
+            || next_word.starts_with("dictat")
+            || comma_before && phrase_ends)
+}
+
+/// "MD", "PhD": a credential written with two capitals or more, as credentials are.
+pub(super) fn written_in_capitals(scan: &Scan<'_>, index: usize) -> bool {
+    scan.original(index)
         .chars()
         .filter(char::is_ascii_uppercase)
         .count()
-        >= 2;
-    let after = scan.gap_after(index);
-    let ends_line = after.contains('\n') || index + 1 == scan.tokens.len();
-    let dictating = scan
-        .tokens
-        .get(index + 1)
-        .is_some_and(|_| scan.word(index + 1).starts_with("dictat"));
-    let number_after = scan
-        .tokens
-        .get(index + 1)
-        .is_some_and(|next| next.has_digit);
-    // "Lee, md on 2/9/2017", "Lee, rn, bsn", not "positive for pertussis, do we report".
-    let phrase_ends = ends_line
-        || after.trim_start().starts_with([',', '.', ';'])
-        || scan
-            .tokens
-            .get(index + 1)
-            .is_some_and(|_| scan.is(index + 1, Kinds::CREDENTIAL) || scan.word(index + 1) == "on");
-    let comma_before = scan.gap_before(index).trim() == ",";
-    !number_after && (written || dictating || comma_before && phrase_ends)
+        >= 2
 }
 
 /// What token `index` can be in a slot, or `None` when it cannot be part of a name.

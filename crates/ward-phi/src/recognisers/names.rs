@@ -912,13 +912,7 @@ fn credentialed(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         if !(gap.is_empty() || gap == ",") {
             continue;
         }
-        let written = scan
-            .original(index)
-            .chars()
-            .filter(|c| c.is_ascii_uppercase())
-            .count()
-            >= 2;
-        if !written {
+        if !name_slots::written_in_capitals(scan, index) {
             lowercase_credentialed(scan, index, spans);
             continue;
         }
