@@ -352,11 +352,7 @@ fn suite_text(suite: &str) -> anyhow::Result<(String, String)> {
     let path = Path::new(suite);
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the suite {}", path.display()))?;
-    let name = path.file_name().map_or_else(
-        || suite.to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    Ok((name, text))
+    Ok((variant_label(path), text))
 }
 
 /// A label for the profiles at `path` in target names: its file or folder name.

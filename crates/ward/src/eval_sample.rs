@@ -18,7 +18,7 @@ use ward_audit::{AuditEvent, Outcome};
 use ward_clinical::{CheckName, ProfileSet};
 
 use crate::config::Config;
-use crate::security::{each_record, keyring, open_store, record_reading, time_flag};
+use crate::security::{keyring, open_store, record_reading, time_flag};
 
 #[derive(Debug, clap::Args)]
 pub struct SampleOptions {
@@ -34,7 +34,7 @@ pub struct SampleOptions {
     /// How many cases at most.
     #[arg(long, default_value_t = 200)]
     pub n: usize,
-    /// Changes which records are picked and their surrogates.
+    /// Changes which records are picked (surrogates are drawn afresh on every run).
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Write the suite here instead of to standard output.
@@ -151,14 +151,16 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
         ),
     )?;
     // Only ranks and ids are kept while scanning; the chosen records are read again.
+    let mut store = open_store(config)?;
     let mut answered: Vec<(u64, i64, String)> = Vec::new();
     let mut without_content = 0usize;
-    each_record(config, since_us, until_us, |record| {
+    store.each_record(since_us, until_us, |record| {
         let event = record.event().map_err(|error| anyhow::anyhow!("{error}"))?;
         if event.outcome != Outcome::Ok || event.endpoint.starts_with("cli:") {
-            return Ok(());
+            return Ok::<_, anyhow::Error>(());
         }
-        if record.content.is_none() {
+        // Content kept as a hash has no key: it cannot be read back.
+        if record.content_key.is_none() {
             without_content += 1;
         } else {
             answered.push((keyed_rank(options.seed, &record.id), record.seq, record.id));
@@ -167,13 +169,13 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
     })?;
     let eligible = answered.len();
     answered.sort_unstable();
-    answered.truncate(options.n);
-    // Chain order reads better and keeps the file stable between runs.
-    answered.sort_by_key(|(_, seq, _)| *seq);
     let surrogate_key = crate::phi::random_key();
-    let mut store = open_store(config)?;
-    let mut lines = Vec::new();
-    for (_, _, id) in &answered {
+    // In rank order until n cases are made: a call that makes none (a judge's) takes no place.
+    let mut chosen: Vec<(i64, String)> = Vec::new();
+    for (_, seq, id) in &answered {
+        if chosen.len() == options.n {
+            break;
+        }
         let record = store
             .record(id)
             .map_err(|error| anyhow::anyhow!("{error}"))?
@@ -185,10 +187,13 @@ pub fn sample(config: &Config, options: SampleOptions) -> anyhow::Result<()> {
         if let Some(content) = content {
             if let Some(case) = case_from_record(&event, &content.request, &profiles, surrogate_key)
             {
-                lines.push(case.to_string());
+                chosen.push((*seq, case.to_string()));
             }
         }
     }
+    // Chain order reads better and keeps the file stable between runs.
+    chosen.sort_by_key(|(seq, _)| *seq);
+    let lines: Vec<String> = chosen.into_iter().map(|(_, line)| line).collect();
     if lines.is_empty() {
         bail!(
             "no answered call with readable content in the audit log{} ({} without content: audit content is kept only with `content = \"encrypted\"`)",

@@ -22,7 +22,7 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct CostOptions {
     /// Start of the period: a date (2026-11-01, midnight UTC) or an RFC 3339 time. Default: 30
-    /// days before --until.
+    /// days before the end of the period (--until, or now if that is earlier).
     #[arg(long)]
     pub since: Option<String>,
     /// End of the period, not included. Default: now (a later end is costed up to now).

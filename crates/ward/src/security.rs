@@ -288,16 +288,6 @@ pub fn record_reading(
     Ok(())
 }
 
-/// Every record between `since_us` and `until_us`, in chain order, a page at a time.
-pub fn each_record(
-    config: &Config,
-    since_us: Option<i64>,
-    until_us: Option<i64>,
-    visit: impl FnMut(ward_audit::StoredRecord) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    open_store(config)?.each_record(since_us, until_us, visit)
-}
-
 pub fn export(
     config: &Config,
     since: Option<&str>,
@@ -319,10 +309,10 @@ pub fn export(
         )?;
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    each_record(config, since_us, until_us, |record| {
+    open_store(config)?.each_record(since_us, until_us, |record| {
         let line = record_line(&record, decrypt.then_some(&*keyring))?;
         writeln!(out, "{line}")?;
-        Ok(())
+        Ok::<_, anyhow::Error>(())
     })?;
     out.flush()?;
     Ok(())

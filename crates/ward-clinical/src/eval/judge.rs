@@ -104,7 +104,7 @@ pub fn judge_schema() -> serde_json::Value {
         "type": "object",
         "properties": {
             "reason": {"type": "string"},
-            "score": {"enum": [1, 2, 3, 4, 5]}
+            "score": {"enum": SCORES.collect::<Vec<u8>>()}
         },
         "required": ["reason", "score"]
     })
@@ -121,7 +121,8 @@ pub fn parse_verdict(answer: &str) -> Result<(u8, String), String> {
         _ => None,
     }
     .ok_or("the judge's answer has no numeric `score`")?;
-    if score.fract() != 0.0 || !(1.0..=5.0).contains(&score) {
+    let whole = score.fract() == 0.0 && (0.0..=255.0).contains(&score);
+    if !whole || !SCORES.contains(&(score as u8)) {
         return Err(format!(
             "the judge's score {score} is not a whole number from 1 to 5"
         ));

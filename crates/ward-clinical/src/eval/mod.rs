@@ -15,9 +15,7 @@ mod html;
 mod judge;
 mod report;
 
-pub use judge::{
-    judge_messages, judge_schema, parse_verdict, Verdict, DEFAULT_RUBRIC_MIN, JUDGE_INSTRUCTIONS,
-};
+pub use judge::{judge_messages, judge_schema, Verdict, JUDGE_INSTRUCTIONS};
 pub use report::{cost_text, gate, Report, Summary, TargetOutcome, TargetReport};
 
 /// One case of a suite.
