@@ -21,13 +21,13 @@ use crate::error::{ApiError, ApiFlavor};
 use crate::routes::AppState;
 
 /// Who made a request, as handlers see it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// `None` when auth is off (or on `/health`).
     pub key: Option<CallerKey>,
     pub client_ip: Option<IpAddr>,
     /// When the request reached Ward's middleware: a call's latency counts from here.
-    pub arrived: Option<Instant>,
+    pub arrived: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl Caller {
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// No key at all (`/health`).
+    /// No key at all (`/health`, the console's sign-in, sign-out and assets).
     Open,
     /// Any valid key (model lists, version, readiness).
     AnyRole,
@@ -82,7 +82,8 @@ pub fn access_of(path: &str) -> Access {
         "/metrics" => Access::Operations,
         "/ui/login" | "/ui/logout" => Access::Open,
         _ if path.starts_with("/ui/assets/") => Access::Open,
-        "/ui/api/keys" => Access::Admin,
+        // "/ui/keys/" is the same page: the console serves its pages with or without the slash.
+        _ if matches!(path.trim_end_matches('/'), "/ui/keys" | "/ui/api/keys") => Access::Admin,
         _ if crate::console::is_console(path) => Access::Console,
         _ => Access::AnyRole,
     }
@@ -373,7 +374,7 @@ pub async fn authenticate(
     let mut caller = Caller {
         key: None,
         client_ip,
-        arrived: Some(arrived),
+        arrived,
     };
     if let (Some(auth), false) = (&state.auth, access == Access::Open) {
         let flavor = ApiFlavor::of_path(&path);
@@ -458,6 +459,8 @@ mod tests {
         assert_eq!(access_of("/ui/assets/console.js"), Access::Open);
         assert_eq!(access_of("/ui/login"), Access::Open);
         assert_eq!(access_of("/uix"), Access::AnyRole);
+        assert_eq!(access_of("/ui/keys/"), Access::Admin);
+        assert_eq!(access_of("/ui/costs"), Access::Console);
     }
 
     #[test]

@@ -170,7 +170,7 @@ pub async fn start(
     mut request: GenerationRequest,
 ) -> Result<StartedCall, ApiError> {
     // From the request's arrival (before auth and body parsing) where the middleware saw it.
-    let started = context.caller.arrived.unwrap_or_else(Instant::now);
+    let started = context.caller.arrived;
     let flavor = context.flavor;
     let request_uuid = uuid::Uuid::now_v7();
     let request_id = request_uuid.to_string();

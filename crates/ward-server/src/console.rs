@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ward_audit::costs::report_period;
 use ward_audit::record::{now_micros, rfc3339_micros};
-use ward_audit::{AuditEvent, CostModel, CostReport, CostTally, Outcome, Role};
+use ward_audit::{AuditEvent, CostModel, CostReport, CostTally, Outcome};
 use ward_core::{ErrorKind, WardError};
 
 use crate::audit::{store_access, time_param};
-use crate::auth::{allows, Access, Caller};
+use crate::auth::{access_of, allows, Access, Caller};
 use crate::error::{status_of, ApiError, ApiFlavor};
 use crate::routes::AppState;
 
@@ -33,14 +33,14 @@ pub const COOKIE: &str = "ward_console";
 const SCRIPT: &str = include_str!("../console/console.js");
 const STYLE: &str = include_str!("../console/console.css");
 
-/// The pages: path, title, and whether only admins see it.
-const PAGES: [(&str, &str, bool); 6] = [
-    ("/ui", "Overview", false),
-    ("/ui/costs", "Costs", false),
-    ("/ui/backends", "Backends", false),
-    ("/ui/audit", "Audit log", false),
-    ("/ui/profiles", "Profiles", false),
-    ("/ui/keys", "Keys", true),
+/// The pages: path and title. `auth::access_of` says who may see each.
+const PAGES: [(&str, &str); 6] = [
+    ("/ui", "Overview"),
+    ("/ui/costs", "Costs"),
+    ("/ui/backends", "Backends"),
+    ("/ui/audit", "Audit log"),
+    ("/ui/profiles", "Profiles"),
+    ("/ui/keys", "Keys"),
 ];
 
 pub fn is_console(path: &str) -> bool {
@@ -142,23 +142,18 @@ pub async fn page(uri: Uri, Extension(caller): Extension<Caller>) -> Response {
     let path = uri.path().trim_end_matches('/');
     let path = if path.is_empty() { "/ui" } else { path };
     let role = caller.role();
-    let sees = |admin_only: bool| !admin_only || role.is_none_or(|role| role == Role::Admin);
-    let Some((_, title, admin_only)) = PAGES.iter().find(|(page, ..)| *page == path) else {
+    // The auth middleware has refused pages this role may not see; the menu leaves them out.
+    let sees = |page: &str| role.is_none_or(|role| allows(role, access_of(page)));
+    let Some((_, title)) = PAGES.iter().find(|(page, _)| *page == path) else {
         let error = WardError::not_found(format!("the console has no page {path}"));
         return html(
             StatusCode::NOT_FOUND,
             document("Not found", &format!("<body><main><h1>Not found</h1><p>{}</p><p><a href=\"/ui\">Overview</a></p></main></body>", escape(&error.message))),
         );
     };
-    if !sees(*admin_only) {
-        return sign_in_page(&WardError::new(
-            ErrorKind::Forbidden,
-            format!("the {title} page is for admin keys"),
-        ));
-    }
     let mut nav = String::new();
-    for (link, name, admin_only) in PAGES {
-        if sees(admin_only) {
+    for (link, name) in PAGES {
+        if sees(link) {
             let current = if link == path {
                 " aria-current=\"page\""
             } else {

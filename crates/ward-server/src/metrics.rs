@@ -79,12 +79,12 @@ struct BackendStateLabels {
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
-/// Seconds, from 1 ms to about 16 minutes.
+/// Seconds, from 1 ms to about 9 minutes.
 fn seconds() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 20))
 }
 
-/// Ward's own share of a call: from 10 µs to about 0.3 s.
+/// Ward's own share of a call: from 10 µs to about 0.16 s.
 fn overhead_seconds() -> Histogram {
     Histogram::new(exponential_buckets(0.000_01, 2.0, 15))
 }

@@ -259,8 +259,8 @@ async fn respond(
         profile_model: None,
     };
     let call = structured::start(state, context, generation).await?;
-    let headers = call.headers();
     if streaming {
+        let headers = call.headers();
         let body = Body::from_stream(ndjson_lines(call, endpoint, started));
         return Ok((
             headers,

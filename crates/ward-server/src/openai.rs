@@ -359,8 +359,8 @@ async fn respond(
         profile_model: None,
     };
     let call = structured::start(state, context, generation).await?;
-    let headers = call.headers();
     if streaming.stream {
+        let headers = call.headers();
         let events = sse_events(call, endpoint, streaming.include_usage());
         return Ok((headers, Sse::new(events)).into_response());
     }

@@ -57,8 +57,10 @@ async fn send_batches(settings: OtlpSettings, mut queue: mpsc::Receiver<Value>) 
         .unwrap_or_default();
     let url = format!("{}/v1/traces", settings.endpoint.trim_end_matches('/'));
     let mut batch = Vec::new();
+    // One deadline per batch, not per span: steady traffic must not hold spans back.
+    let mut deadline = tokio::time::Instant::now() + FLUSH_EVERY;
     loop {
-        let next = tokio::time::timeout(FLUSH_EVERY, queue.recv()).await;
+        let next = tokio::time::timeout_at(deadline, queue.recv()).await;
         let closed = matches!(next, Ok(None));
         if let Ok(Some(span)) = next {
             batch.push(span);
@@ -66,6 +68,7 @@ async fn send_batches(settings: OtlpSettings, mut queue: mpsc::Receiver<Value>) 
                 continue;
             }
         }
+        deadline = tokio::time::Instant::now() + FLUSH_EVERY;
         if !batch.is_empty() {
             let body = request_body(&settings.service_name, std::mem::take(&mut batch));
             let sent = client

@@ -229,7 +229,6 @@ pub async fn start(
                     timings,
                     ..summary
                 };
-                headers.remove(call::COST_HEADER);
                 if let Some(cost) = cost {
                     call::set_cost(&mut headers, cost);
                 }
