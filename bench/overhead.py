@@ -143,7 +143,9 @@ complex = "local"
                     break
                 time.sleep(0.1)
         self.stop()
-        sys.exit(f"ward serve did not start; see {home}/ward.log")
+        # The home is a temporary directory that goes with the exit: show the log's tail here.
+        tail = (pathlib.Path(home) / "ward.log").read_text(errors="replace")[-3000:]
+        sys.exit(f"ward serve did not start:\n{tail}")
 
     def overhead(self):
         """(sum of seconds, count) of ward_overhead_seconds and ward_upstream_duration_seconds, over every label."""

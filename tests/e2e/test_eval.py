@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import MODEL, ROOT, WARD_BIN
+from test_lifecycle import run_cli
 
 # Where CI keeps what these tests produce for review (the report page and its screenshot).
 ARTIFACTS = ROOT / "target" / "ward-eval" / "e2e"
@@ -52,16 +53,12 @@ def write_suite(path, cases):
     path.write_text("# written by tests/e2e/test_eval.py\n" + "\n".join(json.dumps(case) for case in cases) + "\n")
 
 
-def run_ward(*arguments, timeout=900):
-    return subprocess.run([WARD_BIN, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
 def test_a_rubric_case_is_graded_by_the_embedded_model_as_judge(tmp_path):
     suite = tmp_path / "rubric.jsonl"
     write_suite(suite, [RUBRIC_CASE])
     out = tmp_path / "report"
     # No --judge: the first local backend, the embedded model, judges.
-    result = run_ward("eval", str(suite), "--model", MODEL, "--out", str(out))
+    result = run_cli("eval", str(suite), "--model", MODEL, "--out", str(out), timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     case = report["targets"][0]["cases"][0]
@@ -85,7 +82,7 @@ def url_report(ward, tmp_path_factory):
     suite = folder / "suite.jsonl"
     write_suite(suite, URL_SUITE)
     out = folder / "report"
-    result = run_ward("eval", str(suite), "--url", ward.base_url, "--model", MODEL, "--out", str(out), "--min-score", "0.9")
+    result = run_cli("eval", str(suite), "--url", ward.base_url, "--model", MODEL, "--out", str(out), "--min-score", "0.9", timeout=900)
     return result, out
 
 
@@ -147,7 +144,7 @@ def test_recorded_calls_become_a_pseudonymised_suite(ward, tmp_path):
         {"model": MODEL, "max_tokens": 4, "messages": [{"role": "user", "content": "Draft a reminder for Mr. Bartholomew Quenneville-Oyelaran, phone 617-555-0187."}]},
     )
     suite = tmp_path / "sampled.jsonl"
-    result = run_ward("eval", "sample", "--from-audit", "--since", since, "--n", "50", "--out", str(suite))
+    result = run_cli("eval", "sample", "--from-audit", "--since", since, "--n", "50", "--out", str(suite))
     assert result.returncode == 0, result.stderr[-3000:]
     text = suite.read_text()
     for value in ["Forsythe", "Larkspur", "90314472", "04/02/2025", "Quenneville", "555-0187"]:
@@ -158,5 +155,5 @@ def test_recorded_calls_become_a_pseudonymised_suite(ward, tmp_path):
     chat = next(case for case in cases if "Draft a reminder" in json.dumps(case.get("messages", [])))
     assert chat["expect"] == {}
     # The sampling itself is on record.
-    tail = run_ward("audit", "tail", "--count", "5")
+    tail = run_cli("audit", "tail", "--count", "5")
     assert "cli:eval sample --from-audit" in tail.stdout, tail.stdout
