@@ -4,7 +4,7 @@
 //! `ward keys` in another process is seen within `refresh`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use ward_audit::record::now_micros;
 use ward_audit::{key_id_of, ApiKey, KeyHasher, Role, StoreHandle};
 use ward_core::{ErrorKind, WardError};
 
+use crate::arrival::{Arrived, Peer};
 use crate::error::{ApiError, ApiFlavor};
 use crate::routes::AppState;
 
@@ -364,11 +365,14 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let arrived = Instant::now();
+    let arrived = request
+        .extensions()
+        .get::<Arrived>()
+        .map_or_else(Instant::now, |arrived| arrived.0);
     let client_ip = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .get::<ConnectInfo<Peer>>()
+        .map(|info| info.0.addr.ip());
     let path = request.uri().path().to_owned();
     let access = access_of(&path);
     let mut caller = Caller {

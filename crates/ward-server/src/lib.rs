@@ -4,12 +4,13 @@
 //! This is the only crate that knows HTTP. `error` holds the one table from `ErrorKind` to HTTP
 //! status and body; `body` parses JSON without ever echoing request text; `openai` and `ollama`
 //! translate the two APIs; `routes` assembles the router and serves it with graceful shutdown;
-//! `auth` turns API keys into roles and limits; `call` puts every model call on record;
+//! `arrival` stamps each request with the time its first bytes were received; `auth` turns API keys into roles and limits; `call` puts every model call on record;
 //! `audit` serves the records; `notes` serves clinical profiles and the note workflow;
 //! `structured` parses `response_format` / `format` and checks every structured answer;
 //! `metrics` counts every call for `GET /metrics`; `otlp` sends each call's spans to an
 //! OpenTelemetry collector when one is configured; `console` serves the web console at `/ui`.
 
+mod arrival;
 mod audit;
 pub mod auth;
 mod body;

@@ -18,7 +18,7 @@ use ward_core::{ErrorKind, ModelCatalog, WardError};
 use crate::audit::AuditAccess;
 use crate::auth::Auth;
 use crate::error::{error_body, status_of, ApiError, ApiFlavor};
-use crate::{audit, auth, console, notes, ollama, openai, phi};
+use crate::{arrival, audit, auth, console, notes, ollama, openai, phi};
 
 /// Settings the server needs; the binary fills them from `ward.toml`.
 #[derive(Debug, Clone)]
@@ -99,6 +99,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(console::secure_headers))
+        .layer(axum::middleware::from_fn(arrival::stamp))
         .with_state(state)
 }
 
@@ -135,11 +136,12 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stop_accepting, stopped) = tokio::sync::watch::channel(false);
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let mut stopped = stopped;
-        let _ = stopped.wait_for(|stop| *stop).await;
-    });
+    let app = app.into_make_service_with_connect_info::<arrival::Peer>();
+    let server =
+        axum::serve(arrival::Listener::new(listener), app).with_graceful_shutdown(async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => return result,
@@ -192,7 +194,7 @@ pub async fn serve_tls(
     let handle = axum_server::Handle::new();
     let server = axum_server::from_tcp_rustls(listener.into_std()?, config)?
         .handle(handle.clone())
-        .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>());
+        .serve(app.into_make_service_with_connect_info::<arrival::Peer>());
     let mut server = std::pin::pin!(server);
     tokio::select! {
         result = &mut server => return result,
