@@ -449,6 +449,11 @@ impl Kinds {
         Kinds(self.0 & 0x00ff_ffff | tokens << 24)
     }
 
+    /// Both sets of kinds, in a constant.
+    pub const fn union(self, other: Kinds) -> Kinds {
+        Kinds(self.0 | other.0)
+    }
+
     /// Whether the word is in any of `kinds`.
     pub fn any(self, kinds: Kinds) -> bool {
         self.0 & kinds.0 != 0
@@ -458,7 +463,7 @@ impl Kinds {
 impl BitOr for Kinds {
     type Output = Kinds;
     fn bitor(self, other: Kinds) -> Kinds {
-        Kinds(self.0 | other.0)
+        self.union(other)
     }
 }
 

@@ -17,6 +17,9 @@ enum Cue {
     Loose,
     /// "pt", "patient": as loose, and one lowercase word is not enough ("patient vetbalized").
     Patient,
+    /// The object of a request ("text veronica stokes at ...", "a work note for adeyi
+    /// awodiran"): as a patient cue, and the name must end where a phrase does.
+    Object,
 }
 
 /// What a word can be inside a slot.
@@ -65,6 +68,26 @@ const LOOSE_ANCHORS: &[&str] = &[
     "was last seen",
     "needs a",
 ];
+/// Verbs of speech whose subject at the start of a sentence is a person.
+const SPEECH_VERBS: &[&str] = &[
+    "says",
+    "said",
+    "reports",
+    "states",
+    "notes",
+    "denies",
+    "endorses",
+    "complains",
+    "called",
+];
+/// Words after which a request names the person it is about: "text", "tell", "for".
+const OBJECT_OPENERS: &[&str] = &[
+    "for", "text", "call", "called", "tell", "email", "remind", "schedule", "refer", "add",
+];
+/// Words that may follow the name a request is about ("text X at", "the plan for X after").
+const AFTER_OBJECT: &[&str] = &[
+    "at", "who", "after", "about", "keeps", "is", "isn't", "has", "was", "needs", "wants", "to",
+];
 /// Most words a slot holds.
 const MOST_WORDS: usize = 4;
 
@@ -92,6 +115,8 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             Some((index + 1, Cue::Firm))
         } else if matches!(word, "pt" | "patient") && scan.joined_by_space(index) {
             Some((index + 1, Cue::Patient))
+        } else if OBJECT_OPENERS.contains(&word) && scan.joined_by_space(index) {
+            Some((index + 1, Cue::Object))
         } else {
             None
         };
@@ -108,10 +133,20 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
                 // "peripheral neuropathy 26 y/o": one word before an age must be a known name.
                 let known = first + 1 < index
                     || scan.is(first, Kinds::FIRST_NAME | Kinds::LAST_NAME)
-                    || !age_at(scan, index);
+                    || !(age_at(scan, index) || described_by_age(scan, index));
                 if known {
                     push(spans, first, index - 1, 0.8);
                 }
+            }
+        }
+        // "autumn banks says", "Salami, Durodola called": a name opening a sentence as the
+        // subject of a verb of speech.
+        if index > 0 && SPEECH_VERBS.contains(&word) {
+            let subject = run_backward(scan, index, Cue::Loose)
+                .filter(|first| scan.starts_sentence(*first))
+                .or_else(|| given_name_subject(scan, index).then_some(index - 1));
+            if let Some(first) = subject {
+                push(spans, first, index - 1, 0.7);
             }
         }
         // "carmen wilson's course": a possessive closes a slot that holds it.
@@ -129,6 +164,28 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
     }
 }
 
+/// "mark reports the symptoms started", "May notes improvement": a given name alone before a
+/// verb of report opens a sentence as its subject, even one that is a common word, but not
+/// as a question ("Will reports be faxed?").
+fn given_name_subject(scan: &Scan<'_>, verb: usize) -> bool {
+    let name = verb - 1;
+    let reporting = matches!(
+        scan.word(verb),
+        "reports" | "notes" | "states" | "denies" | "endorses" | "complains"
+    );
+    let auxiliary_after = scan
+        .tokens
+        .get(verb + 1)
+        .is_some_and(|_| matches!(scan.word(verb + 1), "be" | "to" | "are" | "were" | "and"));
+    reporting
+        && !auxiliary_after
+        && scan.joined_by_space(name)
+        && scan.starts_sentence(name)
+        && scan.is(name, Kinds::FIRST_NAME)
+        && !scan.is(name, CUE_WORDS)
+        && !scan.tokens[name].has_digit
+}
+
 fn push(spans: &mut Vec<(usize, usize, f32)>, first: usize, last: usize, confidence: f32) {
     if !spans.iter().any(|(a, b, _)| *a <= first && last <= *b) {
         spans.push((first, last, confidence));
@@ -143,7 +200,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
         || scan.is(index, Kinds::CREDENTIAL)
         || matches!(
             scan.lower.as_bytes()[token.start],
-            b'd' | b'm' | b'b' | b's' | b'a' | b'w' | b'n'
+            b'd' | b'm' | b'b' | b's' | b'a' | b'w' | b'n' | b'i'
         );
     if index == 0 || !could {
         return None;
@@ -161,6 +218,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     } else if LOOSE_ANCHORS.iter().any(|anchor| starts(anchor))
         || age_at(scan, index)
         || credential_at(scan, index)
+        || described_by_age(scan, index)
     {
         Some(Cue::Loose)
     } else {
@@ -204,6 +262,77 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     }
 }
 
+/// Number words an age is spoken in ("a seventy five year old").
+const NUMBER_WORDS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+];
+
+/// "Yong Du is a 64-year-old man", "jason becker who is a thirty six year old male": a person
+/// described by an age right after the name.
+fn described_by_age(scan: &Scan<'_>, index: usize) -> bool {
+    let word_at = |at: usize| (at < scan.tokens.len()).then(|| scan.word(at));
+    let mut next = index;
+    if scan.word(next) == "who" {
+        next += 1;
+    }
+    if word_at(next) != Some("is") {
+        return false;
+    }
+    next += 1;
+    if matches!(word_at(next), Some("a" | "an")) {
+        next += 1;
+    }
+    if next >= scan.tokens.len() {
+        return false;
+    }
+    // "64-year-old", "19 y.o.", "31 yo".
+    let number = scan.word(next);
+    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = &number[digits..];
+    let unit_after = matches!(
+        word_at(next + 1),
+        Some("year" | "years" | "year-old" | "yr" | "yo" | "y")
+    );
+    let numeric = (1..=3).contains(&digits)
+        && (unit.is_empty() && unit_after || unit.starts_with("-year") || unit == "-yo");
+    if age_at(scan, next) || numeric {
+        return true;
+    }
+    // Spoken: up to two number words, then "year old" or "years old".
+    let mut numbers = 0;
+    while numbers < 2 && word_at(next).is_some_and(|word| NUMBER_WORDS.contains(&word)) {
+        numbers += 1;
+        next += 1;
+    }
+    numbers > 0 && matches!(word_at(next), Some("year" | "years" | "year-old"))
+}
+
 /// "Evan Z. Stokes MD", "dale m. green md dictating": a credential that ends a name, not a
 /// state's code before a ZIP ("Baltimore, MD 21201").
 fn credential_at(scan: &Scan<'_>, index: usize) -> bool {
@@ -225,6 +354,8 @@ fn credential_at(scan: &Scan<'_>, index: usize) -> bool {
     !number_after
         && (written_in_capitals(scan, index)
             || next_word.starts_with("dictat")
+            // "holly rivers md facc": credentials come in runs.
+            || !last_token && scan.is(next, Kinds::CREDENTIAL) && scan.joined_by_space(index)
             || comma_before && phrase_ends)
 }
 
@@ -236,6 +367,19 @@ pub(super) fn written_in_capitals(scan: &Scan<'_>, index: usize) -> bool {
         .count()
         >= 2
 }
+
+/// Words that say something about a name rather than being one.
+const CUE_WORDS: Kinds = Kinds::TITLE
+    .union(Kinds::CREDENTIAL)
+    .union(Kinds::HEAD_NOUN)
+    .union(Kinds::NATIONALITY)
+    .union(Kinds::STRONG_CUE)
+    .union(Kinds::RELATION)
+    .union(Kinds::HEADER_CUE)
+    .union(Kinds::SUBJECT_VERB)
+    .union(Kinds::PERSON_VERB)
+    .union(Kinds::WEAK_CUE)
+    .union(Kinds::NAME_SUFFIX);
 
 /// What token `index` can be in a slot, or `None` when it cannot be part of a name.
 fn fill(scan: &Scan<'_>, index: usize) -> Option<Fill> {
@@ -255,18 +399,7 @@ fn fill(scan: &Scan<'_>, index: usize) -> Option<Fill> {
     if scan.is(index, Kinds::PARTICLE) || scan.word(index) == "st" && gap_after.starts_with('.') {
         return Some(Fill::Particle);
     }
-    let cue_word = Kinds::TITLE
-        | Kinds::CREDENTIAL
-        | Kinds::HEAD_NOUN
-        | Kinds::NATIONALITY
-        | Kinds::STRONG_CUE
-        | Kinds::RELATION
-        | Kinds::HEADER_CUE
-        | Kinds::SUBJECT_VERB
-        | Kinds::PERSON_VERB
-        | Kinds::WEAK_CUE
-        | Kinds::NAME_SUFFIX;
-    if scan.is(index, cue_word) {
+    if scan.is(index, CUE_WORDS) {
         return None;
     }
     let named = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME);
@@ -281,7 +414,7 @@ fn fill(scan: &Scan<'_>, index: usize) -> Option<Fill> {
         return (capitalised && named && !number_after).then_some(Fill::Ordinary);
     }
     let english = scan.is(index, Kinds::ENGLISH);
-    let clinical = scan.is(index, Kinds::CLINICAL);
+    let clinical = clinical_at(scan, index);
     let distinctive = !english && !clinical;
     match token.case {
         _ if distinctive => Some(Fill::Name),
@@ -289,6 +422,46 @@ fn fill(scan: &Scan<'_>, index: usize) -> Option<Fill> {
         Case::Lower if named || clinical && !english => Some(Fill::Ordinary),
         _ => None,
     }
+}
+
+/// Endings of disease, procedure and drug names ("bronchiolitis", "cardiomyopathy", "atorvastatin").
+const CLINICAL_ENDINGS: &[&str] = &[
+    "itis",
+    "osis",
+    "opathy",
+    "emia",
+    "aemia",
+    "ectomy",
+    "otomy",
+    "ostomy",
+    "plasty",
+    "algia",
+    "uria",
+    "penia",
+    "iasis",
+    "plegia",
+    "megaly",
+    "scopy",
+    "graphy",
+    "rrhea",
+    "lysis",
+    "statin",
+    "olol",
+    "pril",
+    "sartan",
+    "prazole",
+    "cillin",
+    "mycin",
+    "cycline",
+    "floxacin",
+    "gliflozin",
+];
+
+/// Whether token `index` is clinical vocabulary, listed or shaped like it.
+fn clinical_at(scan: &Scan<'_>, index: usize) -> bool {
+    let word = scan.word(index);
+    scan.is(index, Kinds::CLINICAL)
+        || word.len() >= 7 && CLINICAL_ENDINGS.iter().any(|ending| word.ends_with(ending))
 }
 
 /// Whether `fills` make a name under `cue`.
@@ -304,7 +477,7 @@ fn accepted(scan: &Scan<'_>, first: usize, fills: &[Fill], cue: Cue) -> bool {
     match cue {
         Cue::Firm => true,
         // "hope lamb": a given name and a surname from the dictionaries, both ordinary words.
-        Cue::Loose | Cue::Patient => {
+        Cue::Loose | Cue::Patient | Cue::Object => {
             names > 0
                 || words >= 2
                     && scan.is(first, Kinds::FIRST_NAME)
@@ -348,7 +521,8 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
             && index + 1 < scan.tokens.len()
             && fill(scan, index + 1).is_some_and(|next| matches!(next, Fill::Name | Fill::Ordinary))
             && anchor_at(scan, index + 1).is_none()
-            && fills.len() == 1
+            // "van der Linden, Emir": one surname, particles and all.
+            && fills.iter().filter(|fill| **fill != Fill::Particle).count() == 1
         {
             comma_used = true;
             index += 1;
@@ -374,16 +548,43 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
     }
     let last = first + fills.len() - 1;
     let one_lowercase_word = fills.len() == 1 && scan.tokens[first].case == Case::Lower;
+    let words = fills
+        .iter()
+        .filter(|fill| matches!(fill, Fill::Name | Fill::Ordinary))
+        .count();
     // "re: ferritin 548 result": a word before a number is a test and its value.
     let value_after = last + 1 < scan.tokens.len()
         && scan.joined_by_space(last)
         && scan.tokens[last + 1].has_digit;
     let fits = match cue {
         Cue::Patient => !one_lowercase_word && accepted(scan, first, &fills, Cue::Loose),
+        // One word after "for" is as often a drug or a disease ("for COVID at home").
+        Cue::Object => {
+            words >= 2
+                && phrase_ends_after(scan, last)
+                // An eponym that is a surname too may stand ("text veronica stokes at").
+                && (first..=last).all(|at| {
+                    !clinical_at(scan, at) || scan.is(at, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+                })
+                && accepted(scan, first, &fills, cue)
+        }
         Cue::Loose => !value_after && accepted(scan, first, &fills, cue),
         Cue::Firm => accepted(scan, first, &fills, cue),
     };
     (fits && !scan.head_noun_after(last)).then_some(last)
+}
+
+/// Whether a phrase ends after token `last`: punctuation, the end of the text, or a word that
+/// goes on about the person ("at (555) ...", "who is", "after his fall").
+fn phrase_ends_after(scan: &Scan<'_>, last: usize) -> bool {
+    let next = last + 1;
+    next == scan.tokens.len()
+        || scan
+            .gap_after(last)
+            .trim_start_matches(' ')
+            .starts_with([',', '?', ';', '.', '(', ':', '\n', '!'])
+        || scan.tokens[last].possessive()
+        || AFTER_OBJECT.contains(&scan.word(next)) && scan.joined_by_space(last)
 }
 
 /// The name that fills the slot closing at token `anchor`: its first token.
@@ -436,8 +637,13 @@ fn run_backward(scan: &Scan<'_>, anchor: usize, cue: Cue) -> Option<usize> {
         && !FIRM_FIELDS.contains(&scan.word(first - 1))
         && !LOOSE_FIELDS.contains(&scan.word(first - 1));
     // What follows a name is weaker than what precedes it ("My MRN is"): one ordinary word
-    // is never enough.
-    (!other_field && accepted(scan, first, &fills, Cue::Loose)).then_some(first)
+    // is never enough. Before a date of birth or a record number, two capitalised words are
+    // ("Cash Temple, DOB 04/02/1988").
+    let capitalised_pair = cue == Cue::Firm
+        && fills.iter().filter(|fill| **fill != Fill::Initial).count() >= 2
+        && (first..first + fills.len()).all(|at| scan.tokens[at].case != Case::Lower);
+    (!other_field && (capitalised_pair || accepted(scan, first, &fills, Cue::Loose)))
+        .then_some(first)
 }
 
 #[cfg(test)]
@@ -497,6 +703,54 @@ mod tests {
     }
 
     #[test]
+    fn an_age_a_credential_run_or_a_birth_date_after_a_name_makes_it_one() {
+        assert_eq!(
+            names("Yong Du is a 64-year-old man with hypertension"),
+            ["Yong Du"]
+        );
+        assert!(
+            names("dictating for jason becker who is a thirty six year old male")
+                .contains(&"jason becker")
+        );
+        assert_eq!(
+            names("this is holly rivers md facc dictating"),
+            ["holly rivers"]
+        );
+        assert_eq!(
+            names("does Cash Temple, DOB 04/02/1988, need a booster?"),
+            ["Cash Temple"]
+        );
+        assert_eq!(
+            names("Pt: van der Linden, Emir\n"),
+            ["van der Linden, Emir"]
+        );
+    }
+
+    #[test]
+    fn a_sentence_subject_or_the_object_of_a_request_is_a_name() {
+        assert_eq!(
+            names("autumn banks says the kiosk rejected her scan"),
+            ["autumn banks"]
+        );
+        assert_eq!(
+            names("afebrile. mark reports the symptoms started"),
+            ["mark"]
+        );
+        assert_eq!(
+            names("Salami, Durodola called Thursday morning"),
+            ["Salami, Durodola"]
+        );
+        assert_eq!(
+            names("pls help - text veronica stokes at (837) 931-9411"),
+            ["veronica stokes"]
+        );
+        assert_eq!(
+            names("need a work note for adeyi awodiran, out july 16"),
+            ["adeyi awodiran"]
+        );
+    }
+
+    #[test]
     fn slots_refuse_what_is_no_name() {
         for text in [
             "Sex: Female\nMRN: 31836445",
@@ -509,6 +763,11 @@ mod tests {
             "Social History\nBorn in Peru",
             "his Parkinson's is worse; Hashimoto's thyroiditis",
             "the doctor visit went well",
+            "Will reports be faxed to the clinic?",
+            "She is a 45-year-old woman with asthma",
+            "is a referral for physical therapy needed?",
+            "schedule follow up in two weeks; call back tomorrow",
+            "Pain is a 7 out of 10. Patient reports relief.",
         ] {
             assert!(names(text).is_empty(), "{text}: {:?}", names(text));
         }
