@@ -68,7 +68,7 @@ const LOOSE_ANCHORS: &[&str] = &[
     "was last seen",
     "needs a",
 ];
-/// Verbs of speech whose subject at the start of a sentence is a person.
+/// Verbs of speech whose subject at the start of a sentence is a person (all in `SUBJECT_VERBS`).
 const SPEECH_VERBS: &[&str] = &[
     "says",
     "said",
@@ -115,7 +115,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             Some((index + 1, Cue::Firm))
         } else if matches!(word, "pt" | "patient") && scan.joined_by_space(index) {
             Some((index + 1, Cue::Patient))
-        } else if OBJECT_OPENERS.contains(&word) && scan.joined_by_space(index) {
+        } else if scan.joined_by_space(index) && OBJECT_OPENERS.contains(&word) {
             Some((index + 1, Cue::Object))
         } else {
             None
@@ -141,7 +141,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
         }
         // "autumn banks says", "Salami, Durodola called": a name opening a sentence as the
         // subject of a verb of speech.
-        if index > 0 && SPEECH_VERBS.contains(&word) {
+        if index > 0 && scan.is(index, Kinds::SUBJECT_VERB) && SPEECH_VERBS.contains(&word) {
             let subject = run_backward(scan, index, Cue::Loose)
                 .filter(|first| scan.starts_sentence(*first))
                 .or_else(|| given_name_subject(scan, index).then_some(index - 1));
