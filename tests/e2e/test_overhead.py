@@ -2,10 +2,10 @@
 generator (`hey`, Debian package) measures on the same calls: the mean through Ward minus the mean
 straight to the same loopback upstream (bench/overhead.py does the measuring).
 
-Ward cannot see all of its cost from inside: reading the request head before its middleware,
-writing the answer, its HTTP client's share of the upstream call, the extra loopback hop. So the
-histogram may read lower than the external figure, by a bounded amount, and never higher beyond
-noise.
+Ward cannot see all of its cost from inside: writing the answer, its HTTP client's share of the
+upstream call (a call starts at the kernel's receive time of its first bytes, so reading the head
+is counted). So the histogram may read lower than the external figure, by a bounded amount, and
+never higher beyond noise.
 """
 
 import os
@@ -19,7 +19,7 @@ from conftest import ROOT, WARD_BIN
 sys.path.insert(0, str(ROOT / "bench"))
 import overhead  # noqa: E402
 
-# What Ward's histogram cannot see (ms; about 0.4 on a 2-core debug build), and how far noise
+# What Ward's histogram cannot see (ms; about 0.2 on a 2-core release build, 0.5 on debug), and how far noise
 # may put it above the external figure. Loose on purpose: CI's two cores are shared.
 UNSEEN_MS = 2.0
 NOISE_MS = 0.5
