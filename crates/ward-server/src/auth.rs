@@ -27,7 +27,8 @@ pub struct Caller {
     /// `None` when auth is off (or on `/health`).
     pub key: Option<CallerKey>,
     pub client_ip: Option<IpAddr>,
-    /// When the request reached Ward's middleware: a call's latency counts from here.
+    /// When the request's first bytes were received (`arrival::Arrived`): a call's latency
+    /// counts from here.
     pub arrived: Instant,
 }
 

@@ -169,7 +169,7 @@ pub async fn start(
     context: CallContext<'_>,
     mut request: GenerationRequest,
 ) -> Result<StartedCall, ApiError> {
-    // From the request's arrival (before auth and body parsing) where the middleware saw it.
+    // From the receipt of the request's first bytes (before auth and body parsing).
     let started = context.caller.arrived;
     let flavor = context.flavor;
     let request_uuid = uuid::Uuid::now_v7();
