@@ -173,10 +173,8 @@ fn given_name_subject(scan: &Scan<'_>, verb: usize) -> bool {
         scan.word(verb),
         "reports" | "notes" | "states" | "denies" | "endorses" | "complains"
     );
-    let auxiliary_after = scan
-        .tokens
-        .get(verb + 1)
-        .is_some_and(|_| matches!(scan.word(verb + 1), "be" | "to" | "are" | "were" | "and"));
+    let auxiliary_after = verb + 1 < scan.tokens.len()
+        && matches!(scan.word(verb + 1), "be" | "to" | "are" | "were" | "and");
     reporting
         && !auxiliary_after
         && scan.joined_by_space(name)
@@ -226,7 +224,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     }
 }
 
-/// "63m", "90 y/o", "(46yo)", "age: 43": an age right after a name.
+/// "63m", "90 y/o", "(46yo)", "64-year-old", "age: 43": an age right after a name.
 fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     let word = scan.word(index);
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
@@ -248,13 +246,14 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
         return false;
     }
     match &word[digits..] {
-        "yo" | "y" | "m" | "f" | "yr" | "yrs" => true,
+        "yo" | "y" | "m" | "f" | "yr" | "yrs" | "-yo" => true,
+        unit if unit.starts_with("-year") => true,
         "" if index + 1 < scan.tokens.len() => {
             let (gap, unit) = (scan.gap_after(index).trim(), scan.word(index + 1));
             gap.is_empty()
                 && matches!(
                     unit,
-                    "yo" | "y" | "m" | "f" | "yr" | "yrs" | "year" | "years"
+                    "yo" | "y" | "m" | "f" | "yr" | "yrs" | "year" | "years" | "year-old"
                 )
                 || gap == "-" && matches!(unit, "year-old" | "yo")
         }
@@ -311,17 +310,7 @@ fn described_by_age(scan: &Scan<'_>, index: usize) -> bool {
     if next >= scan.tokens.len() {
         return false;
     }
-    // "64-year-old", "19 y.o.", "31 yo".
-    let number = scan.word(next);
-    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
-    let unit = &number[digits..];
-    let unit_after = matches!(
-        word_at(next + 1),
-        Some("year" | "years" | "year-old" | "yr" | "yo" | "y")
-    );
-    let numeric = (1..=3).contains(&digits)
-        && (unit.is_empty() && unit_after || unit.starts_with("-year") || unit == "-yo");
-    if age_at(scan, next) || numeric {
+    if age_at(scan, next) {
         return true;
     }
     // Spoken: up to two number words, then "year old" or "years old".
@@ -476,6 +465,8 @@ fn accepted(scan: &Scan<'_>, first: usize, fills: &[Fill], cue: Cue) -> bool {
     let names = fills.iter().filter(|fill| **fill == Fill::Name).count();
     match cue {
         Cue::Firm => true,
+        // One word after "for" is as often a drug or a disease ("for COVID at home").
+        Cue::Object if words < 2 => false,
         // "hope lamb": a given name and a surname from the dictionaries, both ordinary words.
         Cue::Loose | Cue::Patient | Cue::Object => {
             names > 0
@@ -548,20 +539,14 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
     }
     let last = first + fills.len() - 1;
     let one_lowercase_word = fills.len() == 1 && scan.tokens[first].case == Case::Lower;
-    let words = fills
-        .iter()
-        .filter(|fill| matches!(fill, Fill::Name | Fill::Ordinary))
-        .count();
     // "re: ferritin 548 result": a word before a number is a test and its value.
     let value_after = last + 1 < scan.tokens.len()
         && scan.joined_by_space(last)
         && scan.tokens[last + 1].has_digit;
     let fits = match cue {
         Cue::Patient => !one_lowercase_word && accepted(scan, first, &fills, Cue::Loose),
-        // One word after "for" is as often a drug or a disease ("for COVID at home").
         Cue::Object => {
-            words >= 2
-                && phrase_ends_after(scan, last)
+            phrase_ends_after(scan, last)
                 // An eponym that is a surname too may stand ("text veronica stokes at").
                 && (first..=last).all(|at| {
                     !clinical_at(scan, at) || scan.is(at, Kinds::FIRST_NAME | Kinds::LAST_NAME)
