@@ -158,14 +158,14 @@ impl AsyncRead for StampedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let Some(arrivals) = this.arrivals.clone() else {
+        if this.arrivals.is_none() {
             return Pin::new(&mut this.stream).poll_read(cx, buf);
-        };
+        }
         loop {
             ready!(this.stream.poll_read_ready(cx))?;
             match this.receive(buf.initialize_unfilled()) {
                 Ok((read, received)) => {
-                    if read > 0 {
+                    if let (true, Some(arrivals)) = (read > 0, &this.arrivals) {
                         arrivals.note(|| received.and_then(instant_of));
                     }
                     buf.advance(read);
