@@ -7,7 +7,9 @@ record committed before the answer). The external overhead is the mean latency t
 minus the mean latency direct; Ward's is the mean of its `ward_overhead_seconds` histogram over
 the same calls (total minus upstream, from `GET /metrics`). Both come from one run.
 
-    python3 bench/overhead.py [--requests 3000] [--concurrency 1,4] [--out bench/overhead]
+    python3 bench/overhead.py [--requests 3000] [--concurrency 1,4] [--upstream-ms 0] [--out bench/overhead]
+
+--upstream-ms makes the upstream think that long before each answer, as a model does.
 
 Writes results.json and results.md under --out. WARD_BIN names the binary (default
 target/release/ward, else target/debug/ward).
@@ -37,9 +39,10 @@ ANSWER = "Twice a day (bis in die)."
 
 
 class Upstream:
-    """Answers every POST with a short SSE stream and usage, keeping connections alive."""
+    """Answers every POST with a short SSE stream and usage after `think` seconds, keeping
+    connections alive."""
 
-    def __init__(self):
+    def __init__(self, think=0.0):
         events = [
             {"choices": [{"index": 0, "delta": {"content": ANSWER}, "finish_reason": None}]},
             {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
@@ -64,6 +67,8 @@ class Upstream:
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("content-length", 0)))
+                if think:
+                    time.sleep(think)
                 self.reply(stream, "text/event-stream")
 
             def reply(self, payload, content_type):
@@ -179,11 +184,11 @@ def hey(url, requests, concurrency):
     return [float(row["response-time"]) for row in rows]
 
 
-def measure(requests, concurrency):
+def measure(requests, concurrency, upstream_ms):
     """One run at one concurrency: external and Ward's own mean overhead, in milliseconds."""
     if not shutil.which("hey"):
         raise RuntimeError("hey is not installed (apt install hey)")
-    upstream = Upstream()
+    upstream = Upstream(upstream_ms / 1000.0)
     with tempfile.TemporaryDirectory(prefix="ward-overhead-") as home:
         ward = Ward(upstream.url, home)
         try:
@@ -204,6 +209,7 @@ def measure(requests, concurrency):
     return {
         "requests": requests,
         "concurrency": concurrency,
+        "upstream_think_ms": upstream_ms,
         "direct_mean_ms": ms(statistics.fmean(direct)),
         "direct_p50_ms": ms(statistics.median(direct)),
         "through_ward_mean_ms": ms(statistics.fmean(through)),
@@ -225,12 +231,12 @@ def markdown(runs, binary):
         f"Binary: `{pathlib.Path(binary).relative_to(ROOT) if pathlib.Path(binary).is_relative_to(ROOT) else pathlib.Path(binary).name}` "
         f"({'release' if 'release' in binary else 'debug'} build), {os.cpu_count()} cores.",
         "",
-        "| concurrency | requests | direct mean | through Ward mean | external overhead | Ward's overhead histogram | Ward's upstream histogram |",
-        "|---|---|---|---|---|---|---|",
+        "| concurrency | upstream think | requests | direct mean | through Ward mean | external overhead | Ward's overhead histogram | Ward's upstream histogram |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         lines.append(
-            f"| {run['concurrency']} | {run['requests']} | {run['direct_mean_ms']:.3f} | {run['through_ward_mean_ms']:.3f} | "
+            f"| {run['concurrency']} | {run['upstream_think_ms']:g} | {run['requests']} | {run['direct_mean_ms']:.3f} | {run['through_ward_mean_ms']:.3f} | "
             f"{run['external_overhead_mean_ms']:.3f} | {run['ward_overhead_mean_ms']:.3f} | {run['ward_upstream_mean_ms']:.3f} |"
         )
     return "\n".join(lines) + "\n"
@@ -240,9 +246,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", default="1,4", help="comma-separated worker counts")
+    parser.add_argument("--upstream-ms", default="0", help="comma-separated upstream think times, ms")
     parser.add_argument("--out", default=str(ROOT / "bench" / "overhead"))
     options = parser.parse_args()
-    runs = [measure(options.requests, int(level)) for level in options.concurrency.split(",")]
+    runs = [
+        measure(options.requests, int(level), float(think))
+        for think in options.upstream_ms.split(",")
+        for level in options.concurrency.split(",")
+    ]
     out = pathlib.Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     binary = ward_binary()

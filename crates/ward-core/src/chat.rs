@@ -171,6 +171,10 @@ pub struct Timings {
     pub prompt_eval: Duration,
     /// Generating the completion.
     pub generation: Duration,
+    /// How long the backend had the request, measured at its connection's socket: from the
+    /// request's last byte sent to the answer's last byte received, plus any time on replicas
+    /// that failed before. `None` where a socket cannot tell (in-process engines, HTTP/2).
+    pub upstream: Option<Duration>,
 }
 
 /// The end of a generation: why it stopped, what it cost.

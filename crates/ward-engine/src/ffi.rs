@@ -512,6 +512,7 @@ impl Worker<'_> {
                 queued,
                 prompt_eval: prompt_evaluated - started,
                 generation: finished - prompt_evaluated,
+                upstream: None,
             },
         };
         job.events

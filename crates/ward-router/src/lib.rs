@@ -7,6 +7,7 @@
 //! configuration that puts a cloud backend in a tier PHI requests can reach.
 
 mod backend;
+mod client;
 pub mod complexity;
 mod config;
 pub mod fake;
@@ -15,6 +16,7 @@ mod policy;
 mod remote;
 mod replicas;
 mod router;
+pub mod stamped;
 mod wire;
 
 pub use backend::{CloudBackend, RoutedBackend};

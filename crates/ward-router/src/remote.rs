@@ -8,13 +8,19 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::StreamExt;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use hyper::{Method, Request, Response, Version};
 use ward_core::{
     Backend, ErrorKind, FinishReason, GenerationEvent, GenerationRequest, GenerationStream,
     GenerationSummary, ModelCard, Timings, Usage, WardError,
 };
 
 use crate::backend::RoutedBackend;
+use crate::client::{http_client, ConnectionClock, HttpClient};
 use crate::config::{Locality, RemoteSettings, RemoteWire};
 use crate::replicas::{Lease, ReplicaSet};
 use crate::wire::{self, Decoded, LineSplitter};
@@ -22,7 +28,7 @@ use crate::wire::{self, Decoded, LineSplitter};
 /// An HTTP engine with its replicas.
 pub struct RemoteBackend {
     settings: RemoteSettings,
-    client: reqwest::Client,
+    client: HttpClient,
     replicas: ReplicaSet,
     cards: Vec<ModelCard>,
 }
@@ -58,10 +64,7 @@ impl RemoteBackend {
                 settings.name
             )));
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(settings.timeouts.connect)
-            .build()
-            .map_err(|_| WardError::internal("cannot build the HTTP client"))?;
+        let client = http_client(settings.timeouts.connect)?;
         let mut card = ModelCard::named(settings.model.clone());
         card.aliases.push(settings.name.clone());
         Ok(RemoteBackend {
@@ -98,12 +101,14 @@ impl RemoteBackend {
             let Some(url) = wire::health_url(&self.settings.wire, self.replicas.url(index)) else {
                 return;
             };
-            let check = self
-                .authorise(self.client.get(url))
-                .timeout(self.settings.timeouts.connect.max(Duration::from_secs(1)))
-                .send()
-                .await;
-            let healthy = matches!(&check, Ok(response) if response.status().is_success());
+            let healthy = match self.request(Method::GET, &url, Bytes::new()) {
+                Ok(request) => {
+                    let limit = self.settings.timeouts.connect.max(Duration::from_secs(1));
+                    let check = tokio::time::timeout(limit, self.client.request(request)).await;
+                    matches!(&check, Ok(Ok(response)) if response.status().is_success())
+                }
+                Err(_) => false,
+            };
             if healthy != self.replicas.is_healthy(index) {
                 tracing::warn!(backend_id = %self.settings.name, replica = index, healthy, "replica health changed");
             }
@@ -111,15 +116,43 @@ impl RemoteBackend {
         }
     }
 
-    fn authorise(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let Some(key) = &self.settings.api_key else {
-            return builder;
-        };
-        match self.settings.wire {
-            RemoteWire::OpenAi | RemoteWire::Ollama => builder.bearer_auth(key.expose()),
-            RemoteWire::AzureOpenAi { .. } => builder.header("api-key", key.expose()),
-            RemoteWire::Anthropic => builder.header("x-api-key", key.expose()),
+    /// A request to `url` with the backend's credentials and, for a POST, a JSON `body`.
+    fn request(
+        &self,
+        method: Method,
+        url: &str,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, WardError> {
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|_| self.error(ErrorKind::BackendUnavailable, "its url is not a valid URL"))?;
+        let mut builder = Request::builder().method(method.clone()).uri(uri);
+        if method == Method::POST {
+            builder = builder.header(CONTENT_TYPE, "application/json");
         }
+        if matches!(self.settings.wire, RemoteWire::Anthropic) {
+            builder = builder.header("anthropic-version", wire::ANTHROPIC_VERSION);
+        }
+        if let Some(key) = &self.settings.api_key {
+            let (name, value) = match self.settings.wire {
+                RemoteWire::OpenAi | RemoteWire::Ollama => {
+                    (AUTHORIZATION.as_str(), format!("Bearer {}", key.expose()))
+                }
+                RemoteWire::AzureOpenAi { .. } => ("api-key", key.expose().to_owned()),
+                RemoteWire::Anthropic => ("x-api-key", key.expose().to_owned()),
+            };
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                self.error(
+                    ErrorKind::BackendUnavailable,
+                    "its api key is not a valid header value",
+                )
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(Full::new(body))
+            .map_err(|_| self.error(ErrorKind::BackendUnavailable, "its url is not a valid URL"))
     }
 
     fn error(&self, kind: ErrorKind, what: &str) -> WardError {
@@ -141,7 +174,10 @@ impl RemoteBackend {
                 return Err(last_error);
             };
             tried.push(lease.index);
-            match self.attempt(&request, lease, started).await {
+            match self
+                .attempt(&request, lease, started, tried.len() > 1)
+                .await
+            {
                 Ok(stream) => return Ok(stream),
                 Err(error) => {
                     tracing::warn!(
@@ -164,7 +200,14 @@ impl RemoteBackend {
         request: &GenerationRequest,
         lease: Lease<'_>,
         started: Instant,
+        retried: bool,
     ) -> Result<GenerationStream, WardError> {
+        // Time on replicas that failed counts as the upstream's.
+        let earlier = if retried {
+            started.elapsed()
+        } else {
+            Duration::ZERO
+        };
         let timeouts = self.settings.timeouts;
         let url = wire::generation_url(&self.settings.wire, lease.url(), &self.settings.model);
         let extensions = self.settings.locality == Locality::Local;
@@ -174,15 +217,16 @@ impl RemoteBackend {
             &self.settings.model,
             extensions,
         );
-        let mut builder = self
-            .authorise(self.client.post(url))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        if matches!(self.settings.wire, RemoteWire::Anthropic) {
-            builder = builder.header("anthropic-version", wire::ANTHROPIC_VERSION);
-        }
+        let request = match self.request(Method::POST, &url, Bytes::from(body.to_string())) {
+            Ok(request) => request,
+            Err(error) => {
+                lease.fail();
+                return Err(error);
+            }
+        };
         let first_token_deadline = tokio::time::Instant::now() + timeouts.first_token;
-        let response = match tokio::time::timeout_at(first_token_deadline, builder.send()).await {
+        let sending = self.client.request(request);
+        let response = match tokio::time::timeout_at(first_token_deadline, sending).await {
             Err(_) => {
                 lease.fail();
                 return Err(self.error(
@@ -194,8 +238,6 @@ impl RemoteBackend {
                 lease.fail();
                 let what = if error.is_connect() {
                     "cannot connect"
-                } else if error.is_timeout() {
-                    "connection timed out"
                 } else {
                     "the request failed"
                 };
@@ -221,7 +263,7 @@ impl RemoteBackend {
             }
             return Err(self.error(kind, &what));
         }
-        let mut events = self.events(response, started);
+        let mut events = self.events(response, started, earlier);
         let first = match tokio::time::timeout_at(first_token_deadline, events.next()).await {
             Err(_) => {
                 lease.fail();
@@ -274,15 +316,26 @@ impl RemoteBackend {
     }
 
     /// Decodes the response body into generation events, ending with exactly one `Done` or an
-    /// error.
-    fn events(&self, response: reqwest::Response, started: Instant) -> GenerationStream {
+    /// error. `earlier`: the time spent on replicas that failed before this one.
+    fn events(
+        &self,
+        response: Response<Incoming>,
+        started: Instant,
+        earlier: Duration,
+    ) -> GenerationStream {
         let wire = self.settings.wire.clone();
         let interrupted = self.error(ErrorKind::BackendUnavailable, "the stream broke off");
         let upstream_error = self.error(
             ErrorKind::BackendUnavailable,
             "upstream reported an error mid-stream",
         );
-        let mut body = response.bytes_stream();
+        // One request at a time on an HTTP/1.1 connection: its clock times this exchange.
+        let clock = response
+            .extensions()
+            .get::<ConnectionClock>()
+            .filter(|_| response.version() <= Version::HTTP_11)
+            .cloned();
+        let mut body = response.into_body().into_data_stream();
         Box::pin(async_stream::stream! {
             let mut splitter = LineSplitter::default();
             let mut usage = Usage::default();
@@ -337,6 +390,9 @@ impl RemoteBackend {
                     queued: Duration::ZERO,
                     prompt_eval: first.saturating_duration_since(started),
                     generation: first.elapsed(),
+                    upstream: clock
+                        .and_then(|clock| clock.0.last_exchange())
+                        .map(|exchange| earlier + exchange),
                 },
             }));
         })

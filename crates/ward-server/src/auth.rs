@@ -19,6 +19,7 @@ use ward_core::{ErrorKind, WardError};
 
 use crate::arrival::{Arrived, Peer};
 use crate::error::{ApiError, ApiFlavor};
+use crate::metrics::AnswerClock;
 use crate::routes::AppState;
 
 /// Who made a request, as handlers see it.
@@ -30,6 +31,9 @@ pub struct Caller {
     /// When the request's first bytes were received (`arrival::Arrived`): a call's latency
     /// counts from here.
     pub arrived: Instant,
+    /// Where a call's latency waits for its answer to be sent (`arrival::stamp` puts it on every
+    /// request that comes through the router).
+    pub answer_clock: Option<AnswerClock>,
 }
 
 #[derive(Debug, Clone)]
@@ -380,6 +384,7 @@ pub async fn authenticate(
         key: None,
         client_ip,
         arrived,
+        answer_clock: request.extensions().get::<AnswerClock>().cloned(),
     };
     if let (Some(auth), false) = (&state.auth, access == Access::Open) {
         let flavor = ApiFlavor::of_path(&path);

@@ -22,6 +22,7 @@ use ward_router::{DispatchError, PhiSummary};
 
 use crate::auth::{Auth, Caller};
 use crate::error::{status_of, ApiError, ApiFlavor};
+use crate::metrics::AnswerClock;
 use crate::otlp::{CallSpan, SpanExporter};
 use crate::routes::AppState;
 
@@ -203,6 +204,7 @@ pub async fn start(
         metrics: state.metrics.clone(),
         traces: state.traces.clone(),
         in_flight_on: None,
+        answer_clock: context.caller.answer_clock.clone(),
         auth: state.auth.clone(),
         content: audit.keeps_content().then(|| AuditContent {
             request: request_content(&request),
@@ -423,13 +425,20 @@ struct Recorder {
     traces: Option<Arc<SpanExporter>>,
     /// The backend whose in-flight gauge this call holds up.
     in_flight_on: Option<String>,
+    /// Ends the call's latency when the answer is sent; `None`: when the record is committed.
+    answer_clock: Option<AnswerClock>,
 }
 
 impl Recorder {
-    fn stamp_latency(&mut self) {
+    /// The record's latency as of now. The upstream's share is `measured` at the socket when
+    /// the backend could tell, else the time since dispatch.
+    fn stamp_latency(&mut self, measured: Option<std::time::Duration>) {
         let now = Instant::now();
         let total = millis(now - self.started);
-        let upstream = self.upstream_started.map(|at| millis(now - at));
+        let upstream = match (self.upstream_started, measured) {
+            (Some(_), Some(measured)) => Some(millis(measured)),
+            (at, _) => at.map(|at| millis(now - at)),
+        };
         self.event.latency = Latency {
             total_ms: total,
             first_token_ms: self.first_token.map(|at| millis(at - self.started)),
@@ -444,7 +453,7 @@ impl Recorder {
         result: Result<&GenerationSummary, &WardError>,
     ) -> Result<(), WardError> {
         self.finished = true;
-        self.stamp_latency();
+        self.stamp_latency(result.ok().and_then(|summary| summary.timings.upstream));
         match result {
             Ok(summary) => {
                 if let Some((flags, score)) = self.review.as_ref().and_then(ReviewPlan::outcome) {
@@ -484,14 +493,17 @@ impl Recorder {
             }
         }
         let event = std::mem::take(&mut self.event);
-        let latency = self.metrics.observe_call(&event, result.ok());
+        let latency = self.metrics.observe_call(&event, result.ok(), self.started);
         let span = self.traces.as_ref().map(|_| CallSpan::of(&event));
         self.leave_in_flight();
         let writing = Instant::now();
         let written = self.audit.append(event, self.content.as_ref()).await;
         let commit_wait = writing.elapsed();
         self.metrics.observe_audit_write(commit_wait);
-        self.metrics.observe_latency(latency, commit_wait);
+        match &self.answer_clock {
+            Some(clock) => clock.observe_at_end(self.metrics.clone(), latency),
+            None => self.metrics.observe_latency(latency, Instant::now()),
+        }
         if let (Some(traces), Some(span)) = (&self.traces, span) {
             traces.export(span, commit_wait);
         }
@@ -515,13 +527,12 @@ impl Drop for Recorder {
         if self.finished {
             return;
         }
-        self.stamp_latency();
+        self.stamp_latency(None);
         self.event.outcome = Outcome::ClientClosed;
         self.event.status = 499;
         let event = std::mem::take(&mut self.event);
-        let latency = self.metrics.observe_call(&event, None);
-        self.metrics
-            .observe_latency(latency, std::time::Duration::ZERO);
+        let latency = self.metrics.observe_call(&event, None, self.started);
+        self.metrics.observe_latency(latency, Instant::now());
         if let Some(traces) = &self.traces {
             traces.export(CallSpan::of(&event), std::time::Duration::ZERO);
         }

@@ -6,7 +6,8 @@
 //! codes): never ids or text. The families are documented in `docs/metrics.md`.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -30,12 +31,60 @@ struct CallLabels {
     phi: String,
 }
 
-/// What `observe_call` leaves for `observe_latency`.
+/// What `observe_call` leaves for `observe_latency`: the call's route, when it started and how
+/// long its upstream took.
 #[derive(Debug)]
 pub struct CallLatency {
     route: RouteLabels,
-    total_ms: f64,
-    overhead_ms: Option<f64>,
+    started: Instant,
+    upstream_ms: Option<f64>,
+}
+
+/// Where a call's total latency and overhead wait for its answer to be handed to the connection
+/// (the `arrival::stamp` middleware ends it when the response body ends or is dropped), so that
+/// they count building and sending the answer, as the client's clock does.
+#[derive(Clone, Default)]
+pub struct AnswerClock(Arc<Mutex<AnswerState>>);
+
+#[derive(Default)]
+enum AnswerState {
+    #[default]
+    Open,
+    Waiting(Arc<Metrics>, CallLatency),
+    Ended,
+}
+
+impl std::fmt::Debug for AnswerClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerClock")
+    }
+}
+
+impl AnswerClock {
+    fn state(&self) -> std::sync::MutexGuard<'_, AnswerState> {
+        self.0.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Observes `call` when the answer ends, or now if it already has.
+    pub fn observe_at_end(&self, metrics: Arc<Metrics>, call: CallLatency) {
+        let mut state = self.state();
+        match *state {
+            AnswerState::Open => *state = AnswerState::Waiting(metrics, call),
+            _ => {
+                drop(state);
+                metrics.observe_latency(call, Instant::now());
+            }
+        }
+    }
+
+    /// The answer was handed over (or given up): a call waiting for it is observed now.
+    pub fn end(&self) {
+        let ended = Instant::now();
+        let state = std::mem::replace(&mut *self.state(), AnswerState::Ended);
+        if let AnswerState::Waiting(metrics, call) = state {
+            metrics.observe_latency(call, ended);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -277,15 +326,17 @@ impl Metrics {
             .get()
     }
 
-    /// Counts one finished call from its audit record; `summary` when it was answered.
+    /// Counts one finished call, started at `started`, from its audit record; `summary` when it
+    /// was answered.
     ///
-    /// Its total latency and Ward's overhead are left to `observe_latency`, once the record is
-    /// committed: the client waits for that commit too.
-    #[must_use = "pass it to observe_latency once the record is committed"]
+    /// Its total latency and Ward's overhead are left to `observe_latency`, once the answer is
+    /// sent: the client waits for the record's commit and the answer too.
+    #[must_use = "pass it to observe_latency once the answer is sent"]
     pub fn observe_call(
         &self,
         event: &AuditEvent,
         summary: Option<&GenerationSummary>,
+        started: Instant,
     ) -> CallLatency {
         let tier = text(event.tier.as_ref());
         let backend = text(event.backend.as_ref());
@@ -378,22 +429,19 @@ impl Metrics {
         }
         CallLatency {
             route,
-            total_ms: latency.total_ms,
-            overhead_ms: latency.overhead_ms,
+            started,
+            upstream_ms: latency.upstream_ms,
         }
     }
 
-    /// A call's total latency and Ward's overhead, each with the wait for its record's commit
-    /// (zero for a call the client left).
-    pub fn observe_latency(&self, call: CallLatency, commit_wait: Duration) {
-        let wait = commit_wait.as_secs_f64();
-        self.duration
-            .get_or_create(&call.route)
-            .observe(call.total_ms / 1000.0 + wait);
-        if let Some(overhead) = call.overhead_ms {
+    /// A call's total latency, up to `ended`, and Ward's overhead: the total less the upstream.
+    pub fn observe_latency(&self, call: CallLatency, ended: Instant) {
+        let total = ended.saturating_duration_since(call.started).as_secs_f64();
+        self.duration.get_or_create(&call.route).observe(total);
+        if let Some(upstream) = call.upstream_ms {
             self.overhead
                 .get_or_create(&call.route)
-                .observe(overhead / 1000.0 + wait);
+                .observe((total - upstream / 1000.0).max(0.0));
         }
     }
 
@@ -412,6 +460,11 @@ impl Metrics {
                 })
                 .set(i64::from(backend.is_ready()));
         }
+        self.exposition()
+    }
+
+    /// The metrics as OpenMetrics text, as they stand.
+    pub(crate) fn exposition(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -784,3 +784,47 @@ async fn deidentify_sends_only_surrogates_and_restores_the_answer() {
     assert_no_value_in(&sent, &all_values);
     cloud_task.abort();
 }
+
+/// An upstream's time ends when its answer's last bytes reached the host, not when Ward got
+/// round to reading them: here the answer is read 300 ms after the upstream sent all of it.
+#[tokio::test]
+async fn an_upstreams_time_is_measured_at_the_socket() {
+    use futures::StreamExt;
+    use ward_core::{Backend, ChatMessage, ChatRole, GenerationEvent, GenerationRequest};
+    let upstream = Upstream::default();
+    let (url, _task) = start(upstream).await;
+    let settings = remote(
+        "engine",
+        RemoteWire::OpenAi,
+        Locality::Local,
+        vec![format!("{url}/v1")],
+    );
+    let backend = ward_router::RemoteBackend::new(settings).unwrap();
+    // The kernel turns receive stamps on a moment after the first socket asks for them.
+    let stamping = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert!(ward_router::stamped::ask_for_timestamps(&stamping));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..3 {
+        let request = GenerationRequest::chat(
+            "engine",
+            vec![ChatMessage::new(ChatRole::User, "What does BID stand for?")],
+        );
+        let dispatched = std::time::Instant::now();
+        let mut events = backend.generate(request).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut summary = None;
+        while let Some(event) = events.next().await {
+            if let GenerationEvent::Done(done) = event.unwrap() {
+                summary = Some(done);
+            }
+        }
+        let upstream = summary
+            .unwrap()
+            .timings
+            .upstream
+            .expect("timed at the socket");
+        assert!(upstream > Duration::ZERO);
+        assert!(upstream < Duration::from_millis(250), "{upstream:?}");
+        assert!(dispatched.elapsed() >= Duration::from_millis(300));
+    }
+}
