@@ -227,17 +227,23 @@ impl FacilityRecogniser {
                 WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
             let last_word = keyword.as_str().rsplit(' ').next().unwrap_or_default();
             // "seen at red oak primary care": in lowercase text, the words between "at" and a
-            // facility word name it, common words or not.
-            let placed = (!keyword_capitalised)
-                .then(|| placed_name_start(scan, first_keyword_token))
-                .flatten();
-            if let Some(start_token) = placed {
-                found.push((
-                    scan.tokens[start_token].start,
-                    scan.tokens[last_keyword_token].end,
-                    0.8,
-                ));
-                continue;
+            // facility word name it, common words or not; so does a place after it ("children's
+            // hospital of philadelphia"), and a line of its own ("meadowbrook pulmonary
+            // associates" under a signature).
+            if !keyword_capitalised {
+                let place_end = place_after(scan, lexicon, last_keyword_token);
+                let end_token = place_end.unwrap_or(last_keyword_token);
+                let named = place_end.is_some();
+                let start = placed_name_start(scan, first_keyword_token, named)
+                    .or_else(|| own_line_start(scan, first_keyword_token, end_token, named));
+                if let Some(start_token) = start {
+                    found.push((
+                        scan.tokens[start_token].start,
+                        scan.tokens[end_token].end,
+                        0.8,
+                    ));
+                    continue;
+                }
             }
             if weak && !keyword_capitalised && !STRONG_ENDINGS.contains(&last_word) {
                 continue;
@@ -321,6 +327,22 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
             && (lowercase_distinctive
                 || GENERIC.contains(&word)
                 || matches!(word, "st" | "saint" | "mt" | "mount" | "of"));
+        // "van der Steen Pediatrics": a particle before a capitalised name word.
+        let particle = keyword_capitalised
+            && token.case == Case::Lower
+            && scan.is(candidate, Kinds::PARTICLE)
+            && start == candidate + 1
+            && matches!(scan.tokens[start].case, Case::Capitalised | Case::Upper)
+            || keyword_capitalised
+                && token.case == Case::Lower
+                && scan.is(candidate, Kinds::PARTICLE)
+                && scan.is(candidate + 1, Kinds::PARTICLE)
+                && start == candidate + 1;
+        if particle {
+            start = candidate;
+            index -= 1;
+            continue;
+        }
         if !(capitalised || lowercase_fits) || token.has_digit {
             break;
         }
@@ -339,15 +361,29 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
 }
 
 /// Words before a lowercase facility name that say a place follows ("seen at", "send a copy to
-/// doctor baker at", "transferred from").
-const PLACE_OPENERS: &[&str] = &["at", "from"];
+/// doctor baker at", "transferred from", "transfer care to").
+const PLACE_OPENERS: &[&str] = &["at", "from", "to"];
 
-/// Where a lowercase facility name starts when "at" or "from" comes right before its words and
-/// one of them is more than a generic word: "at red oak primary care", not "at the clinic".
-fn placed_name_start(scan: &Scan<'_>, keyword_token: usize) -> Option<usize> {
+/// Whether lowercase token `index`, just before a facility word, can be part of its name:
+/// "of" inside it, "our" of "our lady of", and words that are neither function words nor
+/// clinical vocabulary (surnames may be common words: "lane physical therapy").
+fn lowercase_name_word(scan: &Scan<'_>, index: usize, keyword_token: usize) -> bool {
+    let token = &scan.tokens[index];
+    let word = scan.word(index);
+    token.case == Case::Lower
+        && !token.has_digit
+        && (!scan.is(index, Kinds::FUNCTION_WORD | Kinds::CLINICAL)
+            || word == "of" && index + 1 < keyword_token
+            || word == "our" && scan.word(index + 1) == "lady"
+            || scan.is(index, Kinds::LAST_NAME) && !scan.is(index, Kinds::FUNCTION_WORD))
+}
+
+/// Where a lowercase facility name starts when "at", "from" or "to" comes right before its words
+/// and one of them is more than a generic word (or a place follows the facility word, `named`):
+/// "at red oak primary care", not "at the clinic".
+fn placed_name_start(scan: &Scan<'_>, keyword_token: usize, mut named: bool) -> Option<usize> {
     let mut index = keyword_token;
-    let mut named = false;
-    while index > 0 && keyword_token - index < 4 {
+    while index > 0 && keyword_token - index < 6 {
         let candidate = index - 1;
         let gap = scan.gap_after(candidate).trim();
         if !(scan.joined_by_space(candidate) || gap == "&") {
@@ -357,20 +393,80 @@ fn placed_name_start(scan: &Scan<'_>, keyword_token: usize) -> Option<usize> {
         if PLACE_OPENERS.contains(&word) {
             return (named && index < keyword_token).then_some(index);
         }
-        let token = &scan.tokens[candidate];
-        let fits = token.case == Case::Lower
-            && !token.has_digit
-            && (!scan.is(candidate, Kinds::FUNCTION_WORD | Kinds::CLINICAL)
-                || word == "of" && index < keyword_token
-                || scan.is(candidate, Kinds::LAST_NAME)
-                    && !scan.is(candidate, Kinds::FUNCTION_WORD));
-        if !fits {
+        if !lowercase_name_word(scan, candidate, keyword_token) {
             return None;
         }
-        named |= !GENERIC.contains(&word) && word != "of";
+        named |= !GENERIC.contains(&word) && !matches!(word, "of" | "our");
         index -= 1;
     }
     None
+}
+
+/// Where a lowercase facility name starts when it is a line of its own, as under a signature
+/// ("huang & peters orthopedics", "university of evergreen hospital"), or the part of a
+/// contact between commas before its phone ("dr. willis, lane physical therapy, phone ..."),
+/// with a word that is more than a generic one (or a place after the facility word, `named`).
+fn own_line_start(
+    scan: &Scan<'_>,
+    keyword_token: usize,
+    end_token: usize,
+    mut named: bool,
+) -> Option<usize> {
+    let line_ends = end_token + 1 == scan.tokens.len() || scan.gap_after(end_token).contains('\n');
+    let contact_follows = scan.gap_after(end_token).trim() == ","
+        && end_token + 1 < scan.tokens.len()
+        && matches!(
+            scan.word(end_token + 1),
+            "phone" | "tel" | "ph" | "fax" | "cell"
+        );
+    if !(line_ends || contact_follows) {
+        return None;
+    }
+    let opens = |index: usize| {
+        let gap = scan.gap_before(index);
+        gap.contains('\n') || contact_follows && gap.trim() == ","
+    };
+    let mut index = keyword_token;
+    while index > 0 && keyword_token - index < 5 {
+        if opens(index) {
+            break;
+        }
+        let candidate = index - 1;
+        let gap = scan.gap_after(candidate).trim();
+        if !(scan.joined_by_space(candidate) || gap == "&")
+            || !lowercase_name_word(scan, candidate, keyword_token)
+        {
+            return None;
+        }
+        let word = scan.word(candidate);
+        named |= !GENERIC.contains(&word) && !matches!(word, "of" | "our");
+        index -= 1;
+    }
+    ((index == 0 || opens(index)) && named && index < keyword_token).then_some(index)
+}
+
+/// The last token of a known place after a lowercase facility word: "hospital of philadelphia".
+fn place_after(scan: &Scan<'_>, lexicon: &Lexicon, keyword_end_token: usize) -> Option<usize> {
+    let first = keyword_end_token + 2;
+    if first >= scan.tokens.len()
+        || scan.word(keyword_end_token + 1) != "of"
+        || !scan.joined_by_space(keyword_end_token)
+        || !scan.joined_by_space(keyword_end_token + 1)
+    {
+        return None;
+    }
+    let mut place = None;
+    for last in first..scan.tokens.len().min(first + 3) {
+        if last > first && !scan.joined_by_space(last - 1) {
+            break;
+        }
+        if scan.tokens[last].case == Case::Lower
+            && lexicon.is_place(&scan.lower[scan.tokens[first].start..scan.tokens[last].end])
+        {
+            place = Some(last);
+        }
+    }
+    place
 }
 
 /// "Hospital of the University of Pennsylvania": an "of" phrase of capitalised words after the keyword.
@@ -517,6 +613,71 @@ mod tests {
             "at home health",
         ] {
             assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lowercase_names_after_to_on_their_own_line_or_before_a_phone() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "send a copy to doctor buszka at our lady of lourdes hospital today",
+                "our lady of lourdes hospital",
+            ),
+            (
+                "she was seen at university of desert springs medical center on monday",
+                "university of desert springs medical center",
+            ),
+            (
+                "transfer care to sandy hollow endocrinology?",
+                "sandy hollow endocrinology",
+            ),
+            (
+                "seen at children's hospital of tulsa",
+                "children's hospital of tulsa",
+            ),
+            (
+                "ivy lamb, pharmd\nuniversity of evergreen hospital\nphone: 555-0100",
+                "university of evergreen hospital",
+            ),
+            (
+                "kenneth bradford, rn\nhuang & peters orthopedics",
+                "huang & peters orthopedics",
+            ),
+            (
+                "make a referral to dr. willis, lane physical therapy, phone 555-0100",
+                "lane physical therapy",
+            ),
+            (
+                "van der Steen Pediatrics\n80086 Highland Blvd",
+                "van der Steen Pediatrics",
+            ),
+        ];
+        // Covered by a facility finding (one that may also take in a name next to it).
+        for (text, facility) in cases {
+            let start = text.find(facility).unwrap();
+            let found = crate::detect(text);
+            assert!(
+                found
+                    .iter()
+                    .any(|finding| finding.label == PhiLabel::Facility
+                        && finding.start <= start
+                        && finding.end >= start + facility.len()),
+                "{text}: {found:?}"
+            );
+        }
+        for text in [
+            "referred to physical therapy",
+            "go to the clinic today",
+            "Plan:\nfollow up with cardiology\n",
+            "home health\nphysical therapy\n",
+            "discussed with pain management, phone call tomorrow",
+            "the hospital of choice",
+        ] {
+            assert!(
+                !labels(text).contains(&PhiLabel::Facility),
+                "{text}: {:?}",
+                labels(text)
+            );
         }
     }
 }
