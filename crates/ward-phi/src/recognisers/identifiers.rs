@@ -46,6 +46,7 @@ const CUES: &[(&str, PhiLabel)] = &[
     ("plan id", PhiLabel::HealthPlanId),
     ("group number", PhiLabel::HealthPlanId),
     ("group", PhiLabel::HealthPlanId),
+    ("grp", PhiLabel::HealthPlanId),
     ("medicare", PhiLabel::HealthPlanId),
     ("medicaid", PhiLabel::HealthPlanId),
     ("mbi", PhiLabel::HealthPlanId),
@@ -167,7 +168,7 @@ impl IdentifierRecogniser {
             let digits = value_text.bytes().filter(u8::is_ascii_digit).count();
             let weak_cue = matches!(
                 cue.as_str().trim(),
-                "no" | "number" | "#" | "order" | "case" | "model" | "group" | "record"
+                "no" | "number" | "#" | "order" | "case" | "model" | "group" | "grp" | "record"
             );
             let enough = if weak_cue {
                 digits >= 4
@@ -414,6 +415,13 @@ mod tests {
 
     #[test]
     fn identifiers_after_cue_words() {
+        check(
+            "Member ID: ZX51840H | Grp: 65448",
+            &[
+                ("ZX51840H", PhiLabel::HealthPlanId),
+                ("65448", PhiLabel::HealthPlanId),
+            ],
+        );
         check("MRN: 4827193", &[("4827193", PhiLabel::Mrn)]);
         check("Med Rec # A-00482719", &[("A-00482719", PhiLabel::Mrn)]);
         check(
@@ -486,10 +494,10 @@ mod tests {
                 PhiLabel::Phone,
             )],
         );
-        assert!(
-            labels("policy change: take 2 tabs; group 3 had 40 units; WBC 11.3; plt 250000")
-                .is_empty()
-        );
+        assert!(labels(
+            "policy change: take 2 tabs; group 3 had 40 units; grp 2 met; WBC 11.3; plt 250000"
+        )
+        .is_empty());
         assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
     }
 }
