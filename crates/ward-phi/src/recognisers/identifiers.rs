@@ -4,7 +4,8 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::scan::{contains_word, Scan};
+use crate::lexicon::Kinds;
+use crate::scan::{contains_word, Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct IdentifierRecogniser {
@@ -253,6 +254,8 @@ impl IdentifierRecogniser {
                 && !looks_like_a_measurement(scan, end);
             if long_number || long_code {
                 found.push((start, end, PhiLabel::OtherId, Recogniser::LongNumber, 0.6));
+            } else if letters == 0 && digits == 6 && bracketed_after_a_name(scan, start, end) {
+                found.push((start, end, PhiLabel::Mrn, Recogniser::LongNumber, 0.7));
             }
         }
         for spoken in self.spoken_digits.find_iter(&scan.lower) {
@@ -282,6 +285,32 @@ impl IdentifierRecogniser {
         for (start, end, label, recogniser, confidence) in found {
             scan.push(start, end, label, recogniser, confidence);
         }
+    }
+}
+
+/// "Rose Down (788015)", "GARRETT, BLAKE (844482)", "bill brown (804191)": a number in brackets
+/// right after a name word is the person's record number ("PLT (250000)", "Platelets (250000)"
+/// are not: lab names).
+fn bracketed_after_a_name(scan: &Scan<'_>, start: usize, end: usize) -> bool {
+    let index = scan.token_at_or_after(start);
+    if index == 0 || index >= scan.tokens.len() || scan.gap_before(index) != " (" {
+        return false;
+    }
+    if !scan.lower[end..].starts_with(')') {
+        return false;
+    }
+    let before = &scan.tokens[index - 1];
+    let word = scan.word(index - 1);
+    if scan.is(index - 1, Kinds::CLINICAL)
+        || word.ends_with('s') && scan.is(index - 1, Kinds::ENGLISH)
+    {
+        return false;
+    }
+    match before.case {
+        Case::Capitalised => true,
+        Case::Upper => word.len() >= 5,
+        Case::Lower => scan.is(index - 1, Kinds::FIRST_NAME | Kinds::LAST_NAME),
+        _ => false,
     }
 }
 
@@ -495,7 +524,7 @@ mod tests {
             )],
         );
         assert!(labels(
-            "policy change: take 2 tabs; group 3 had 40 units; grp 2 met; WBC 11.3; plt 250000"
+            "policy change: take 2 tabs; group 3 had 40 units; grp 2 met; WBC 11.3; plt 250000; PLT (250000); Platelets (250000)"
         )
         .is_empty());
         assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
