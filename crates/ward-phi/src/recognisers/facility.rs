@@ -327,17 +327,13 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
             && (lowercase_distinctive
                 || GENERIC.contains(&word)
                 || matches!(word, "st" | "saint" | "mt" | "mount" | "of"));
-        // "van der Steen Pediatrics": a particle before a capitalised name word.
+        // "van der Steen Pediatrics": a particle before a capitalised name word or a particle.
         let particle = keyword_capitalised
             && token.case == Case::Lower
             && scan.is(candidate, Kinds::PARTICLE)
             && start == candidate + 1
-            && matches!(scan.tokens[start].case, Case::Capitalised | Case::Upper)
-            || keyword_capitalised
-                && token.case == Case::Lower
-                && scan.is(candidate, Kinds::PARTICLE)
-                && scan.is(candidate + 1, Kinds::PARTICLE)
-                && start == candidate + 1;
+            && (matches!(scan.tokens[start].case, Case::Capitalised | Case::Upper)
+                || scan.is(start, Kinds::PARTICLE));
         if particle {
             start = candidate;
             index -= 1;
@@ -381,25 +377,12 @@ fn lowercase_name_word(scan: &Scan<'_>, index: usize, keyword_token: usize) -> b
 /// Where a lowercase facility name starts when "at", "from" or "to" comes right before its words
 /// and one of them is more than a generic word (or a place follows the facility word, `named`):
 /// "at red oak primary care", not "at the clinic".
-fn placed_name_start(scan: &Scan<'_>, keyword_token: usize, mut named: bool) -> Option<usize> {
-    let mut index = keyword_token;
-    while index > 0 && keyword_token - index < 6 {
-        let candidate = index - 1;
-        let gap = scan.gap_after(candidate).trim();
-        if !(scan.joined_by_space(candidate) || gap == "&") {
-            return None;
-        }
-        let word = scan.word(candidate);
-        if PLACE_OPENERS.contains(&word) {
-            return (named && index < keyword_token).then_some(index);
-        }
-        if !lowercase_name_word(scan, candidate, keyword_token) {
-            return None;
-        }
-        named |= !GENERIC.contains(&word) && !matches!(word, "of" | "our");
-        index -= 1;
-    }
-    None
+fn placed_name_start(scan: &Scan<'_>, keyword_token: usize, named: bool) -> Option<usize> {
+    lowercase_name_start(scan, keyword_token, named, |index| {
+        index > 0
+            && scan.joined_by_space(index - 1)
+            && PLACE_OPENERS.contains(&scan.word(index - 1))
+    })
 }
 
 /// Where a lowercase facility name starts when it is a line of its own, as under a signature
@@ -410,7 +393,7 @@ fn own_line_start(
     scan: &Scan<'_>,
     keyword_token: usize,
     end_token: usize,
-    mut named: bool,
+    named: bool,
 ) -> Option<usize> {
     let line_ends = end_token + 1 == scan.tokens.len() || scan.gap_after(end_token).contains('\n');
     let contact_follows = scan.gap_after(end_token).trim() == ","
@@ -422,27 +405,33 @@ fn own_line_start(
     if !(line_ends || contact_follows) {
         return None;
     }
-    let opens = |index: usize| {
+    lowercase_name_start(scan, keyword_token, named, |index| {
         let gap = scan.gap_before(index);
-        gap.contains('\n') || contact_follows && gap.trim() == ","
-    };
+        index == 0 || gap.contains('\n') || contact_follows && gap.trim() == ","
+    })
+}
+
+/// Walks back from facility word `keyword_token` over at most five lowercase name words joined
+/// by spaces or "&" until `opens(index)` says the name starts at `index`: that start, when one
+/// of its words is more than a generic one (or `named` already).
+fn lowercase_name_start(
+    scan: &Scan<'_>,
+    keyword_token: usize,
+    mut named: bool,
+    opens: impl Fn(usize) -> bool,
+) -> Option<usize> {
     let mut index = keyword_token;
-    while index > 0 && keyword_token - index < 5 {
-        if opens(index) {
-            break;
-        }
+    while index > 0 && keyword_token - index < 5 && !opens(index) {
         let candidate = index - 1;
-        let gap = scan.gap_after(candidate).trim();
-        if !(scan.joined_by_space(candidate) || gap == "&")
-            || !lowercase_name_word(scan, candidate, keyword_token)
-        {
+        let joined = scan.joined_by_space(candidate) || scan.gap_after(candidate).trim() == "&";
+        if !joined || !lowercase_name_word(scan, candidate, keyword_token) {
             return None;
         }
         let word = scan.word(candidate);
         named |= !GENERIC.contains(&word) && !matches!(word, "of" | "our");
         index -= 1;
     }
-    ((index == 0 || opens(index)) && named && index < keyword_token).then_some(index)
+    (opens(index) && named && index < keyword_token).then_some(index)
 }
 
 /// The last token of a known place after a lowercase facility word: "hospital of philadelphia".
