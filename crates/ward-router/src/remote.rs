@@ -126,8 +126,9 @@ impl RemoteBackend {
         let uri: hyper::Uri = url
             .parse()
             .map_err(|_| self.error(ErrorKind::BackendUnavailable, "its url is not a valid URL"))?;
-        let mut builder = Request::builder().method(method.clone()).uri(uri);
-        if method == Method::POST {
+        let post = method == Method::POST;
+        let mut builder = Request::builder().method(method).uri(uri);
+        if post {
             builder = builder.header(CONTENT_TYPE, "application/json");
         }
         if matches!(self.settings.wire, RemoteWire::Anthropic) {
@@ -152,7 +153,7 @@ impl RemoteBackend {
         }
         builder
             .body(Full::new(body))
-            .map_err(|_| self.error(ErrorKind::BackendUnavailable, "its url is not a valid URL"))
+            .map_err(|_| self.error(ErrorKind::BackendUnavailable, "cannot build its request"))
     }
 
     fn error(&self, kind: ErrorKind, what: &str) -> WardError {
