@@ -3,10 +3,10 @@
 
 use std::ops::BitOr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::recognisers::{address, location, names};
+use crate::recognisers::{address, location, name_slots, names};
 use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
@@ -438,6 +438,11 @@ impl Kinds {
     /// A state's postal code (in any case) or the first word of its name.
     pub const STATE: Kinds = Kinds(1 << 19);
     pub const STREET_SUFFIX: Kinds = Kinds(1 << 20);
+    /// A word that opens or closes a name slot ("patient", "for", "dob", "is"): the slot rules
+    /// look only at these, at titles, credentials, numbers and possessives.
+    pub const SLOT_WORD: Kinds = Kinds(1 << 21);
+    /// The first word of a well-known institution's name.
+    pub const INSTITUTION: Kinds = Kinds(1 << 22);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {
@@ -493,8 +498,8 @@ pub(crate) struct Lexicon {
     not_places: FxHashSet<&'static str>,
     /// US places, states and countries, lowercased.
     places: FxHashSet<&'static str>,
-    /// Well-known institutions over the lowercased text.
-    pub institutions: AhoCorasick,
+    /// Well-known institutions, searched from the words that start one.
+    institutions: AhoCorasick,
 }
 
 fn entries(list: &'static str) -> impl Iterator<Item = &'static str> {
@@ -512,6 +517,7 @@ fn lines(list: &'static str) -> impl Iterator<Item = &'static str> {
 fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
+        .start_kind(StartKind::Anchored)
         .build(patterns)
         .expect("the embedded word lists build an automaton")
 }
@@ -534,6 +540,7 @@ impl Lexicon {
         for (list, kind) in VOCABULARIES {
             list.iter().for_each(|word| add(word, *kind));
         }
+        name_slots::slot_words().for_each(|word| add(word, Kinds::SLOT_WORD));
         address::SUFFIXES
             .split('|')
             .for_each(|suffix| add(suffix, Kinds::STREET_SUFFIX));
@@ -545,6 +552,14 @@ impl Lexicon {
         for month in MONTHS {
             add(&month[..3], Kinds::CALENDAR);
             add(&month[..4.min(month.len())], Kinds::CALENDAR);
+        }
+        for institution in lines(INSTITUTIONS) {
+            if let Some(first) = tokenize(institution)
+                .first()
+                .filter(|first| first.start == 0)
+            {
+                add(&institution[..first.core_end], Kinds::INSTITUTION);
+            }
         }
         // States and countries are places too, so "North Dakota" is never read as the town "North".
         let mut places = FxHashSet::default();
@@ -592,6 +607,12 @@ impl Lexicon {
             Some(stem) if stem.any(Kinds::ENGLISH) => kinds | Kinds::ENGLISH,
             _ => kinds,
         }
+    }
+
+    /// The end of the longest well-known institution that starts at byte `start` of `lower`.
+    pub fn institution_at(&self, lower: &str, start: usize) -> Option<usize> {
+        let input = Input::new(lower).range(start..).anchored(Anchored::Yes);
+        self.institutions.find(input).map(|found| found.end())
     }
 
     /// A place in the gazetteer (a state or country too), lowercased as the text has it.

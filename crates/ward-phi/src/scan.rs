@@ -171,51 +171,53 @@ impl<'t> Scan<'t> {
 
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 5);
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, first)) = chars.next() {
+    let mut at = 0;
+    while at < text.len() {
+        let (first, width) = char_at(text, at);
         if !first.is_alphanumeric() {
+            at += width;
             continue;
         }
-        let mut end = start + first.len_utf8();
-        let (mut uppers, mut lowers, mut digits) = (0usize, 0usize, 0usize);
+        let start = at;
+        at += width;
+        let mut end = at;
+        // Upper-case letters, lower-case letters and digits in the word.
+        let mut counts = [0usize; 3];
         let mut first_upper = first.is_uppercase();
-        let mut count = |c: char| {
-            if c.is_uppercase() {
-                uppers += 1;
-            } else if c.is_lowercase() {
-                lowers += 1;
-            } else if c.is_numeric() {
-                digits += 1;
-            }
-        };
-        count(first);
-        while let Some(&(offset, c)) = chars.peek() {
+        if let Some(class) = letter_class(first) {
+            counts[class] += 1;
+        }
+        while at < text.len() {
+            let (c, width) = char_at(text, at);
             if c.is_alphanumeric() {
-                count(c);
-                end = offset + c.len_utf8();
-                chars.next();
+                if let Some(class) = letter_class(c) {
+                    counts[class] += 1;
+                }
+                at += width;
+                end = at;
                 continue;
             }
             // An apostrophe or hyphen stays inside a word when a letter follows it.
             if matches!(c, '\'' | '\u{2019}' | '-') {
-                let after = offset + c.len_utf8();
-                if text[after..]
-                    .chars()
-                    .next()
-                    .is_some_and(char::is_alphabetic)
-                {
+                let after = at + width;
+                if after < text.len() && char_at(text, after).0.is_alphabetic() {
+                    at = after;
                     end = after;
-                    chars.next();
                     continue;
                 }
             }
             break;
         }
+        let [uppers, lowers, digits] = counts;
         let word = &text[start..end];
-        let core_end = ["'s", "\u{2019}s", "'S"]
-            .iter()
-            .find(|suffix| word.len() > suffix.len() + 1 && word.ends_with(*suffix))
-            .map_or(end, |suffix| end - suffix.len());
+        let core_end = if word.ends_with(['s', 'S']) {
+            ["'s", "\u{2019}s", "'S"]
+                .iter()
+                .find(|suffix| word.len() > suffix.len() + 1 && word.ends_with(*suffix))
+                .map_or(end, |suffix| end - suffix.len())
+        } else {
+            end
+        };
         if digits > 0 {
             first_upper = false;
         }
@@ -330,4 +332,29 @@ mod tests {
         assert!(scan.starts_sentence(4));
         assert_eq!(scan.original(4), "José");
     }
+}
+
+/// 0 for an upper-case letter, 1 for a lower-case one, 2 for a digit (ASCII first).
+#[inline]
+fn letter_class(c: char) -> Option<usize> {
+    match c {
+        'A'..='Z' => Some(0),
+        'a'..='z' => Some(1),
+        '0'..='9' => Some(2),
+        _ if c.is_uppercase() => Some(0),
+        _ if c.is_lowercase() => Some(1),
+        _ if c.is_numeric() => Some(2),
+        _ => None,
+    }
+}
+
+/// The character at byte `at` (a character boundary) and its width, ASCII without decoding.
+#[inline]
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (char::from(byte), 1);
+    }
+    let c = text[at..].chars().next().unwrap_or_default();
+    (c, c.len_utf8())
 }

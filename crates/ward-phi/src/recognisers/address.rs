@@ -219,10 +219,14 @@ impl AddressRecogniser {
         // Only around a street suffix: the pattern runs on a window from six words before it to six
         // after, and must end its street name on that very word.
         for index in 1..scan.tokens.len() {
-            if !scan.is(index, Kinds::STREET_SUFFIX) {
+            let window = (index.saturating_sub(6), index + 6);
+            // A street line starts with a house number, so a suffix with no number in the words
+            // before it ("Dr. Okafor", "bed rest") needs no search.
+            if !scan.is(index, Kinds::STREET_SUFFIX)
+                || !(window.0..index).any(|before| scan.tokens[before].has_digit)
+            {
                 continue;
             }
-            let window = (index.saturating_sub(6), index + 6);
             let Some(captures) = scan.captures_around(&self.street, window, 2, index) else {
                 continue;
             };
@@ -236,7 +240,10 @@ impl AddressRecogniser {
                 found.push((whole.start(), whole.end(), 0.9));
             }
         }
-        for post_box in self.post_box.find_iter(&scan.lower) {
+        // Every form of a post box has "box" or "pob" in it: a text with neither needs no search.
+        let boxed = scan.lower.contains("box") || scan.lower.contains("pob");
+        let post_boxes = boxed.then(|| self.post_box.find_iter(&scan.lower));
+        for post_box in post_boxes.into_iter().flatten() {
             let plain_box = scan.lower[post_box.start()..].starts_with("box");
             if !plain_box || scan.cue_before(post_box.start(), 24, ADDRESS_CUES) {
                 found.push((post_box.start(), post_box.end(), 0.95));
@@ -298,9 +305,11 @@ pub(crate) const UNITS: &[&str] = &[
 fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
     for index in 0..scan.tokens.len() {
         let token = &scan.tokens[index];
+        if !token.has_digit {
+            continue;
+        }
         let number = scan.word(index);
-        let house_number = token.has_digit
-            && number.len() <= 6
+        let house_number = number.len() <= 6
             && number.bytes().take_while(u8::is_ascii_digit).count() >= 1
             && number.bytes().skip_while(u8::is_ascii_digit).count() <= 1;
         if !house_number || !scan.joined_by_space(index) {

@@ -263,9 +263,19 @@ impl FacilityRecogniser {
                 if weak { 0.88 } else { 0.9 },
             ));
         }
-        for institution in lexicon.institutions.find_iter(&scan.lower) {
-            if scan.isolated(institution.start(), institution.end()) {
-                found.push((institution.start(), institution.end(), 0.9));
+        let mut index = 0;
+        while index < scan.tokens.len() {
+            let start = scan.tokens[index].start;
+            let institution = scan
+                .is(index, Kinds::INSTITUTION)
+                .then(|| lexicon.institution_at(&scan.lower, start))
+                .flatten()
+                .filter(|end| scan.isolated(start, *end));
+            if let Some(end) = institution {
+                found.push((start, end, 0.9));
+                index = scan.token_at_or_after(end);
+            } else {
+                index += 1;
             }
         }
         for (start, end, confidence) in found {

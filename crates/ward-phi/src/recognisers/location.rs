@@ -189,7 +189,11 @@ const RESIDENCE_CUES: &[&str] = &[
 fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize, f32)>) {
     for index in 1..scan.tokens.len() {
         let token = &scan.tokens[index];
-        if token.case != Case::Capitalised || !scan.joined_by_space(index - 1) {
+        // Every residence cue ends with a place cue word: most words are ruled out by one test.
+        if token.case != Case::Capitalised
+            || !scan.is(index - 1, Kinds::PLACE_CUE)
+            || !scan.joined_by_space(index - 1)
+        {
             continue;
         }
         let before = scan.lower_before(token.start, 16).trim_end();
@@ -273,7 +277,10 @@ fn lowercase_cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
     let count = scan.tokens.len();
     for index in 1..count {
         let token = &scan.tokens[index];
-        if token.case != Case::Lower || !scan.joined_by_space(index - 1) {
+        if token.case != Case::Lower
+            || !scan.is(index - 1, Kinds::PLACE_CUE)
+            || !scan.joined_by_space(index - 1)
+        {
             continue;
         }
         let before = scan.lower_before(token.start, 16).trim_end();

@@ -91,10 +91,35 @@ const AFTER_OBJECT: &[&str] = &[
 /// Most words a slot holds.
 const MOST_WORDS: usize = 4;
 
+/// The words the slot rules start from: fields, openers, verbs of speech, the first word of each
+/// anchor, and the words of an age after a name ("age 43", "who is a ...").
+pub(crate) fn slot_words() -> impl Iterator<Item = &'static str> {
+    let anchors = FIRM_ANCHORS
+        .iter()
+        .chain(LOOSE_ANCHORS)
+        .filter_map(|anchor| anchor.split([' ', '.', '#']).next());
+    [
+        FIRM_FIELDS,
+        LOOSE_FIELDS,
+        OBJECT_OPENERS,
+        SPEECH_VERBS,
+        &["age", "who", "is"],
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .chain(anchors)
+}
+
 /// Finds the names that fill slots and adds them to `spans` (token ranges and confidences).
 pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let count = scan.tokens.len();
     for index in 0..count {
+        let token = &scan.tokens[index];
+        let slot_kinds = Kinds::SLOT_WORD | Kinds::TITLE | Kinds::CREDENTIAL;
+        if !(token.has_digit || token.possessive() || scan.is(index, slot_kinds)) {
+            continue;
+        }
         let word = scan.word(index);
         // Slots opened by the words before them.
         let opened = if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive() {
@@ -193,19 +218,17 @@ fn push(spans: &mut Vec<(usize, usize, f32)>, first: usize, last: usize, confide
 /// The slot that closes at token `index`: "dob", "date of birth", "mrn", "(ssn", "'s" excluded.
 fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     let token = &scan.tokens[index];
-    // Most words open no anchor: their first letter says so without comparing phrases.
-    let could = token.has_digit
-        || scan.is(index, Kinds::CREDENTIAL)
-        || matches!(
-            scan.lower.as_bytes()[token.start],
-            b'd' | b'm' | b'b' | b's' | b'a' | b'w' | b'n' | b'i'
-        );
+    // Most words open no anchor: the lexicon says so without comparing phrases.
+    let could = token.has_digit || scan.is(index, Kinds::SLOT_WORD | Kinds::CREDENTIAL);
     if index == 0 || !could {
         return None;
     }
     let rest = &scan.lower[token.start..];
+    let slot_word = scan.is(index, Kinds::SLOT_WORD);
     let starts = |phrase: &str| {
-        rest.starts_with(phrase)
+        slot_word
+            && rest.as_bytes()[0] == phrase.as_bytes()[0]
+            && rest.starts_with(phrase)
             && !rest[phrase.len()..]
                 .chars()
                 .next()
