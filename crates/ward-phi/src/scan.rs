@@ -163,6 +163,53 @@ impl<'t> Scan<'t> {
             .filter(|captures| captures.get(group).map(|m| m.start()) == Some(anchor_start))
     }
 
+    /// The matches of `pattern` in the maximal runs of bytes that `allowed` accepts (every
+    /// non-ASCII byte among them) and that hold `least_digits` ASCII digits or more. A pattern that matches only such bytes, and needs
+    /// that many digits for a match worth having (an SSN, a phone number), finds exactly what it
+    /// finds over the whole text, and only the few numbers in a text are searched.
+    pub fn captures_in_digit_runs<'s>(
+        &'s self,
+        pattern: &'s Regex,
+        allowed: impl Fn(u8) -> bool,
+        least_digits: usize,
+    ) -> Vec<Captures<'s>> {
+        let bytes = self.lower.as_bytes();
+        let mut found = Vec::new();
+        let mut searched_to = 0;
+        for token in self.tokens.iter().filter(|token| token.has_digit) {
+            let mut from = token.start.max(searched_to);
+            while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
+                let mut start = digit;
+                while start > searched_to && allowed(bytes[start - 1]) {
+                    start -= 1;
+                }
+                let mut end = digit;
+                while end < bytes.len() && allowed(bytes[end]) {
+                    end += 1;
+                }
+                (searched_to, from) = (end, end);
+                let digits = bytes[start..end]
+                    .iter()
+                    .filter(|b| b.is_ascii_digit())
+                    .count();
+                if digits < least_digits {
+                    continue;
+                }
+                // `allowed` refuses only ASCII bytes, so both ends are character boundaries.
+                let haystack = &self.lower[..end];
+                let mut at = start;
+                while let Some(captures) = pattern.captures_at(haystack, at) {
+                    at = captures.get(0).expect("group 0").end().max(at + 1);
+                    found.push(captures);
+                    if at > end {
+                        break;
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// The index of the first token that starts at or after byte `offset`.
     pub fn token_at_or_after(&self, offset: usize) -> usize {
         self.tokens.partition_point(|token| token.start < offset)

@@ -99,7 +99,18 @@ impl LocationRecogniser {
         // Only around a state word: the patterns run on a window from the word before it to the
         // ZIP after it, and must place the state on that very word.
         for index in 1..scan.tokens.len() {
+            // Both patterns need a comma before the state or a ZIP (five characters) after it:
+            // "in", "me", "or" with neither need no search.
             if !scan.is(index, Kinds::STATE) {
+                continue;
+            }
+            let comma_before = scan.gap_before(index).trim_end().ends_with(',');
+            let number_after = || {
+                scan.tokens[index + 1..scan.tokens.len().min(index + 5)]
+                    .iter()
+                    .any(|token| token.has_digit && token.end - token.start == 5)
+            };
+            if !(comma_before || number_after()) {
                 continue;
             }
             let Some(captures) = self
@@ -242,7 +253,9 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
     }
     lowercase_cued_places(scan, lexicon, found);
     for index in 1..scan.tokens.len() {
-        if matches!(scan.word(index), "county" | "parish")
+        let token = &scan.tokens[index];
+        if token.core_end - token.start == 6
+            && matches!(scan.word(index), "county" | "parish")
             && scan.tokens[index - 1].case == Case::Lower
             && scan.joined_by_space(index - 1)
             && !scan.is(index - 1, Kinds::ENGLISH | Kinds::CLINICAL)
@@ -472,10 +485,10 @@ fn place_at(scan: &Scan<'_>, lexicon: &Lexicon, first: usize) -> Option<(usize, 
         .rev()
         .find_map(|last| {
             let token = &scan.tokens[last];
-            [token.core_end, token.end]
-                .into_iter()
-                .any(|end| lexicon.is_place(&scan.lower[start..end]))
-                .then_some((last, token.core_end))
+            let possessive = token.possessive();
+            (lexicon.is_place(&scan.lower[start..token.core_end])
+                || possessive && lexicon.is_place(&scan.lower[start..token.end]))
+            .then_some((last, token.core_end))
         })
 }
 

@@ -43,7 +43,14 @@ impl PhoneRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for candidate in self.pattern.find_iter(&scan.lower) {
+        // Digits, separators, "ext" and "extension", and Unicode spaces: all a number can hold.
+        let phone_bytes = |b: u8| {
+            matches!(b, b'0'..=b'9' | b'\t'..=b'\r' | b' ' | b'.' | b'-' | b'(' | b')' | b'+')
+                || matches!(b, b'e' | b'x' | b't' | b'n' | b's' | b'i' | b'o')
+                || !b.is_ascii()
+        };
+        for captures in scan.captures_in_digit_runs(&self.pattern, phone_bytes, 10) {
+            let candidate = captures.get(0).expect("group 0");
             let (start, end) = (candidate.start(), candidate.end());
             let digits = candidate
                 .as_str()

@@ -71,7 +71,10 @@ impl WebRecogniser {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
-        let ipv4 = self.ipv4.find_iter(lower).filter(|ip| {
+        let ip_bytes = |b: u8| b.is_ascii_digit() || b == b'.';
+        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, ip_bytes, 4);
+        let ipv4 = ipv4.iter().map(|found| found.get(0).expect("group 0"));
+        let ipv4 = ipv4.filter(|ip| {
             let octets_fit = ip
                 .as_str()
                 .split('.')
