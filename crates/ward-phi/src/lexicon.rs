@@ -6,7 +6,7 @@ use std::ops::BitOr;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::recognisers::{address, location, name_slots, names};
+use crate::recognisers::{address, identifiers, location, name_slots, names};
 use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
@@ -443,6 +443,8 @@ impl Kinds {
     pub const SLOT_WORD: Kinds = Kinds(1 << 21);
     /// The first word of a well-known institution's name.
     pub const INSTITUTION: Kinds = Kinds(1 << 22);
+    /// The first word of an identifier's cue ("mrn", "member", "driver's").
+    pub const ID_CUE: Kinds = Kinds(1 << 23);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {
@@ -553,12 +555,12 @@ impl Lexicon {
             add(&month[..3], Kinds::CALENDAR);
             add(&month[..4.min(month.len())], Kinds::CALENDAR);
         }
-        for institution in lines(INSTITUTIONS) {
-            if let Some(first) = tokenize(institution)
-                .first()
-                .filter(|first| first.start == 0)
-            {
-                add(&institution[..first.core_end], Kinds::INSTITUTION);
+        let phrases = lines(INSTITUTIONS)
+            .map(|institution| (institution, Kinds::INSTITUTION))
+            .chain(identifiers::cue_words().map(|cue| (cue, Kinds::ID_CUE)));
+        for (phrase, kind) in phrases {
+            if let Some(first) = tokenize(phrase).first().filter(|first| first.start == 0) {
+                add(&phrase[..first.core_end], kind);
             }
         }
         // States and countries are places too, so "North Dakota" is never read as the town "North".

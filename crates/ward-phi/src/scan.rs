@@ -30,6 +30,8 @@ pub(crate) struct Token {
     pub case: Case,
     pub has_digit: bool,
     pub has_alpha: bool,
+    /// An apostrophe or hyphen inside ("O'Brien", "patient-id"): a word starts after it too.
+    pub joined: bool,
     /// The word lists the lowercased core is in.
     pub kinds: Kinds,
 }
@@ -231,6 +233,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         // Upper-case letters, lower-case letters and digits in the word.
         let mut counts = [0usize; 3];
         let mut first_upper = first.is_uppercase();
+        let mut joined = false;
         if let Some(class) = letter_class(first) {
             counts[class] += 1;
         }
@@ -250,6 +253,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
                 if after < text.len() && char_at(text, after).0.is_alphabetic() {
                     at = after;
                     end = after;
+                    joined = true;
                     continue;
                 }
             }
@@ -291,6 +295,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             case,
             has_digit: digits > 0,
             has_alpha: uppers + lowers > 0,
+            joined,
             kinds: Kinds::default(),
         });
     }

@@ -113,6 +113,11 @@ const CUES: &[(&str, PhiLabel)] = &[
     ("#", PhiLabel::OtherId),
 ];
 
+/// The cue phrases, for the lexicon to mark the words they start with.
+pub(crate) fn cue_words() -> impl Iterator<Item = &'static str> {
+    CUES.iter().map(|(cue, _)| *cue)
+}
+
 impl IdentifierRecogniser {
     pub fn new() -> Self {
         let mut cues: Vec<&str> = CUES.iter().map(|(cue, _)| *cue).collect();
@@ -133,7 +138,7 @@ impl IdentifierRecogniser {
         IdentifierRecogniser {
             spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)"))
                 .expect("valid pattern"),
-            cued: Regex::new(&cued).expect("valid pattern"),
+            cued: Regex::new(&format!("^(?:{cued})")).expect("valid pattern"),
             udi: Regex::new(r"\(01\)[0-9]{14}(?:\([0-9]{2,4}\)[a-z0-9]+)*").expect("valid pattern"),
             biometric: Regex::new(r"(?-u:\b)(?:fingerprint|voiceprint|biometric|retina|iris scan|palm ?print|face ?print)(?:\s+(?:template|id|scan|print|hash))*\s*(?:#|:|id|is)?\s*([a-z]{2,}(?:-[a-z0-9]+){1,3})(?-u:\b)").expect("valid pattern"),
         }
@@ -141,34 +146,33 @@ impl IdentifierRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        // The cue must start a word; checked here rather than in the pattern, so that the search
-        // can skip ahead to the cue words' literals.
+        // A cue starts a word: the pattern is tried, anchored, only where one may start.
         let mut from = 0;
-        while let Some(captures) = self.cued.captures_at(&scan.lower, from) {
+        for at in cue_starts(scan) {
+            if at < from {
+                continue;
+            }
+            let Some(captures) = self.cued.captures(&scan.lower[at..]) else {
+                continue;
+            };
             let (cue, value) = (
                 captures.get(1).expect("cue group"),
                 captures.get(2).expect("value group"),
             );
-            if scan.lower[..cue.start()]
-                .bytes()
-                .next_back()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-            {
-                from = cue.start() + 1;
-                continue;
-            }
-            from = value.end();
+            let cue = &scan.lower[at + cue.start()..at + cue.end()];
+            let (value_start, value_end) = (at + value.start(), at + value.end());
+            from = value_end;
             // "pacemaker serial number": the most specific cue in the run names the label.
             let label = CUES
                 .iter()
-                .filter(|(text, _)| contains_word(cue.as_str(), text))
+                .filter(|(text, _)| contains_word(cue, text))
                 .map(|(_, label)| *label)
                 .find(|label| *label != PhiLabel::OtherId)
                 .unwrap_or(PhiLabel::OtherId);
-            let value_text = value.as_str();
+            let value_text = &scan.lower[value_start..value_end];
             let digits = value_text.bytes().filter(u8::is_ascii_digit).count();
             let weak_cue = matches!(
-                cue.as_str().trim(),
+                cue.trim(),
                 "no" | "number" | "#" | "order" | "case" | "model" | "group" | "grp" | "record"
             );
             let enough = if weak_cue {
@@ -176,18 +180,18 @@ impl IdentifierRecogniser {
             } else {
                 digits >= 2 || (digits >= 1 && value_text.len() >= 4)
             };
-            if !enough || looks_like_a_measurement(scan, value.end()) {
+            if !enough || looks_like_a_measurement(scan, value_end) {
                 continue;
             }
             // "iris-6600-hx": a cue word glued to the value is part of it.
-            let mut start = value.start();
+            let mut start = value_start;
             if scan.lower[..start].ends_with('-') {
                 start = scan.lower[..start - 1]
                     .rfind(|c: char| !c.is_ascii_alphanumeric())
                     .map_or(0, |at| at + 1);
             }
             // "plate 115 RAJ": the letters after a plate's digits belong to it.
-            let mut end = value.end();
+            let mut end = value_end;
             if label == PhiLabel::VehicleId && value_text.bytes().all(|b| b.is_ascii_digit()) {
                 let rest = &scan.lower[end..];
                 let letters = rest.strip_prefix(' ').map_or(0, |after| {
@@ -286,6 +290,35 @@ impl IdentifierRecogniser {
             scan.push(start, end, label, recogniser, confidence);
         }
     }
+}
+
+/// Where a cue may start, in order: a word that starts a cue phrase (after an apostrophe or a
+/// hyphen inside a token too, as in "patient-id"), and a "#" after no letter or digit.
+fn cue_starts(scan: &Scan<'_>) -> Vec<usize> {
+    let bytes = scan.lower.as_bytes();
+    let word_start = |at: usize| at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+    let mut starts: Vec<usize> = Vec::new();
+    for (index, token) in scan.tokens.iter().enumerate() {
+        // "palm-p8g3df" is one token whose first part may be a cue.
+        if scan.is(index, Kinds::ID_CUE) || token.joined {
+            starts.push(token.start);
+        }
+        if token.joined {
+            let inner = (token.start + 1..token.end)
+                .filter(|at| scan.lower.is_char_boundary(*at) && word_start(*at))
+                .filter(|at| bytes[*at].is_ascii_alphanumeric());
+            starts.extend(inner);
+        }
+    }
+    starts.extend(
+        scan.lower
+            .match_indices('#')
+            .map(|(at, _)| at)
+            .filter(|at| word_start(*at)),
+    );
+    starts.sort_unstable();
+    starts.dedup();
+    starts
 }
 
 /// "Rose Down (788015)", "GARRETT, BLAKE (844482)", "bill brown (804191)": a number in brackets

@@ -226,17 +226,16 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     let rest = &scan.lower[token.start..];
     let slot_word = scan.is(index, Kinds::SLOT_WORD);
     let starts = |phrase: &str| {
-        slot_word
-            && rest.as_bytes()[0] == phrase.as_bytes()[0]
+        rest.as_bytes()[0] == phrase.as_bytes()[0]
             && rest.starts_with(phrase)
             && !rest[phrase.len()..]
                 .chars()
                 .next()
                 .is_some_and(char::is_alphanumeric)
     };
-    if FIRM_ANCHORS.iter().any(|anchor| starts(anchor)) {
+    if slot_word && FIRM_ANCHORS.iter().any(|anchor| starts(anchor)) {
         Some(Cue::Firm)
-    } else if LOOSE_ANCHORS.iter().any(|anchor| starts(anchor))
+    } else if slot_word && LOOSE_ANCHORS.iter().any(|anchor| starts(anchor))
         || age_at(scan, index)
         || credential_at(scan, index)
         || described_by_age(scan, index)

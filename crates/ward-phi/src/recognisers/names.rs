@@ -300,6 +300,11 @@ impl NameRecogniser {
 
 /// The name that starts at or right after token `index`, as a token range and a confidence.
 fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usize, usize, f32)> {
+    // A number is no name and no cue word.
+    let token = &scan.tokens[index];
+    if token.has_digit || !token.has_alpha {
+        return None;
+    }
     let word = scan.word(index);
     // "Dear Will,": a given name after "Dear", even one that is a common word ("Dear Patient" is not).
     if word == "dear"
