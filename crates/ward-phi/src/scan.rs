@@ -212,6 +212,50 @@ impl<'t> Scan<'t> {
         found
     }
 
+    /// Where a word starts, in order: the start of each token that `wanted` accepts, and every
+    /// word start inside a token joined by an apostrophe or hyphen ("middle-aged"). A pattern
+    /// that opens with a word boundary and a letter or digit can only match from these (or after
+    /// a non-ASCII letter, which no clinical text glues to a number or a cue).
+    pub fn word_starts(&self, wanted: impl Fn(usize) -> bool) -> Vec<usize> {
+        let bytes = self.lower.as_bytes();
+        let word_start = |at: usize| at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let mut starts = Vec::new();
+        for (index, token) in self.tokens.iter().enumerate() {
+            if (token.joined || wanted(index)) && word_start(token.start) {
+                starts.push(token.start);
+            }
+            if token.joined {
+                let inner = (token.start + 1..token.end)
+                    .filter(|at| bytes[*at].is_ascii_alphanumeric() && word_start(*at));
+                starts.extend(inner);
+            }
+        }
+        starts
+    }
+
+    /// The matches of `anchored` (a pattern that starts with `^`) tried at each of `starts` in
+    /// order, each from the end of the last: what a search of the whole text finds when every
+    /// match can only start at one of `starts`. Each comes with the offset its positions are
+    /// relative to.
+    pub fn anchored_captures<'s>(
+        &'s self,
+        anchored: &Regex,
+        starts: &[usize],
+    ) -> Vec<(usize, Captures<'s>)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        for &at in starts {
+            if at < from {
+                continue;
+            }
+            if let Some(captures) = anchored.captures(&self.lower[at..]) {
+                from = at + captures.get(0).map_or(0, |whole| whole.end()).max(1);
+                found.push((at, captures));
+            }
+        }
+        found
+    }
+
     /// The index of the first token that starts at or after byte `offset`.
     pub fn token_at_or_after(&self, offset: usize) -> usize {
         self.tokens.partition_point(|token| token.start < offset)

@@ -24,30 +24,42 @@ impl AgeRecogniser {
             r"(?-u:\b)(?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-](?:year|yr)s?[\s-]old(?-u:\b)".to_string(),
         ];
         AgeRecogniser {
-            pattern: Regex::new(&alternatives.join("|")).expect("valid pattern"),
+            pattern: Regex::new(&format!("^(?:{})", alternatives.join("|")))
+                .expect("valid pattern"),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in self.pattern.captures_iter(&scan.lower) {
+        // Every form starts with 9 or 1, or with one of a few words.
+        let starts = scan.word_starts(|index| {
+            matches!(scan.lower.as_bytes()[scan.tokens[index].start], b'9' | b'1')
+                || matches!(
+                    scan.word(index),
+                    "age" | "aged" | "ages" | "in" | "ninety" | "one"
+                )
+                || scan.word(index).ends_with("centenarian")
+                || scan.word(index) == "nonagenarian"
+        });
+        for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {
             let span = captures
                 .get(1)
                 .unwrap_or_else(|| captures.get(0).expect("group 0"));
-            let end = span.start() + span.as_str().trim_end().len();
+            let span = at + span.start()..at + span.end();
+            let end = span.start + scan.lower[span.clone()].trim_end().len();
             // "92 mg" or "93 ml" go on past the match: a dose, not an age.
             if scan.lower[end..].starts_with(|c: char| c.is_alphanumeric() || c == '%') {
                 continue;
             }
             // "T 99 F" is a temperature.
             if scan.cue_before(
-                span.start(),
+                span.start,
                 14,
                 &["t", "temp", "tmax", "temperature", "fever", "febrile"],
             ) {
                 continue;
             }
-            found.push((span.start(), end));
+            found.push((span.start, end));
         }
         for (start, end) in found {
             scan.push(start, end, PhiLabel::Age, Recogniser::Age, 0.9);

@@ -292,29 +292,16 @@ impl IdentifierRecogniser {
     }
 }
 
-/// Where a cue may start, in order: a word that starts a cue phrase (after an apostrophe or a
-/// hyphen inside a token too, as in "patient-id"), and a "#" after no letter or digit.
+/// Where a cue may start, in order: a word that starts a cue phrase ("palm-p8g3df" and
+/// "patient-id" hold one too), and a "#" after no letter or digit.
 fn cue_starts(scan: &Scan<'_>) -> Vec<usize> {
     let bytes = scan.lower.as_bytes();
-    let word_start = |at: usize| at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-    let mut starts: Vec<usize> = Vec::new();
-    for (index, token) in scan.tokens.iter().enumerate() {
-        // "palm-p8g3df" is one token whose first part may be a cue.
-        if scan.is(index, Kinds::ID_CUE) || token.joined {
-            starts.push(token.start);
-        }
-        if token.joined {
-            let inner = (token.start + 1..token.end)
-                .filter(|at| scan.lower.is_char_boundary(*at) && word_start(*at))
-                .filter(|at| bytes[*at].is_ascii_alphanumeric());
-            starts.extend(inner);
-        }
-    }
+    let mut starts = scan.word_starts(|index| scan.is(index, Kinds::ID_CUE));
     starts.extend(
         scan.lower
             .match_indices('#')
             .map(|(at, _)| at)
-            .filter(|at| word_start(*at)),
+            .filter(|at| *at == 0 || !bytes[at - 1].is_ascii_alphanumeric()),
     );
     starts.sort_unstable();
     starts.dedup();

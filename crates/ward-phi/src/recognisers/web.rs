@@ -41,14 +41,18 @@ impl WebRecogniser {
         let lower = scan.lower.as_str();
         // Each pattern runs only when the character it cannot do without is in the text.
         let bytes = lower.as_bytes();
+        let around = |at: usize| (bytes[at.saturating_sub(1)], bytes.get(at + 1).copied());
         let dotted_word = lower.contains("://")
-            || bytes.windows(3).any(|w| {
-                w[0].is_ascii_alphanumeric() && w[1] == b'.' && w[2].is_ascii_alphabetic()
+            || lower.match_indices('.').any(|(at, _)| {
+                let (before, after) = around(at);
+                at > 0
+                    && before.is_ascii_alphanumeric()
+                    && after.is_some_and(|b| b.is_ascii_alphabetic())
             });
-        let colon_between_hex = bytes.windows(3).any(|w| {
-            w[1] == b':'
-                && (w[0].is_ascii_hexdigit() || w[0] == b':')
-                && (w[2].is_ascii_hexdigit() || w[2] == b':')
+        let hex_or_colon = |b: u8| b.is_ascii_hexdigit() || b == b':';
+        let colon_between_hex = lower.match_indices(':').any(|(at, _)| {
+            let (before, after) = around(at);
+            at > 0 && hex_or_colon(before) && after.is_some_and(hex_or_colon)
         });
         let at_sign = bytes.contains(&b'@');
         let emails = at_sign.then(|| self.email.find_iter(lower));
