@@ -391,6 +391,31 @@ pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// 0 for an upper-case letter, 1 for a lower-case one, 2 for a digit (ASCII first).
+#[inline]
+fn letter_class(c: char) -> Option<usize> {
+    match c {
+        'A'..='Z' => Some(0),
+        'a'..='z' => Some(1),
+        '0'..='9' => Some(2),
+        _ if c.is_uppercase() => Some(0),
+        _ if c.is_lowercase() => Some(1),
+        _ if c.is_numeric() => Some(2),
+        _ => None,
+    }
+}
+
+/// The character at byte `at` (a character boundary) and its width, ASCII without decoding.
+#[inline]
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (char::from(byte), 1);
+    }
+    let c = text[at..].chars().next().unwrap_or_default();
+    (c, c.len_utf8())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,29 +453,4 @@ mod tests {
         assert!(scan.starts_sentence(4));
         assert_eq!(scan.original(4), "José");
     }
-}
-
-/// 0 for an upper-case letter, 1 for a lower-case one, 2 for a digit (ASCII first).
-#[inline]
-fn letter_class(c: char) -> Option<usize> {
-    match c {
-        'A'..='Z' => Some(0),
-        'a'..='z' => Some(1),
-        '0'..='9' => Some(2),
-        _ if c.is_uppercase() => Some(0),
-        _ if c.is_lowercase() => Some(1),
-        _ if c.is_numeric() => Some(2),
-        _ => None,
-    }
-}
-
-/// The character at byte `at` (a character boundary) and its width, ASCII without decoding.
-#[inline]
-fn char_at(text: &str, at: usize) -> (char, usize) {
-    let byte = text.as_bytes()[at];
-    if byte.is_ascii() {
-        return (char::from(byte), 1);
-    }
-    let c = text[at..].chars().next().unwrap_or_default();
-    (c, c.len_utf8())
 }
