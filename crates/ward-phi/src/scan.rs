@@ -453,4 +453,78 @@ mod tests {
         assert!(scan.starts_sentence(4));
         assert_eq!(scan.original(4), "José");
     }
+
+    fn lexicon() -> &'static Lexicon {
+        static LEXICON: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
+        LEXICON.get_or_init(Lexicon::new)
+    }
+
+    /// Texts made of the pieces numbers, cues and words are made of.
+    fn numbers_and_words() -> impl proptest::strategy::Strategy<Value = String> {
+        let pieces = [
+            "0", "1", "9", "12", "555", "2024", " ", "-", ".", ":", "/", "(", ")", "+", "\n",
+            "ext", "x", "age", "aged", "in her", "92", "mrn", "id", "palm-", "#", "é", "\u{a0}",
+            "yo", "a",
+        ];
+        proptest::collection::vec(proptest::sample::select(pieces.to_vec()), 0..40)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Searching only the digit runs finds what a search of the whole text finds, less the
+        /// matches with too few digits.
+        #[test]
+        fn digit_runs_find_what_the_whole_text_finds(text in numbers_and_words()) {
+            let pattern = Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}|\+[0-9]{1,3}(?:[\s.-]?\(?[0-9]{1,4}\)?){2,5}").unwrap();
+            let scan = Scan::new(&text, lexicon());
+            let allowed = |b: u8| b.is_ascii_digit() || b" \t\n\r.-()+".contains(&b) || !b.is_ascii();
+            let digits = |found: &str| found.bytes().filter(u8::is_ascii_digit).count();
+            let in_runs: Vec<(usize, usize)> = scan
+                .captures_in_digit_runs(&pattern, allowed, 5)
+                .iter()
+                .map(|found| found.get(0).unwrap())
+                .map(|found| (found.start(), found.end()))
+                .collect();
+            let whole: Vec<(usize, usize)> = pattern
+                .find_iter(&scan.lower)
+                .filter(|found| digits(found.as_str()) >= 5)
+                .map(|found| (found.start(), found.end()))
+                .collect();
+            // A run holds every match that has enough digits, and only whole-text matches.
+            for found in &whole {
+                prop_assert!(in_runs.contains(found), "{found:?} missed in {text:?}");
+            }
+            for found in &in_runs {
+                prop_assert!(pattern.find_iter(&scan.lower).any(|m| (m.start(), m.end()) == *found));
+            }
+        }
+
+        /// A pattern that opens with a word boundary, tried anchored at every word start, finds
+        /// what a search of the whole text finds.
+        #[test]
+        fn anchored_at_word_starts_finds_what_the_whole_text_finds(text in numbers_and_words()) {
+            let body = r"(?-u:\b)(?:9[0-9]\s?yo|(?:age|aged)\s*:?\s*9[0-9]|mrn\s*[0-9]+|in her)";
+            let anchored = Regex::new(&format!("^(?:{body})")).unwrap();
+            let pattern = Regex::new(body).unwrap();
+            let scan = Scan::new(&text, lexicon());
+            let starts = scan.word_starts(|_| true);
+            let found: Vec<(usize, usize)> = scan
+                .anchored_captures(&anchored, &starts)
+                .iter()
+                .map(|(at, captures)| (at + captures.get(0).unwrap().start(), at + captures.get(0).unwrap().end()))
+                .collect();
+            let whole: Vec<(usize, usize)> =
+                pattern.find_iter(&scan.lower).map(|m| (m.start(), m.end())).collect();
+            for each in &found {
+                prop_assert!(whole.contains(each), "{each:?} is no match in {text:?}");
+            }
+            // "é92 yo": after a non-ASCII letter the whole-text search sees a word boundary that
+            // no token starts at (the one rule the two searches differ on).
+            for each in whole.iter().filter(|(start, _)| !scan.lower[..*start].ends_with('é')) {
+                prop_assert!(found.contains(each), "{each:?} missed in {text:?}");
+            }
+        }
+    }
 }

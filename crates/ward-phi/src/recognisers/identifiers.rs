@@ -491,6 +491,20 @@ mod tests {
             "fingerprint id FP-88213",
             &[("FP-88213", PhiLabel::BiometricId)],
         );
+        // A cue inside a hyphenated word, and "#" after a space.
+        check("patient-id 4471823", &[("4471823", PhiLabel::OtherId)]);
+        check("ticket # 88213944", &[("88213944", PhiLabel::OtherId)]);
+    }
+
+    #[test]
+    fn a_cue_is_a_whole_word() {
+        // "id" in "Idaho", "billing" in "billings": the ZIP is a place, not an identifier.
+        check(
+            "Boise, Idaho 83702",
+            &[("Boise", PhiLabel::Location), ("83702", PhiLabel::Location)],
+        );
+        check("billings 82774 total", &[]);
+        check("acid 10 mmol", &[]);
     }
 
     #[test]
