@@ -166,9 +166,10 @@ impl<'t> Scan<'t> {
     }
 
     /// The matches of `pattern` in the maximal runs of bytes that `allowed` accepts (every
-    /// non-ASCII byte among them) and that hold `least_digits` ASCII digits or more. A pattern that matches only such bytes, and needs
-    /// that many digits for a match worth having (an SSN, a phone number), finds exactly what it
-    /// finds over the whole text, and only the few numbers in a text are searched.
+    /// non-ASCII byte among them) and that hold `least_digits` ASCII digits or more. A pattern
+    /// that matches only such bytes, and needs that many digits for a match worth having (an SSN,
+    /// a phone number), finds exactly what it finds over the whole text, and only the few
+    /// numbers in a text are searched.
     pub fn captures_in_digit_runs<'s>(
         &'s self,
         pattern: &'s Regex,
