@@ -33,13 +33,13 @@ impl AgeRecogniser {
         let mut found = Vec::new();
         // Every form starts with 9 or 1, or with one of a few words.
         let starts = scan.word_starts(|index| {
-            matches!(scan.lower.as_bytes()[scan.tokens[index].start], b'9' | b'1')
+            let word = scan.word(index);
+            word.starts_with(['9', '1'])
                 || matches!(
-                    scan.word(index),
-                    "age" | "aged" | "ages" | "in" | "ninety" | "one"
+                    word,
+                    "age" | "aged" | "ages" | "in" | "ninety" | "one" | "nonagenarian"
                 )
-                || scan.word(index).ends_with("centenarian")
-                || scan.word(index) == "nonagenarian"
+                || word.ends_with("centenarian")
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {
             let span = captures

@@ -41,19 +41,17 @@ impl WebRecogniser {
         let lower = scan.lower.as_str();
         // Each pattern runs only when the character it cannot do without is in the text.
         let bytes = lower.as_bytes();
-        let around = |at: usize| (bytes[at.saturating_sub(1)], bytes.get(at + 1).copied());
+        // Whether some `mark` in the text has a byte that `before` accepts right before it and one
+        // that `after` accepts right after it.
+        let flanked = |mark: char, before: fn(&u8) -> bool, after: fn(&u8) -> bool| {
+            lower.match_indices(mark).any(|(at, _)| {
+                at > 0 && before(&bytes[at - 1]) && bytes.get(at + 1).is_some_and(after)
+            })
+        };
         let dotted_word = lower.contains("://")
-            || lower.match_indices('.').any(|(at, _)| {
-                let (before, after) = around(at);
-                at > 0
-                    && before.is_ascii_alphanumeric()
-                    && after.is_some_and(|b| b.is_ascii_alphabetic())
-            });
-        let hex_or_colon = |b: u8| b.is_ascii_hexdigit() || b == b':';
-        let colon_between_hex = lower.match_indices(':').any(|(at, _)| {
-            let (before, after) = around(at);
-            at > 0 && hex_or_colon(before) && after.is_some_and(hex_or_colon)
-        });
+            || flanked('.', u8::is_ascii_alphanumeric, u8::is_ascii_alphabetic);
+        let hex_or_colon = |b: &u8| b.is_ascii_hexdigit() || *b == b':';
+        let colon_between_hex = flanked(':', hex_or_colon, hex_or_colon);
         let at_sign = bytes.contains(&b'@');
         let emails = at_sign.then(|| self.email.find_iter(lower));
         for email in emails.into_iter().flatten() {
