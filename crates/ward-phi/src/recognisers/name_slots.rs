@@ -87,6 +87,7 @@ const OBJECT_OPENERS: &[&str] = &[
 /// Words that may follow the name a request is about ("text X at", "the plan for X after").
 const AFTER_OBJECT: &[&str] = &[
     "at", "who", "after", "about", "keeps", "is", "isn't", "has", "was", "needs", "wants", "to",
+    "that", "he", "she", "will", "would", "can", "could", "should", "doesn't", "didn't", "expired",
 ];
 /// Most words a slot holds.
 const MOST_WORDS: usize = 4;
@@ -491,10 +492,17 @@ fn accepted(scan: &Scan<'_>, first: usize, fills: &[Fill], cue: Cue) -> bool {
         Cue::Object if words < 2 => false,
         // "hope lamb": a given name and a surname from the dictionaries, both ordinary words.
         Cue::Loose | Cue::Patient | Cue::Object => {
+            let last = first + fills.len() - 1;
+            // "Moody, Rose": a surname, a comma, a given name.
+            let surname_comma_given = (first..last).any(|at| {
+                last_first_comma(scan, at)
+                    && scan.is(first, Kinds::LAST_NAME)
+                    && scan.is(at + 1, Kinds::FIRST_NAME)
+            });
             names > 0
                 || words >= 2
-                    && scan.is(first, Kinds::FIRST_NAME)
-                    && scan.is(first + fills.len() - 1, Kinds::LAST_NAME)
+                    && (surname_comma_given
+                        || scan.is(first, Kinds::FIRST_NAME) && scan.is(last, Kinds::LAST_NAME))
         }
     }
 }
@@ -591,7 +599,8 @@ fn phrase_ends_after(scan: &Scan<'_>, last: usize) -> bool {
             .trim_start_matches(' ')
             .starts_with([',', '?', ';', '.', '(', ':', '\n', '!'])
         || scan.tokens[last].possessive()
-        || AFTER_OBJECT.contains(&scan.word(next)) && scan.joined_by_space(last)
+        || scan.joined_by_space(last)
+            && (AFTER_OBJECT.contains(&scan.word(next)) || scan.is(next, Kinds::SUBJECT_VERB))
 }
 
 /// The name that fills the slot closing at token `anchor`: its first token.
@@ -603,7 +612,10 @@ fn run_backward(scan: &Scan<'_>, anchor: usize, cue: Cue) -> Option<usize> {
         ""
     };
     let trimmed = gap.trim();
-    let separated = matches!(trimmed, "" | "," | "(" | "-" | ", (" | "- " | ",(");
+    // "wei, na s. mrn": the full stop of an initial.
+    let initial_before =
+        trimmed == "." && anchor > 0 && fill(scan, anchor - 1) == Some(Fill::Initial);
+    let separated = initial_before || matches!(trimmed, "" | "," | "(" | "-" | ", (" | "- " | ",(");
     let new_line = gap.contains('\n');
     if !separated || new_line && !trimmed.is_empty() {
         return None;
@@ -755,6 +767,22 @@ mod tests {
             names("need a work note for adeyi awodiran, out july 16"),
             ["adeyi awodiran"]
         );
+        assert_eq!(
+            names("social security number for Moody, Rose is on file"),
+            ["Moody, Rose"]
+        );
+        assert_eq!(
+            names("home monitoring hub for xiuying song reports an outage"),
+            ["xiuying song"]
+        );
+        assert_eq!(
+            names("pull the chart for wei, na s. mrn 259008325"),
+            ["wei, na s"]
+        );
+        assert_eq!(
+            names("summarize the visit for i\u{307}lkim ertaş dob 03/16/1991"),
+            ["i\u{307}lkim ertaş"]
+        );
     }
 
     #[test]
@@ -775,6 +803,10 @@ mod tests {
             "is a referral for physical therapy needed?",
             "schedule follow up in two weeks; call back tomorrow",
             "Pain is a 7 out of 10. Patient reports relief.",
+            "Family history is notable for Mallory-Weiss tear in a sibling.",
+            "admitted for atrial fibrillation in 2019",
+            "icd-10 code for hypertensive heart and kidney disease",
+            "She lives with her son. Last echo on 3/23 showed an EF of 40%.",
         ] {
             assert!(names(text).is_empty(), "{text}: {:?}", names(text));
         }

@@ -334,7 +334,12 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
     } else {
         Context::None
     };
-    if context != Context::None {
+    // "with his son. Last echo": a sentence ends what a cue other than a title introduces.
+    let gap = scan.gap_after(index);
+    if context != Context::None
+        && (context == Context::Title && scan.is(index, Kinds::TITLE)
+            || !gap.contains(['.', '!', '?', ';', '\n']))
+    {
         let mut next = index + 1;
         if next < scan.tokens.len() && scan.word(next) == "is" && word == "name" {
             next += 1;
