@@ -125,6 +125,10 @@ impl<'t> Scan<'t> {
         if index == 0 || gap.contains('\n') {
             return true;
         }
+        // Dictated punctuation: "... rhythm period fang reports", "new paragraph", "next line".
+        if gap == " " && matches!(self.word(index - 1), "period" | "paragraph" | "line") {
+            return true;
+        }
         gap.trim().chars().any(|c| {
             matches!(
                 c,

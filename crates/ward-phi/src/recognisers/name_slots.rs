@@ -80,10 +80,54 @@ const SPEECH_VERBS: &[&str] = &[
     "complains",
     "called",
 ];
+/// Verbs of report, whose subject at the start of a sentence is a person ("Georgia notes").
+pub(super) const REPORT_VERBS: &[&str] = &[
+    "reports",
+    "notes",
+    "states",
+    "denies",
+    "endorses",
+    "complains",
+    "says",
+];
+/// Words that make the word after them a noun, not a subject's name ("the skin mark reports").
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "his", "her", "their", "my", "your", "our", "its", "this", "that", "these",
+    "those", "no", "any", "each", "every", "which", "whose",
+];
 /// Words after which a request names the person it is about: "text", "tell", "for".
 const OBJECT_OPENERS: &[&str] = &[
     "for", "text", "call", "called", "tell", "email", "remind", "schedule", "refer", "add",
 ];
+/// Requests that name one person by a single word ("tell jordan that", "email crystal at").
+const ADDRESSING: &[&str] = &["tell", "email", "text", "call", "remind"];
+
+/// "how should i tell jordan that", "email crystal at cstill@...": one given name, or one word no
+/// list knows, between a request and "that" or "at".
+fn addressee(scan: &Scan<'_>, opener: usize) -> Option<usize> {
+    let name = opener + 1;
+    if name + 1 >= scan.tokens.len() || !scan.joined_by_space(opener) || !scan.joined_by_space(name)
+    {
+        return None;
+    }
+    let known = match fill(scan, name)? {
+        Fill::Name => true,
+        Fill::Ordinary => scan.is(name, Kinds::FIRST_NAME),
+        _ => false,
+    };
+    (known && matches!(scan.word(name + 1), "that" | "at")).then_some(name)
+}
+
+/// "text from tijs van der loo:", "VM from Emanuelly da Cunha (A3357421)": "from" after a
+/// message names its sender.
+fn message_before(scan: &Scan<'_>, from: usize) -> bool {
+    from > 0
+        && matches!(
+            scan.word(from - 1),
+            "text" | "vm" | "voicemail" | "message" | "msg" | "email" | "call" | "note" | "letter"
+        )
+}
+
 /// Words that may follow the name a request is about ("text X at", "the plan for X after").
 const AFTER_OBJECT: &[&str] = &[
     "at", "who", "after", "about", "keeps", "is", "isn't", "has", "was", "needs", "wants", "to",
@@ -141,11 +185,18 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             Some((index + 1, Cue::Firm))
         } else if matches!(word, "pt" | "patient") && scan.joined_by_space(index) {
             Some((index + 1, Cue::Patient))
-        } else if scan.joined_by_space(index) && OBJECT_OPENERS.contains(&word) {
+        } else if scan.joined_by_space(index)
+            && (OBJECT_OPENERS.contains(&word) || word == "from" && message_before(scan, index))
+        {
             Some((index + 1, Cue::Object))
         } else {
             None
         };
+        if word == "tell" || scan.is(index, Kinds::SLOT_WORD) && ADDRESSING.contains(&word) {
+            if let Some(name) = addressee(scan, index) {
+                push(spans, name, name, 0.75);
+            }
+        }
         if let Some((first, cue)) = opened {
             if first < count {
                 if let Some(last) = run_forward(scan, first, cue) {
@@ -190,21 +241,279 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
     }
 }
 
+/// Words that greet the person a message is written to ("hi oeshi,").
+const GREETINGS: &[&str] = &["hi", "hello", "hey", "dear", "greetings"];
+/// Words of a sign-off line ("Thanks,", "Best regards,", "Respectfully,").
+const VALEDICTION_WORDS: &[&str] = &[
+    "thanks",
+    "thank",
+    "you",
+    "best",
+    "kind",
+    "warm",
+    "warmest",
+    "regards",
+    "sincerely",
+    "respectfully",
+    "cheers",
+    "warmly",
+    "yours",
+    "truly",
+    "many",
+    "take",
+    "care",
+    "thx",
+];
+/// How many words a sign-off line holds at most ("thank you so much" is a sentence).
+const MOST_VALEDICTION_WORDS: usize = 3;
+
+/// Names that the shape of a message gives away: the name a greeting line addresses ("hi
+/// oeshi,", "Hello Will Baker,"), the name under a sign-off ("Thanks,\nAanuoluwapo Aloba"), the
+/// name on the last line of a message or above "Sent from my iPhone", the name a writer gives
+/// for themselves ("This is sonny d. wise, I'm a patient of ...", "this is will church md
+/// dictating") and a name in brackets after an account or case number ("case #2022-854345
+/// (brook lamb)").
+pub(super) fn message_names(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    let count = scan.tokens.len();
+    for index in 0..count {
+        let line_start = index == 0 || scan.gap_before(index).contains('\n');
+        let bracket = scan.gap_before(index).ends_with('(');
+        let greeting = scan.is(index, Kinds::STRONG_CUE) && GREETINGS.contains(&scan.word(index));
+        if !(line_start || bracket || greeting || scan.word(index) == "this") {
+            continue;
+        }
+        if greeting {
+            if let Some(last) = greeting_at(scan, index) {
+                push(spans, index + 1, last, 0.85);
+                continue;
+            }
+        }
+        if line_start {
+            if let Some((first, last)) = signed_after(scan, index)
+                .or_else(|| closing_line(scan, index))
+                .or_else(|| credential_line(scan, index))
+            {
+                push(spans, first, last, 0.85);
+                continue;
+            }
+        }
+        if bracket {
+            if let Some(last) = bracketed(scan, index) {
+                push(spans, index, last, 0.8);
+            }
+        } else if let Some((first, last)) = introduced(scan, index) {
+            push(spans, first, last, 0.8);
+        }
+    }
+}
+
+/// The last token of the line that token `first` is on.
+fn line_end(scan: &Scan<'_>, first: usize) -> usize {
+    let mut last = first;
+    while last + 1 < scan.tokens.len() && !scan.gap_after(last).contains('\n') {
+        last += 1;
+    }
+    last
+}
+
+/// The words of a name from token `first` to token `last` at most: what each word can be, or
+/// `None` when one cannot be part of a name. One "Last, First" comma may sit between them.
+fn fills_between(scan: &Scan<'_>, first: usize, last: usize) -> Option<Vec<Fill>> {
+    if last + 1 - first > MOST_WORDS {
+        return None;
+    }
+    let mut fills = Vec::with_capacity(last + 1 - first);
+    let mut comma_used = false;
+    for index in first..=last {
+        if index > first && !joined(scan, index - 1) {
+            if comma_used || !last_first_comma(scan, index - 1) {
+                return None;
+            }
+            comma_used = true;
+        }
+        fills.push(fill(scan, index)?);
+    }
+    // "Dear Reviewer,", "Thanks,\nThe Care Team": one word at least must be a name.
+    let known = (first..=last).any(|at| {
+        fills[at - first] == Fill::Name || scan.is(at, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+    });
+    (known && fills.last() != Some(&Fill::Particle)).then_some(fills)
+}
+
+/// "hi oeshi,", "Hello Will Baker,", "portal message: dear heather, your a1c": a greeting that
+/// opens a sentence, then a name that a comma or the line's end closes. The name's last token.
+fn greeting_at(scan: &Scan<'_>, greeting: usize) -> Option<usize> {
+    if !scan.starts_sentence(greeting) || !scan.joined_by_space(greeting) {
+        return None;
+    }
+    let mut last = greeting + 1;
+    while last + 1 < scan.tokens.len() && last - greeting < MOST_WORDS && joined(scan, last) {
+        last += 1;
+    }
+    let end = scan.gap_after(last).trim_start_matches([' ', '\t']);
+    let closes = last + 1 == scan.tokens.len() || end.starts_with([',', '!', ':', '\n']);
+    (closes && fills_between(scan, greeting + 1, last).is_some()).then_some(last)
+}
+
+/// "Jordan, RN, BSN", "holly hall rn": a line that holds a name and then credentials.
+fn credential_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
+    let last = line_end(scan, first);
+    let name_end = credentials_end(scan, first, last)?;
+    if name_end == last {
+        return None;
+    }
+    fills_between(scan, first, name_end).map(|_| (first, name_end))
+}
+
+/// "Thanks,\nAanuoluwapo Aloba", "Respectfully,\n\nSani, Triya M. MD": the line after a
+/// sign-off line holds a name, then perhaps credentials.
+fn signed_after(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
+    let last = line_end(scan, first);
+    let valediction = last - first < MOST_VALEDICTION_WORDS
+        && (first..=last).all(|at| VALEDICTION_WORDS.contains(&scan.word(at)))
+        && matches!(scan.gap_after(last).trim(), "" | "," | "!" | ".");
+    if !valediction || last + 1 >= scan.tokens.len() {
+        return None;
+    }
+    let name = last + 1;
+    let name_end = credentials_end(scan, name, line_end(scan, name))?;
+    fills_between(scan, name, name_end).map(|_| (name, name_end))
+}
+
+/// "martha hodgkin\n\nsent from my iphone", "...?\n\nZinal K. Kohli": a line of its own after
+/// a blank line that ends the message or comes before "Sent from", and holds nothing but a name
+/// the dictionaries know.
+fn closing_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
+    if first == 0 || !scan.gap_before(first).contains("\n\n") {
+        return None;
+    }
+    let last = line_end(scan, first);
+    let closes = last + 1 == scan.tokens.len()
+        || scan.word(last + 1) == "sent"
+            && scan
+                .tokens
+                .get(last + 2)
+                .is_some_and(|_| scan.word(last + 2) == "from");
+    if !closes || last == first {
+        return None;
+    }
+    let fills = fills_between(scan, first, last)?;
+    accepted(scan, first, &fills, Cue::Loose).then_some((first, last))
+}
+
+/// The last name word of a line from `first` to `last` that may end in credentials ("Short,
+/// Chip, MD, FACC"): the token before the first credential.
+fn credentials_end(scan: &Scan<'_>, first: usize, last: usize) -> Option<usize> {
+    let credential = (first + 1..=last).find(|at| scan.is(*at, Kinds::CREDENTIAL));
+    match credential {
+        Some(at) => (at..=last)
+            .all(|rest| scan.is(rest, Kinds::CREDENTIAL))
+            .then_some(at - 1),
+        None => Some(last),
+    }
+}
+
+/// "This is sonny d. wise, I'm a patient of", "this is will church md facc dictating", "this is
+/// xia he do dictating": a writer or a dictating doctor giving their own name. The name may
+/// hold a given name that is a function word ("will", "he").
+fn introduced(scan: &Scan<'_>, this: usize) -> Option<(usize, usize)> {
+    let count = scan.tokens.len();
+    let first = this + 2;
+    if first >= count
+        || scan.word(this + 1) != "is"
+        || !scan.starts_sentence(this)
+        || !scan.joined_by_space(this)
+        || !scan.joined_by_space(this + 1)
+    {
+        return None;
+    }
+    let name_word = |at: usize| {
+        fill(scan, at).is_some()
+            || scan.is(at, Kinds::FUNCTION_WORD)
+                && scan.is(at, Kinds::FIRST_NAME | Kinds::LAST_NAME)
+                && scan.word(at).len() >= 2
+    };
+    let mut last = first;
+    while last + 1 < count
+        && last + 1 - first < MOST_WORDS - 1
+        && joined(scan, last)
+        && !scan.is(last + 1, Kinds::CREDENTIAL)
+        && name_word(last + 1)
+    {
+        last += 1;
+    }
+    if !(first..=last).all(name_word) || last + 1 >= count {
+        return None;
+    }
+    let next = last + 1;
+    let after = scan.word(next);
+    let comma = scan.gap_after(last).trim() == ",";
+    // What a writer says after their name: "I'm", "calling", "md dictating".
+    let closes = comma
+        && (after == "i'm"
+            || after == "i"
+                && scan
+                    .tokens
+                    .get(next + 1)
+                    .is_some_and(|_| scan.word(next + 1) == "am"))
+        || scan.joined_by_space(last)
+            && (matches!(after, "calling" | "dictating")
+                || scan.is(next, Kinds::CREDENTIAL)
+                    && scan.tokens.get(next + 1).is_some_and(|_| {
+                        scan.word(next + 1).starts_with("dictat")
+                            || scan.is(next + 1, Kinds::CREDENTIAL)
+                    }));
+    closes.then_some((first, last))
+}
+
+/// "case #2022-854345 (brook lamb)", "the wrong chart (tripathi, bhanumati)": a bracketed name
+/// after a number, an address or a chart. Token `first` follows the opening bracket.
+fn bracketed(scan: &Scan<'_>, first: usize) -> Option<usize> {
+    if first == 0 {
+        return None;
+    }
+    let before = first - 1;
+    let after_record = scan.tokens[before].has_digit
+        || scan.original(before).contains('@')
+        || matches!(scan.word(before), "chart" | "account" | "record")
+        || scan.gap_before(first).contains('@');
+    if !after_record {
+        return None;
+    }
+    let mut last = first;
+    while last + 1 < scan.tokens.len()
+        && last - first < MOST_WORDS
+        && !scan.gap_after(last).contains(')')
+    {
+        last += 1;
+    }
+    if !scan
+        .gap_after(last)
+        .trim_start_matches('.')
+        .starts_with(')')
+        || last == first
+    {
+        return None;
+    }
+    let fills = fills_between(scan, first, last)?;
+    accepted(scan, first, &fills, Cue::Loose).then_some(last)
+}
+
 /// "mark reports the symptoms started", "May notes improvement": a given name alone before a
 /// verb of report opens a sentence as its subject, even one that is a common word, but not
 /// as a question ("Will reports be faxed?").
 fn given_name_subject(scan: &Scan<'_>, verb: usize) -> bool {
     let name = verb - 1;
-    let reporting = matches!(
-        scan.word(verb),
-        "reports" | "notes" | "states" | "denies" | "endorses" | "complains"
-    );
+    let reporting = REPORT_VERBS.contains(&scan.word(verb));
     let auxiliary_after = verb + 1 < scan.tokens.len()
         && matches!(scan.word(verb + 1), "be" | "to" | "are" | "were" | "and");
+    // Dictations run sentences together ("on room air mark reports"): any word but a
+    // determiner may come before the subject.
+    let determiner_before = name > 0 && DETERMINERS.contains(&scan.word(name - 1));
     reporting
         && !auxiliary_after
         && scan.joined_by_space(name)
-        && scan.starts_sentence(name)
+        && (scan.starts_sentence(name) || !determiner_before && !scan.is(name - 1, Kinds::TITLE))
         && scan.is(name, Kinds::FIRST_NAME)
         && !scan.is(name, CUE_WORDS)
         && !scan.tokens[name].has_digit
@@ -521,6 +830,13 @@ fn last_first_comma(scan: &Scan<'_>, index: usize) -> bool {
     gap.trim() == "," && !gap.contains('\n')
 }
 
+/// "pt: young, will": after a surname and its comma, a given name that is a function word.
+fn given_after_comma(scan: &Scan<'_>, index: usize) -> bool {
+    scan.is(index, Kinds::FUNCTION_WORD)
+        && scan.is(index, Kinds::FIRST_NAME)
+        && scan.word(index).len() >= 3
+}
+
 /// The name that fills the slot opening at token `first`: its last token.
 fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
     let gap = scan.gap_before(first);
@@ -531,7 +847,10 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
     let mut index = first;
     let mut comma_used = false;
     while index < scan.tokens.len() && fills.len() < MOST_WORDS {
-        let Some(kind) = fill(scan, index) else {
+        let Some(kind) = fill(scan, index).or_else(|| {
+            (comma_used && last_first_comma(scan, index - 1) && given_after_comma(scan, index))
+                .then_some(Fill::Ordinary)
+        }) else {
             break;
         };
         fills.push(kind);
@@ -540,7 +859,8 @@ fn run_forward(scan: &Scan<'_>, first: usize, cue: Cue) -> Option<usize> {
         } else if !comma_used
             && last_first_comma(scan, index)
             && index + 1 < scan.tokens.len()
-            && fill(scan, index + 1).is_some_and(|next| matches!(next, Fill::Name | Fill::Ordinary))
+            && (fill(scan, index + 1).is_some_and(|next| matches!(next, Fill::Name | Fill::Ordinary))
+                || given_after_comma(scan, index + 1))
             && anchor_at(scan, index + 1).is_none()
             // "van der Linden, Emir": one surname, particles and all.
             && fills.iter().filter(|fill| **fill != Fill::Particle).count() == 1
@@ -651,7 +971,10 @@ fn run_backward(scan: &Scan<'_>, anchor: usize, cue: Cue) -> Option<usize> {
         return None;
     }
     // "Sex: Female\nMRN", "Payer: Medicare  Member ID": the value of some other field.
+    // "Additional Notes: Yong Du is a 64-year-old man": a sentence, not a field's value.
+    let sentence = anchor < scan.tokens.len() && matches!(scan.word(anchor), "is" | "who");
     let other_field = first > 0
+        && !sentence
         && scan.gap_after(first - 1).trim_start().starts_with(':')
         && !FIRM_FIELDS.contains(&scan.word(first - 1))
         && !LOOSE_FIELDS.contains(&scan.word(first - 1));
@@ -783,6 +1106,78 @@ mod tests {
             names("summarize the visit for i\u{307}lkim ertaş dob 03/16/1991"),
             ["i\u{307}lkim ertaş"]
         );
+    }
+
+    #[test]
+    fn greetings_sign_offs_and_introductions_name_people() {
+        assert_eq!(names("hi oeshi,\n\nwe noticed a sign-in"), ["oeshi"]);
+        assert_eq!(
+            names("Hello Will Baker,\n\nWe have your address"),
+            ["Will Baker"]
+        );
+        assert_eq!(
+            names("portal message: dear heather, your a1c was 8.9%"),
+            ["heather"]
+        );
+        assert_eq!(
+            names("Should I be seen?\n\nThanks,\nAanuoluwapo Aloba\nbirthday 09/20/1940"),
+            ["Aanuoluwapo Aloba"]
+        );
+        assert_eq!(
+            names("Respectfully,\n\nSani, Triya M. MD\n"),
+            ["Sani, Triya M"]
+        );
+        assert_eq!(
+            names("is metformin ok?\n\nmartha hodgkin\n\nsent from my iphone"),
+            ["martha hodgkin"]
+        );
+        assert_eq!(
+            names("call with questions.\n\nholly hall rn\n"),
+            ["holly hall"]
+        );
+        assert_eq!(
+            names("This is sonny d. wise, I'm a patient of the clinic."),
+            ["sonny d. wise"]
+        );
+        assert_eq!(
+            names("this is will church md facc dictating"),
+            ["will church"]
+        );
+        assert_eq!(
+            names("case #2022-854345 (brook lamb) - summarize the incident"),
+            ["brook lamb"]
+        );
+        assert_eq!(
+            names("text from tijs van der loo: i was seen"),
+            ["tijs van der loo"]
+        );
+        assert_eq!(
+            names("how should i tell eun-ji that her biopsy"),
+            ["eun-ji"]
+        );
+        assert_eq!(names("pt: young, will\ndob: 06-22-1971"), ["young, will"]);
+        assert_eq!(
+            names("Additional Notes: Yong Du is a 64-year-old man"),
+            ["Yong Du"]
+        );
+    }
+
+    #[test]
+    fn message_shapes_refuse_what_is_no_name() {
+        for text in [
+            "Dear Reviewer,\n\nThis medication is medically necessary.",
+            "hi team,\nplease call the pharmacy",
+            "Hello everyone, the clinic opens at 9.",
+            "Thanks,\nThe Care Team",
+            "Best regards,\nFront Desk",
+            "this is a reminder, I'm sorry",
+            "labs (left knee) were normal",
+            "tell them that the results are in",
+            "email pharmacy at the usual address",
+            "Chest PA and lateral\n\nNormal heart size",
+        ] {
+            assert!(names(text).is_empty(), "{text}: {:?}", names(text));
+        }
     }
 
     #[test]

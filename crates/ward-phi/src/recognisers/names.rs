@@ -285,12 +285,17 @@ impl NameRecogniser {
         }
         credentialed(scan, &mut spans);
         name_slots::fill_slots(scan, &mut spans);
+        name_slots::message_names(scan, &mut spans);
         spelled_out(scan, &mut spans);
         named_in_email(scan, &mut spans);
         propagate(scan, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
-            if scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
+            // "Georgia notes improvement": a state or country does not report.
+            let reports = last + 1 < scan.tokens.len()
+                && scan.joined_by_space(last)
+                && name_slots::REPORT_VERBS.contains(&scan.word(last + 1));
+            if !reports && scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
                 continue;
             }
             scan.push(start, end, PhiLabel::Name, Recogniser::Name, confidence);
@@ -401,9 +406,19 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
             continue;
         }
         let after_given_name = index > first && scan.is(index - 1, Kinds::FIRST_NAME);
+        // "His sister Lucie Blot": after a title or relation, a capitalised word that follows a
+        // given name is the surname, even one that is a common word.
+        // "from Georgia last year": a surname is written as the given name before it.
+        let same_case =
+            scan.tokens[index].case != Case::Lower || scan.tokens[index - 1].case == Case::Lower;
         let surname = after_given_name
-            && scan.is(index, Kinds::LAST_NAME)
-            && !scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD);
+            && same_case
+            && (scan.is(index, Kinds::LAST_NAME)
+                || context == Context::Title && scan.tokens[index].case == Case::Capitalised)
+            && !scan.is(
+                index,
+                Kinds::CLINICAL | Kinds::FUNCTION_WORD | Kinds::HEAD_NOUN,
+            );
         // "Contact: Chip Jakubiuk": after a strong cue, a common word is a given name when a
         // surname that is no common word follows.
         let given_before_surname = index == first
@@ -464,8 +479,12 @@ fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
     let clinical = scan.is(index, Kinds::CLINICAL);
     let foreign = !word.is_ascii() && !english && !clinical;
     match (token.case, context) {
+        // "her niece May reports": after a title or relation, a capitalised given name inside
+        // a sentence is a name, even one that is a function word.
         (Case::Capitalised | Case::Upper, Context::Title) => {
-            !scan.is(index, Kinds::FUNCTION_WORD) && (!english || in_dictionary)
+            (!scan.is(index, Kinds::FUNCTION_WORD)
+                || scan.is(index, Kinds::FIRST_NAME) && !scan.starts_sentence(index))
+                && (!english || in_dictionary)
         }
         (Case::Lower, Context::Title) => {
             !scan.is(index, Kinds::FUNCTION_WORD) && !clinical && (!english || in_dictionary)
@@ -715,7 +734,8 @@ fn dictionary_name(
             return Some((index, next, 0.7));
         }
     }
-    // "Amope Walker": an unknown capitalised word before a capitalised surname.
+    // "Amope Walker": an unknown capitalised word before a capitalised surname; "Szymon
+    // Nalewajek": two capitalised words that no list knows and no place starts with.
     if token.case == Case::Capitalised
         && !english
         && !first_name
@@ -724,9 +744,21 @@ fn dictionary_name(
         && scan.joined_by_space(index)
     {
         let next = index + 1;
+        let unknown = |at: usize| {
+            !scan.is(at, Kinds::ENGLISH | Kinds::CLINICAL | Kinds::LAST_NAME)
+                && scan.tokens[at].kinds.place_tokens() == 0
+                && scan.word(at).len() >= 3
+        };
+        // Not a field's label ("Priary Insrance:") nor a drug before its dose ("Janvia 100 mg").
+        let label_or_dose = scan.gap_after(next).trim_start().starts_with(':')
+            || scan
+                .tokens
+                .get(next + 1)
+                .is_some_and(|after| after.has_digit);
         if scan.tokens[next].case == Case::Capitalised
-            && scan.is(next, Kinds::LAST_NAME)
             && !scan.is(next, Kinds::FUNCTION_WORD)
+            && (scan.is(next, Kinds::LAST_NAME)
+                || unknown(index) && unknown(next) && !label_or_dose)
         {
             return Some((index, next, 0.7));
         }
@@ -1098,22 +1130,32 @@ fn named_in_email(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
 /// Every other mention of a distinctive word already found in a name is that name too.
 fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let mut known: FxHashSet<&str> = FxHashSet::default();
-    for (first, last, _) in spans.iter() {
+    // "Re: Hardy, Martin ... Martin's son called": a common word that a firm cue made a name
+    // is that name again where it is written the same way and stands as a person does.
+    let mut known_words: FxHashSet<&str> = FxHashSet::default();
+    for (first, last, confidence) in spans.iter() {
         for index in *first..=*last {
             let word = scan.word(index);
-            if word.len() >= 3
-                && !scan.is(
-                    index,
-                    Kinds::ENGLISH | Kinds::CLINICAL | Kinds::FUNCTION_WORD,
-                )
-            {
+            if word.len() < 3 || scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD) {
+                continue;
+            }
+            if !scan.is(index, Kinds::ENGLISH) {
                 known.insert(word);
+            } else if *confidence >= 0.8 && scan.tokens[index].case == Case::Capitalised {
+                known_words.insert(scan.original(index));
             }
         }
     }
-    if known.is_empty() {
+    if known.is_empty() && known_words.is_empty() {
         return;
     }
+    let stands_as_person = |index: usize| {
+        scan.tokens[index].possessive()
+            || !scan.starts_sentence(index)
+            || index + 1 < scan.tokens.len()
+                && scan.joined_by_space(index)
+                && scan.is(index + 1, Kinds::SUBJECT_VERB)
+    };
     let mut covered: Vec<bool> = vec![false; scan.tokens.len()];
     for (first, last, _) in spans.iter() {
         covered[*first..=*last]
@@ -1121,7 +1163,14 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             .for_each(|flag| *flag = true);
     }
     for (index, already) in covered.iter().enumerate() {
-        if !already && known.contains(scan.word(index)) {
+        if *already {
+            continue;
+        }
+        if known.contains(scan.word(index))
+            || known_words.contains(scan.original(index))
+                && !scan.head_noun_after(index)
+                && stands_as_person(index)
+        {
             spans.push((index, index, 0.7));
         }
     }
@@ -1131,6 +1180,46 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
 mod tests {
     use crate::testing::{check, labels};
     use crate::PhiLabel;
+
+    #[test]
+    fn names_without_cues_and_their_second_mentions() {
+        check(
+            "pls help - Szymon Nalewajek asked us to update his address",
+            &[("Szymon Nalewajek", PhiLabel::Name)],
+        );
+        check(
+            "Re: Hardy, Martin - MRN 478846\n\nMartin's son called.",
+            &[
+                ("Hardy, Martin", PhiLabel::Name),
+                ("478846", PhiLabel::Mrn),
+                ("Martin", PhiLabel::Name),
+            ],
+        );
+        check(
+            "Her niece May reports that she has been dizzy",
+            &[("May", PhiLabel::Name)],
+        );
+        check(
+            "His sister Lucie Blot reports that he has been",
+            &[("Lucie Blot", PhiLabel::Name)],
+        );
+        check(
+            "heart regular rate and rhythm period carol reports the symptoms started",
+            &[("carol", PhiLabel::Name)],
+        );
+        check(
+            "## HPI\nGeorgia notes improvement in her cough.",
+            &[("Georgia", PhiLabel::Name)],
+        );
+        for text in [
+            "- Strat Janvia 100 mg daily.",
+            "Priary Insrance: Molina",
+            "on exam the mark reports nothing",
+            "She moved from Georgia last year.",
+        ] {
+            assert!(labels(text).is_empty(), "{text}: {:?}", labels(text));
+        }
+    }
 
     #[test]
     fn names_with_titles_cues_and_credentials() {
