@@ -22,6 +22,8 @@ impl AgeRecogniser {
             r"(?-u:\b)(?:in\s+(?:his|her|their)\s+)(?:90s|nineties|100s)(?-u:\b)".to_string(),
             r"(?-u:\b)(?:nonagenarian|centenarian|supercentenarian)(?-u:\b)".to_string(),
             r"(?-u:\b)(?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-](?:year|yr)s?[\s-]old(?-u:\b)".to_string(),
+            // read out digit by digit: "one oh two years old"
+            r"(?-u:\b)one\s+(?:oh|zero|one)\s+(?:oh|zero|one|two|three|four|five|six|seven|eight|nine)[\s-](?:year|yr)s?[\s-]old(?-u:\b)".to_string(),
         ];
         AgeRecogniser {
             pattern: Regex::new(&format!("^(?:{})", alternatives.join("|")))
@@ -79,6 +81,10 @@ mod tests {
         check("age 91, lives alone", &[("91", PhiLabel::Age)]);
         check("pt 97F with", &[("97F", PhiLabel::Age)]);
         check("a nonagenarian", &[("nonagenarian", PhiLabel::Age)]);
+        check(
+            "he is a one oh two years old gentleman",
+            &[("one oh two years old", PhiLabel::Age)],
+        );
     }
 
     #[test]
@@ -90,6 +96,7 @@ mod tests {
             "90 mg daily",
             "HR 98, 99.1 F",
             "Temp 99 F",
+            "one of two years old children",
         ] {
             assert!(labels(text).is_empty(), "{text}");
         }

@@ -119,6 +119,7 @@ const DATE_CUES: &[&str] = &[
     "collected",
     "received",
     "scheduled",
+    "labs",
 ];
 
 impl DateRecogniser {
@@ -149,8 +150,8 @@ impl DateRecogniser {
             // Feb 2023, March of 2023, 03/2023
             format!(r"(?-u:\b){MONTH},?\s*(?:of\s+)?(?:19|20)[0-9]{{2}}(?-u:\b)"),
             r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{2}(?-u:\b)".to_string(),
-            // partial numeric 3/5 (screened below)
-            r"(?-u:\b)[0-9]{1,2}/[0-9]{1,2}(?-u:\b)".to_string(),
+            // partial numeric 3/5 (screened below), "Fri 5/23"
+            format!(r"(?-u:\b){weekday_prefix}[0-9]{{1,2}}/[0-9]{{1,2}}(?-u:\b)"),
             // relative dates that pin a day
             format!(r"(?-u:\b)(?:this\s+past|this\s+coming|last|this|next|past|previous|coming|(?:early|late)(?: on)?)\s+{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?-u:\b)"),
             format!(r"(?-u:\b){WEEKDAY}\s+(?:morning|afternoon|evening|night)(?-u:\b)"),
@@ -173,7 +174,13 @@ impl DateRecogniser {
         let mut found = Vec::new();
         let accepted = |start: usize, end: usize| {
             let text = &scan.lower[start..end];
+            // "on may third" is a date; "may be" is not.
+            let ordinal_after = text.split_whitespace().nth(1).is_some_and(|word| {
+                word.len() >= 5 && word.ends_with("th")
+                    || matches!(word, "first" | "second" | "third")
+            });
             let may_the_verb = contains_word(text, "may")
+                && !ordinal_after
                 && text.split_whitespace().count() <= 2
                 && !text.bytes().any(|b| b.is_ascii_digit())
                 && !scan.text[start..end].contains('M');
@@ -222,6 +229,10 @@ fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {
         .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'));
     if !all_numeric {
+        // "Fri 5/23": a weekday before a month and a day.
+        if let ([month, day], true) = (numbers.as_slice(), text.contains('/')) {
+            return (1..=12).contains(month) && (1..=31).contains(day);
+        }
         // Written months: a day, if any, must be 1-31.
         return numbers
             .iter()
@@ -311,6 +322,9 @@ mod tests {
         );
         check("labs (03/05): pH 7.40", &[("03/05", PhiLabel::Date)]);
         check("on May 3", &[("May 3", PhiLabel::Date)]);
+        check("next infusion Fri 5/23.", &[("Fri 5/23", PhiLabel::Date)]);
+        check("Labs (1/6): ferritin 661", &[("1/6", PhiLabel::Date)]);
+        check("seen on may third for", &[("may third", PhiLabel::Date)]);
     }
 
     #[test]
@@ -365,6 +379,9 @@ mod tests {
             "you may want to march",
             "BP 128/82",
             "every 4-6 hours",
+            "Fri 13/40",
+            "Sat 7/35",
+            "you may both come",
         ] {
             assert!(labels(text).is_empty(), "{text}");
         }

@@ -9,7 +9,8 @@ use crate::scan::{contains_word, Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct IdentifierRecogniser {
-    /// Seven or more digits read out one by one in a dictation ("four one three seven ...").
+    /// Six or more digits read out one by one in a dictation ("four one three seven ..."); six
+    /// only after a record-number cue.
     spoken_digits: Regex,
     cued: Regex,
     /// A GS1 unique device identifier: "(01)" and 14 digits, then more "(AI)value" parts.
@@ -25,6 +26,7 @@ const CUES: &[(&str, PhiLabel)] = &[
     ("medical record", PhiLabel::Mrn),
     ("med rec", PhiLabel::Mrn),
     ("mrn", PhiLabel::Mrn),
+    ("m r n", PhiLabel::Mrn),
     ("mr#", PhiLabel::Mrn),
     ("mr #", PhiLabel::Mrn),
     ("chart", PhiLabel::Mrn),
@@ -136,7 +138,7 @@ impl IdentifierRecogniser {
         );
         let digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
         IdentifierRecogniser {
-            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{6,}}{digit}(?-u:\b)"))
+            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{5,}}{digit}(?-u:\b)"))
                 .expect("valid pattern"),
             cued: Regex::new(&format!("^(?:{cued})")).expect("valid pattern"),
             udi: Regex::new(r"\(01\)[0-9]{14}(?:\([0-9]{2,4}\)[a-z0-9]+)*").expect("valid pattern"),
@@ -276,6 +278,16 @@ impl IdentifierRecogniser {
             ) {
                 PhiLabel::Mrn
             } else {
+                // Six digits read out are a record number only after its cue.
+                if spoken
+                    .as_str()
+                    .split([' ', ',', '-'])
+                    .filter(|w| !w.is_empty())
+                    .count()
+                    < 7
+                {
+                    continue;
+                }
                 PhiLabel::OtherId
             };
             found.push((
@@ -562,5 +574,14 @@ mod tests {
         )
         .is_empty());
         assert!(labels("the order of tests; case 1 of 3; record 4 mg").is_empty());
+        check(
+            "medical record number eight five zero six two eight strength is",
+            &[("eight five zero six two eight", PhiLabel::Mrn)],
+        );
+        check(
+            "patient name strong, scott m r n 163453 date of birth",
+            &[("strong, scott", PhiLabel::Name), ("163453", PhiLabel::Mrn)],
+        );
+        assert!(labels("repeat two two one one three three times").is_empty());
     }
 }

@@ -276,10 +276,17 @@ const MOST_VALEDICTION_WORDS: usize = 3;
 pub(super) fn message_names(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let count = scan.tokens.len();
     for index in 0..count {
-        let line_start = index == 0 || scan.gap_before(index).contains('\n');
-        let bracket = scan.gap_before(index).ends_with('(');
+        let gap = scan.gap_before(index);
         let greeting = scan.is(index, Kinds::STRONG_CUE) && GREETINGS.contains(&scan.word(index));
-        if !(line_start || bracket || greeting || scan.word(index) == "this") {
+        let token = &scan.tokens[index];
+        let this = token.end - token.start == 4 && scan.word(index) == "this";
+        // Most words follow one space and start nothing.
+        if gap == " " && !greeting && !this {
+            continue;
+        }
+        let line_start = index == 0 || gap.contains('\n');
+        let bracket = gap.ends_with('(');
+        if !(line_start || bracket || greeting || this) {
             continue;
         }
         if greeting {
