@@ -80,7 +80,7 @@ const SPEECH_VERBS: &[&str] = &[
     "complains",
     "called",
 ];
-/// Verbs of report, whose subject at the start of a sentence is a person ("Georgia notes").
+/// Verbs of report, whose subject is a person ("Georgia notes", "period carol reports").
 pub(super) const REPORT_VERBS: &[&str] = &[
     "reports",
     "notes",
@@ -90,7 +90,7 @@ pub(super) const REPORT_VERBS: &[&str] = &[
     "complains",
     "says",
 ];
-/// Words that make the word after them a noun, not a subject's name ("the skin mark reports").
+/// Words that make the word after them a noun, not a subject's name ("the mark reports").
 const DETERMINERS: &[&str] = &[
     "the", "a", "an", "his", "her", "their", "my", "your", "our", "its", "this", "that", "these",
     "those", "no", "any", "each", "every", "which", "whose",
@@ -192,7 +192,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
         } else {
             None
         };
-        if word == "tell" || scan.is(index, Kinds::SLOT_WORD) && ADDRESSING.contains(&word) {
+        if ADDRESSING.contains(&word) {
             if let Some(name) = addressee(scan, index) {
                 push(spans, name, name, 0.75);
             }
@@ -242,7 +242,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
 }
 
 /// Words that greet the person a message is written to ("hi oeshi,").
-const GREETINGS: &[&str] = &["hi", "hello", "hey", "dear", "greetings"];
+const GREETINGS: &[&str] = &["hi", "hello", "hey", "dear"];
 /// Words of a sign-off line ("Thanks,", "Best regards,", "Respectfully,").
 const VALEDICTION_WORDS: &[&str] = &[
     "thanks",
@@ -397,10 +397,8 @@ fn closing_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
     let last = line_end(scan, first);
     let closes = last + 1 == scan.tokens.len()
         || scan.word(last + 1) == "sent"
-            && scan
-                .tokens
-                .get(last + 2)
-                .is_some_and(|_| scan.word(last + 2) == "from");
+            && last + 2 < scan.tokens.len()
+            && scan.word(last + 2) == "from";
     if !closes || last == first {
         return None;
     }
@@ -440,6 +438,9 @@ fn introduced(scan: &Scan<'_>, this: usize) -> Option<(usize, usize)> {
                 && scan.is(at, Kinds::FIRST_NAME | Kinds::LAST_NAME)
                 && scan.word(at).len() >= 2
     };
+    if !name_word(first) {
+        return None;
+    }
     let mut last = first;
     while last + 1 < count
         && last + 1 - first < MOST_WORDS - 1
@@ -449,7 +450,7 @@ fn introduced(scan: &Scan<'_>, this: usize) -> Option<(usize, usize)> {
     {
         last += 1;
     }
-    if !(first..=last).all(name_word) || last + 1 >= count {
+    if last + 1 >= count {
         return None;
     }
     let next = last + 1;
@@ -457,19 +458,13 @@ fn introduced(scan: &Scan<'_>, this: usize) -> Option<(usize, usize)> {
     let comma = scan.gap_after(last).trim() == ",";
     // What a writer says after their name: "I'm", "calling", "md dictating".
     let closes = comma
-        && (after == "i'm"
-            || after == "i"
-                && scan
-                    .tokens
-                    .get(next + 1)
-                    .is_some_and(|_| scan.word(next + 1) == "am"))
+        && (after == "i'm" || after == "i" && next + 1 < count && scan.word(next + 1) == "am")
         || scan.joined_by_space(last)
             && (matches!(after, "calling" | "dictating")
                 || scan.is(next, Kinds::CREDENTIAL)
-                    && scan.tokens.get(next + 1).is_some_and(|_| {
-                        scan.word(next + 1).starts_with("dictat")
-                            || scan.is(next + 1, Kinds::CREDENTIAL)
-                    }));
+                    && next + 1 < count
+                    && (scan.word(next + 1).starts_with("dictat")
+                        || scan.is(next + 1, Kinds::CREDENTIAL)));
     closes.then_some((first, last))
 }
 
