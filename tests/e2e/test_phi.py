@@ -10,8 +10,8 @@ import urllib.request
 from conftest import ROOT, WARD_BIN
 
 GENERATOR = ROOT / "bench" / "phi" / "generate_corpus.py"
-# Floors this test enforces on a corpus the detector was not tuned on (seed 11, 98.9% when last
-# measured). docs/phi.md has the figures; the 99.5% recall target is not met yet.
+# Floors this test enforces on a corpus whose misses were never read while writing rules (seed
+# 5150: 99.55% recall on 3,000 documents when last measured). docs/phi.md has the figures.
 MIN_RECALL = 0.985
 MIN_UNTOUCHED = 0.95
 
@@ -30,7 +30,7 @@ def generate(tmp_path, seed, count):
 
 
 def test_eval_meets_the_recall_and_untouched_floors_on_an_unseen_seed(tmp_path):
-    gold = generate(tmp_path, seed=11, count=1500)
+    gold = generate(tmp_path, seed=5150, count=1500)
     report = json.loads(ward("phi", "eval", "--input", str(gold), "--json").stdout)
     print(json.dumps({k: report[k] for k in ("category_blind_recall", "untouched_negative_rate", "documents")}))
     assert report["documents"] == 1500

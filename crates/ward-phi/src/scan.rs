@@ -461,8 +461,7 @@ mod tests {
     }
 
     fn lexicon() -> &'static Lexicon {
-        static LEXICON: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
-        LEXICON.get_or_init(Lexicon::new)
+        &crate::Detector::shared().lexicon
     }
 
     /// Texts made of the pieces numbers, cues and words are made of.

@@ -5,8 +5,8 @@
 //! `Listener` accepts plain-HTTP connections whose reads carry that time
 //! (`ward_router::stamped`); each connection's clock keeps the time of the first read since its
 //! last request was taken (`Peer`, the connection info), and the `stamp` middleware hands it to
-//! the request as `Arrived`. Without a time (TLS, HTTP/2,
-//! in-process calls) a request arrives when the middleware sees it.
+//! the request as `Arrived`. Without a time (TLS, HTTP/2, in-process calls) a request arrives
+//! when the middleware sees it.
 //!
 //! The call ends, for the same clock, when its answer's body has been handed to the connection:
 //! `stamp` gives each request an `AnswerClock` and ends it when the response body ends or is

@@ -175,13 +175,15 @@ impl DateRecogniser {
         let accepted = |start: usize, end: usize| {
             let text = &scan.lower[start..end];
             // "on may third" is a date; "may be" is not.
-            let ordinal_after = text.split_whitespace().nth(1).is_some_and(|word| {
-                word.len() >= 5 && word.ends_with("th")
-                    || matches!(word, "first" | "second" | "third")
-            });
+            let ordinal_after = || {
+                text.split_whitespace().nth(1).is_some_and(|word| {
+                    word.len() >= 5 && word.ends_with("th")
+                        || matches!(word, "first" | "second" | "third")
+                })
+            };
             let may_the_verb = contains_word(text, "may")
-                && !ordinal_after
                 && text.split_whitespace().count() <= 2
+                && !ordinal_after()
                 && !text.bytes().any(|b| b.is_ascii_digit())
                 && !scan.text[start..end].contains('M');
             !scan.continues_number(start, end, b"./-:")
@@ -230,8 +232,10 @@ fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {
         .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'));
     if !all_numeric {
         // "Fri 5/23": a weekday before a month and a day.
-        if let ([month, day], true) = (numbers.as_slice(), text.contains('/')) {
-            return (1..=12).contains(month) && (1..=31).contains(day);
+        if let [month, day] = numbers[..] {
+            if text.contains('/') {
+                return (1..=12).contains(&month) && (1..=31).contains(&day);
+            }
         }
         // Written months: a day, if any, must be 1-31.
         return numbers

@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use super::address;
+use super::{address, name_slots};
 use crate::finding::Recogniser;
 use crate::lexicon::{Kinds, Lexicon, STATES};
 use crate::scan::{Case, Scan};
@@ -462,10 +462,14 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
             continue;
         };
         let start = scan.tokens[first].start;
-        // "Ms. Washington": after a title it is a person, which the name recogniser decides.
+        // "Ms. Washington", "Georgia notes improvement": after a title or before a verb of
+        // report it is a person, which the name recogniser decides.
         let after_title = first > 0 && scan.is(first - 1, Kinds::TITLE);
+        let reports = last + 1 < scan.tokens.len()
+            && scan.joined_by_space(last)
+            && name_slots::REPORT_VERBS.contains(&scan.word(last + 1));
         if lexicon.is_state_or_country(&scan.lower[start..end]) {
-            if !after_title {
+            if !after_title && !reports {
                 not_phi.push((start, end));
             }
         } else if let Some(confidence) = place_confidence(scan, first, last) {

@@ -81,7 +81,7 @@ const SPEECH_VERBS: &[&str] = &[
     "called",
 ];
 /// Verbs of report, whose subject is a person ("Georgia notes", "period carol reports").
-pub(super) const REPORT_VERBS: &[&str] = &[
+pub(crate) const REPORT_VERBS: &[&str] = &[
     "reports",
     "notes",
     "states",
@@ -364,12 +364,14 @@ fn greeting_at(scan: &Scan<'_>, greeting: usize) -> Option<usize> {
 
 /// "Jordan, RN, BSN", "holly hall rn": a line that holds a name and then credentials.
 fn credential_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
-    let last = line_end(scan, first);
-    let name_end = credentials_end(scan, first, last)?;
-    if name_end == last {
-        return None;
-    }
-    fills_between(scan, first, name_end).map(|_| (first, name_end))
+    let name_end = name_on_line(scan, first)?;
+    (name_end < line_end(scan, first)).then_some((first, name_end))
+}
+
+/// The last token of the name that the line from token `first` holds, then perhaps credentials.
+fn name_on_line(scan: &Scan<'_>, first: usize) -> Option<usize> {
+    let name_end = credentials_end(scan, first, line_end(scan, first))?;
+    fills_between(scan, first, name_end).map(|_| name_end)
 }
 
 /// "Thanks,\nAanuoluwapo Aloba", "Respectfully,\n\nSani, Triya M. MD": the line after a
@@ -383,8 +385,7 @@ fn signed_after(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
         return None;
     }
     let name = last + 1;
-    let name_end = credentials_end(scan, name, line_end(scan, name))?;
-    fills_between(scan, name, name_end).map(|_| (name, name_end))
+    name_on_line(scan, name).map(|name_end| (name, name_end))
 }
 
 /// "martha hodgkin\n\nsent from my iphone", "...?\n\nZinal K. Kohli": a line of its own after
@@ -475,10 +476,15 @@ fn bracketed(scan: &Scan<'_>, first: usize) -> Option<usize> {
         return None;
     }
     let before = first - 1;
+    // The text before the bracket ends in a number, an email address or a chart.
+    let written_before = scan.text[..scan.tokens[first].start].trim_end_matches(['(', ' ']);
+    let email_before = written_before
+        .rsplit(char::is_whitespace)
+        .next()
+        .is_some_and(|word| word.contains('@'));
     let after_record = scan.tokens[before].has_digit
-        || scan.original(before).contains('@')
-        || matches!(scan.word(before), "chart" | "account" | "record")
-        || scan.gap_before(first).contains('@');
+        || email_before
+        || matches!(scan.word(before), "chart" | "account" | "record");
     if !after_record {
         return None;
     }
@@ -1148,6 +1154,10 @@ mod tests {
         assert_eq!(
             names("case #2022-854345 (brook lamb) - summarize the incident"),
             ["brook lamb"]
+        );
+        assert_eq!(
+            names("portal account qiang.he@att.net (Qiang He) logged in"),
+            ["Qiang He"]
         );
         assert_eq!(
             names("text from tijs van der loo: i was seen"),

@@ -291,11 +291,7 @@ impl NameRecogniser {
         propagate(scan, &mut spans);
         for (first, last, confidence) in spans {
             let (start, end) = (scan.tokens[first].start, scan.tokens[last].core_end);
-            // "Georgia notes improvement": a state or country does not report.
-            let reports = last + 1 < scan.tokens.len()
-                && scan.joined_by_space(last)
-                && name_slots::REPORT_VERBS.contains(&scan.word(last + 1));
-            if !reports && scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
+            if scan.not_phi.iter().any(|(s, e)| *s <= start && end <= *e) {
                 continue;
             }
             scan.push(start, end, PhiLabel::Name, Recogniser::Name, confidence);
@@ -340,10 +336,9 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
         Context::None
     };
     // "with his son. Last echo": a sentence ends what a cue other than a title introduces.
-    let gap = scan.gap_after(index);
     if context != Context::None
         && (context == Context::Title && scan.is(index, Kinds::TITLE)
-            || !gap.contains(['.', '!', '?', ';', '\n']))
+            || !scan.gap_after(index).contains(['.', '!', '?', ';', '\n']))
     {
         let mut next = index + 1;
         if next < scan.tokens.len() && scan.word(next) == "is" && word == "name" {
