@@ -34,6 +34,53 @@ pub(crate) struct Token {
     pub joined: bool,
     /// The word lists the lowercased core is in.
     pub kinds: Kinds,
+    /// What lies between this token and the next (or the text end).
+    pub gap: Gap,
+}
+
+/// The shape of the characters after a token, worked out once by the tokenizer: the checks that
+/// every recogniser makes between two words cost a bit test.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Gap(u8);
+
+impl Gap {
+    /// One to three spaces or tabs and nothing else.
+    pub const SPACES: Gap = Gap(1);
+    /// A line break.
+    pub const NEWLINE: Gap = Gap(1 << 1);
+    /// A line break or a mark that ends a sentence or opens a new part (". ! ? : ; \" * • (").
+    pub const BREAK: Gap = Gap(1 << 2);
+    /// A full stop first.
+    pub const FULL_STOP: Gap = Gap(1 << 3);
+
+    fn of(gap: &str) -> Gap {
+        let bytes = gap.as_bytes();
+        let mut flags = 0;
+        if bytes.first() == Some(&b'.') {
+            flags |= Gap::FULL_STOP.0;
+        }
+        let mut spaces = (1..=3).contains(&bytes.len());
+        for &byte in bytes {
+            match byte {
+                b' ' | b'\t' => continue,
+                b'\n' => flags |= Gap::NEWLINE.0 | Gap::BREAK.0,
+                b'.' | b'!' | b'?' | b':' | b';' | b'"' | b'*' | b'(' => flags |= Gap::BREAK.0,
+                _ => {}
+            }
+            spaces = false;
+        }
+        if spaces {
+            flags |= Gap::SPACES.0;
+        }
+        if !gap.is_ascii() && gap.contains('\u{2022}') {
+            flags |= Gap::BREAK.0;
+        }
+        Gap(flags)
+    }
+
+    pub fn has(self, flag: Gap) -> bool {
+        self.0 & flag.0 != 0
+    }
 }
 
 impl Token {
@@ -121,20 +168,12 @@ impl<'t> Scan<'t> {
 
     /// True when token `index` starts a sentence, a line or the text.
     pub fn starts_sentence(&self, index: usize) -> bool {
-        let gap = self.gap_before(index);
-        if index == 0 || gap.contains('\n') {
+        if index == 0 || self.tokens[index - 1].gap.has(Gap::BREAK) {
             return true;
         }
         // Dictated punctuation: "... rhythm period fang reports", "new paragraph", "next line".
-        if gap == " " && matches!(self.word(index - 1), "period" | "paragraph" | "line") {
-            return true;
-        }
-        gap.trim().chars().any(|c| {
-            matches!(
-                c,
-                '.' | '!' | '?' | ':' | ';' | '"' | '*' | '\u{2022}' | '('
-            )
-        })
+        matches!(self.word(index - 1), "period" | "paragraph" | "line")
+            && self.gap_before(index) == " "
     }
 
     /// True when a clinical head noun ("disease", "syndrome") follows token `last` after a space:
@@ -146,10 +185,19 @@ impl<'t> Scan<'t> {
             && self.is(last + 1, Kinds::HEAD_NOUN)
     }
 
+    /// True when a line break follows token `index`.
+    pub fn line_ends_after(&self, index: usize) -> bool {
+        self.tokens[index].gap.has(Gap::NEWLINE)
+    }
+
+    /// True when a full stop follows token `index` right away.
+    pub fn full_stop_after(&self, index: usize) -> bool {
+        self.tokens[index].gap.has(Gap::FULL_STOP)
+    }
+
     /// True when only spaces separate tokens `index` and `index + 1`.
     pub fn joined_by_space(&self, index: usize) -> bool {
-        let gap = self.gap_after(index);
-        !gap.is_empty() && gap.len() <= 3 && gap.chars().all(|c| c == ' ' || c == '\t')
+        self.tokens[index].gap.has(Gap::SPACES)
     }
 
     /// The first match of `pattern` in the lowercased text from token `first` to the end of token
@@ -269,8 +317,14 @@ impl<'t> Scan<'t> {
 
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 5);
+    let bytes = text.as_bytes();
     let mut at = 0;
     while at < text.len() {
+        // Spaces and punctuation, the commonest bytes between words, without decoding.
+        if bytes[at].is_ascii() && !bytes[at].is_ascii_alphanumeric() {
+            at += 1;
+            continue;
+        }
         let (first, width) = char_at(text, at);
         if !first.is_alphanumeric() {
             at += width;
@@ -280,19 +334,32 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         at += width;
         let mut end = at;
         // Upper-case letters, lower-case letters and digits in the word.
-        let mut counts = [0usize; 3];
+        let (mut uppers, mut lowers, mut digits) = (0usize, 0usize, 0usize);
+        let mut count = |class: Option<usize>| match class {
+            Some(0) => uppers += 1,
+            Some(1) => lowers += 1,
+            Some(_) => digits += 1,
+            None => {}
+        };
         let mut first_upper = first.is_uppercase();
         let mut joined = false;
-        if let Some(class) = letter_class(first) {
-            counts[class] += 1;
-        }
+        count(letter_class(first));
         while at < text.len() {
+            let byte = bytes[at];
+            if byte.is_ascii_alphanumeric() {
+                count(Some(match byte {
+                    b'A'..=b'Z' => 0,
+                    b'a'..=b'z' => 1,
+                    _ => 2,
+                }));
+                at += 1;
+                end = at;
+                continue;
+            }
             let (c, width) = char_at(text, at);
             // A combining mark ("i\u{307}") belongs to the letter before it.
             if c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c) {
-                if let Some(class) = letter_class(c) {
-                    counts[class] += 1;
-                }
+                count(letter_class(c));
                 at += width;
                 end = at;
                 continue;
@@ -309,7 +376,6 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             }
             break;
         }
-        let [uppers, lowers, digits] = counts;
         let word = &text[start..end];
         let core_end = if word.ends_with(['s', 'S']) {
             ["'s", "\u{2019}s", "'S"]
@@ -347,7 +413,12 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             has_alpha: uppers + lowers > 0,
             joined,
             kinds: Kinds::default(),
+            gap: Gap::default(),
         });
+    }
+    for index in 0..tokens.len() {
+        let to = tokens.get(index + 1).map_or(text.len(), |next| next.start);
+        tokens[index].gap = Gap::of(&text[tokens[index].end..to]);
     }
     tokens
 }
@@ -387,13 +458,19 @@ impl Scan<'_> {
 }
 
 /// Whether `needle` occurs in `haystack` with no letter or digit right before or after it.
+/// Haystacks are short windows before a match, so a plain byte comparison at each position
+/// beats building a substring searcher per call.
 pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
-    let bytes = haystack.as_bytes();
-    haystack.match_indices(needle).any(|(at, _)| {
-        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        let after = at + needle.len();
-        let after_ok = after >= bytes.len() || !bytes[after].is_ascii_alphanumeric();
-        before_ok && after_ok
+    let (bytes, wanted) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&head) = wanted.first() else {
+        return false;
+    };
+    let alphanumeric_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
+    (0..(bytes.len() + 1).saturating_sub(wanted.len())).any(|at| {
+        bytes[at] == head
+            && bytes[at..at + wanted.len()] == *wanted
+            && !(at > 0 && alphanumeric_at(at - 1))
+            && !alphanumeric_at(at + wanted.len())
     })
 }
 

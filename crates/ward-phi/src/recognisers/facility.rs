@@ -304,7 +304,7 @@ fn name_start(scan: &Scan<'_>, keyword_token: usize, keyword_capitalised: bool) 
             || gap.is_empty()
             || gap == "&"
             || gap == "." && abbreviation);
-        if separated || scan.gap_after(candidate).contains('\n') {
+        if separated || scan.line_ends_after(candidate) {
             break;
         }
         let word = scan.word(candidate);
@@ -405,7 +405,7 @@ fn own_line_start(
     end_token: usize,
     named: bool,
 ) -> Option<usize> {
-    let line_ends = end_token + 1 == scan.tokens.len() || scan.gap_after(end_token).contains('\n');
+    let line_ends = end_token + 1 == scan.tokens.len() || scan.line_ends_after(end_token);
     let contact_follows = scan.gap_after(end_token).trim() == ","
         && end_token + 1 < scan.tokens.len()
         && matches!(

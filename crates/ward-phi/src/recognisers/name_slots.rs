@@ -171,7 +171,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             // A lowercase common word is no fill, so "doctor visit" stays clear.
             Some((index + 1, Cue::Firm))
         } else if scan.gap_after(index).trim_start().starts_with(':')
-            && !scan.gap_after(index).contains('\n')
+            && !scan.line_ends_after(index)
         {
             if FIRM_FIELDS.contains(&word) {
                 Some((index + 1, Cue::Firm))
@@ -317,7 +317,7 @@ pub(super) fn message_names(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)
 /// The last token of the line that token `first` is on.
 fn line_end(scan: &Scan<'_>, first: usize) -> usize {
     let mut last = first;
-    while last + 1 < scan.tokens.len() && !scan.gap_after(last).contains('\n') {
+    while last + 1 < scan.tokens.len() && !scan.line_ends_after(last) {
         last += 1;
     }
     last
@@ -829,7 +829,7 @@ fn joined(scan: &Scan<'_>, index: usize) -> bool {
     scan.joined_by_space(index)
         || (matches!(fill(scan, index), Some(Fill::Initial)) || scan.word(index) == "st")
             && scan.gap_after(index).trim() == "."
-            && !scan.gap_after(index).contains('\n')
+            && !scan.line_ends_after(index)
 }
 
 /// "Kunda, Jyoti": the one comma of a "Last, First" name.

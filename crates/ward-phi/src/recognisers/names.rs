@@ -307,6 +307,12 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
         return None;
     }
     let word = scan.word(index);
+    let cue_kinds =
+        Kinds::TITLE | Kinds::RELATION | Kinds::STRONG_CUE | Kinds::WEAK_CUE | Kinds::HEADER_CUE;
+    // Most words are no cue: only the dictionaries can start a name there.
+    if !scan.is(index, cue_kinds) && !matches!(word, "dear" | "name" | "by" | "with") {
+        return dictionary_name(scan, lexicon, index);
+    }
     // "Dear Will,": a given name after "Dear", even one that is a common word ("Dear Patient" is not).
     if word == "dear"
         && scan
@@ -444,20 +450,18 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
 
 /// "J." (a capital letter and a full stop), anywhere in a name.
 fn is_initial(scan: &Scan<'_>, index: usize) -> bool {
-    scan.tokens[index].case == Case::Letter && scan.gap_after(index).starts_with('.')
+    scan.tokens[index].case == Case::Letter && scan.full_stop_after(index)
 }
 
 /// An initial with more of the name after it on the same line.
 fn initial_joins(scan: &Scan<'_>, index: usize) -> bool {
-    is_initial(scan, index) && !scan.gap_after(index).contains('\n')
+    is_initial(scan, index) && !scan.line_ends_after(index)
 }
 
 /// "k." in a lowercase name ("timothy k. robertson", "hunt, danielle w.").
 fn lowercase_initial(scan: &Scan<'_>, index: usize) -> bool {
     let token = &scan.tokens[index];
-    token.case == Case::Lower
-        && token.end - token.start == 1
-        && scan.gap_after(index).starts_with('.')
+    token.case == Case::Lower && token.end - token.start == 1 && scan.full_stop_after(index)
 }
 
 fn is_name_word(scan: &Scan<'_>, index: usize, context: Context) -> bool {
@@ -640,6 +644,16 @@ fn dictionary_name(
     if token.has_digit || !token.has_alpha {
         return None;
     }
+    // A lowercase common word, or a clinical or function word that is no surname, starts no
+    // name of the dictionaries' shapes below (an initial aside).
+    let listed_name = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME);
+    if !listed_name
+        && token.case != Case::Letter
+        && (token.case == Case::Lower && scan.is(index, Kinds::ENGLISH)
+            || scan.is(index, Kinds::CLINICAL | Kinds::FUNCTION_WORD))
+    {
+        return None;
+    }
     let word = scan.word(index);
     let capitalised =
         matches!(token.case, Case::Capitalised) || token.case == Case::Upper && word.len() >= 4;
@@ -662,10 +676,7 @@ fn dictionary_name(
     }
     let english = scan.is(index, Kinds::ENGLISH);
     // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
-    if index + 1 < count
-        && scan.gap_after(index).trim() == ","
-        && !scan.gap_after(index).contains('\n')
-    {
+    if index + 1 < count && scan.gap_after(index).trim() == "," && !scan.line_ends_after(index) {
         let next = index + 1;
         let given = scan.word(next);
         let same_case = scan.tokens[next].case == token.case
@@ -699,7 +710,7 @@ fn dictionary_name(
         } else {
             is_initial(scan, next)
         };
-        if initial && !scan.gap_after(next).contains('\n') && next + 1 < count {
+        if initial && !scan.line_ends_after(next) && next + 1 < count {
             next += 1;
         }
         let surname = scan.word(next);
@@ -840,9 +851,7 @@ fn extend(scan: &Scan<'_>, lexicon: &Lexicon, mut first: usize, mut last: usize)
                 || scan.tokens[last].case == Case::Lower && lowercase_initial(scan, index)
         };
         let joined = scan.joined_by_space(last)
-            || initial(last)
-                && scan.gap_after(last).trim() == "."
-                && !scan.gap_after(last).contains('\n');
+            || initial(last) && scan.gap_after(last).trim() == "." && !scan.line_ends_after(last);
         if !joined || scan.tokens[last].possessive() {
             break;
         }
@@ -1030,7 +1039,7 @@ fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             && single_letter(last)
             && single_letter(last + 1)
             && matches!(scan.gap_after(last).trim(), "" | "-" | "." | ",")
-            && !scan.gap_after(last).contains('\n')
+            && !scan.line_ends_after(last)
         {
             last += 1;
         }
