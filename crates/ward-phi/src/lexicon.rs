@@ -6,7 +6,7 @@ use std::ops::BitOr;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::recognisers::{address, identifiers, location, name_slots, names};
+use crate::recognisers::{address, dates, identifiers, location, name_slots, names};
 use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
@@ -408,7 +408,7 @@ const WEEKDAYS: [&str; 7] = [
 ];
 
 /// The word lists a lowercased word belongs to, found with one hash lookup per token; the top
-/// byte holds how many tokens the longest place starting with the word has.
+/// four bits hold how many tokens the longest place starting with the word has.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Kinds(u32);
 
@@ -446,15 +446,17 @@ impl Kinds {
     pub const INSTITUTION: Kinds = Kinds(1 << 22);
     /// The first word of an identifier's cue ("mrn", "member", "driver's").
     pub const ID_CUE: Kinds = Kinds(1 << 23);
+    /// A weekday's name or an abbreviation of it ("fri", "tues", "thurs").
+    pub const WEEKDAY: Kinds = Kinds(1 << 24);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {
-        (self.0 >> 24) as usize
+        (self.0 >> 28) as usize
     }
 
     fn with_place_tokens(self, tokens: usize) -> Kinds {
         let tokens = tokens.min(15).max(self.place_tokens()) as u32;
-        Kinds(self.0 & 0x00ff_ffff | tokens << 24)
+        Kinds(self.0 & 0x0fff_ffff | tokens << 28)
     }
 
     /// Both sets of kinds, in a constant.
@@ -493,6 +495,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
     (names::CREDENTIALS, Kinds::CREDENTIAL),
     (names::NAME_SUFFIXES, Kinds::NAME_SUFFIX),
     (location::PLACE_CUES, Kinds::PLACE_CUE),
+    (dates::WEEKDAY_WORDS, Kinds::WEEKDAY),
 ];
 
 pub(crate) struct Lexicon {

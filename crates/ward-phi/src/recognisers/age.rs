@@ -33,15 +33,23 @@ impl AgeRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        // Every form starts with 9 or 1, or with one of a few words.
+        // Every form starts with a number from 90 to 120 or with one of a few words.
+        let next_is = |index: usize, words: &[&str]| {
+            index + 1 < scan.tokens.len() && words.contains(&scan.word(index + 1))
+        };
         let starts = scan.word_starts(|index| {
             let word = scan.word(index);
-            word.starts_with(['9', '1'])
-                || matches!(
-                    word,
-                    "age" | "aged" | "ages" | "in" | "ninety" | "one" | "nonagenarian"
-                )
-                || word.ends_with("centenarian")
+            let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+            match word.as_bytes() {
+                [b'9', _, ..] if digits == 2 => true,
+                [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] if digits == 3 => true,
+                _ => {
+                    matches!(word, "age" | "aged" | "ages" | "ninety" | "nonagenarian")
+                        || word.ends_with("centenarian")
+                        || word == "in" && next_is(index, &["his", "her", "their"])
+                        || word == "one" && next_is(index, &["oh", "zero", "one", "hundred"])
+                }
+            }
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {
             let span = captures

@@ -5,6 +5,7 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
+use crate::lexicon::Kinds;
 use crate::scan::{contains_word, Scan};
 use crate::PhiLabel;
 
@@ -202,14 +203,23 @@ impl DateRecogniser {
                 from = start + scan.lower[start..].chars().next().map_or(1, char::len_utf8);
             }
         }
+        // The two patterns below open with common words ("on", "in"): each runs only when the
+        // text has a weekday or a month for it to find.
+        let weekday = |index: usize| scan.is(index, Kinds::WEEKDAY);
+        let month = |index: usize| scan.is(index, Kinds::CALENDAR) && !weekday(index);
         // "on Monday": the weekday alone is the date.
-        for captures in self.weekday_after_preposition.captures_iter(&scan.lower) {
+        let weekdays = (0..scan.tokens.len()).any(weekday);
+        let after_preposition =
+            weekdays.then(|| self.weekday_after_preposition.captures_iter(&scan.lower));
+        for captures in after_preposition.into_iter().flatten() {
             let weekday = captures.get(1).expect("weekday group");
             if accepted(weekday.start(), weekday.end()) {
                 found.push((weekday.start(), weekday.end(), 0.9));
             }
         }
-        for captures in self.month_alone.captures_iter(&scan.lower) {
+        let months = (0..scan.tokens.len()).any(month);
+        let alone = months.then(|| self.month_alone.captures_iter(&scan.lower));
+        for captures in alone.into_iter().flatten() {
             let month = captures.get(1).expect("month group");
             // A month on its own must be written as a name ("in March"), not a verb ("march in").
             if scan.text[month.start()..].starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -221,6 +231,32 @@ impl DateRecogniser {
         }
     }
 }
+
+/// Every spelling of a weekday that the `WEEKDAY` pattern accepts (`Kinds::WEEKDAY`).
+pub(crate) const WEEKDAY_WORDS: &[&str] = &[
+    "mon",
+    "monday",
+    "tue",
+    "tueday",
+    "tues",
+    "tuesday",
+    "wed",
+    "wedday",
+    "wednes",
+    "wednesday",
+    "thu",
+    "thuday",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "satday",
+    "satur",
+    "saturday",
+    "sun",
+    "sunday",
+];
 
 fn plausible(scan: &Scan<'_>, text: &str, start: usize, end: usize) -> bool {
     let numbers: Vec<u32> = text
