@@ -457,7 +457,12 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
     let mut not_phi = Vec::new();
     let mut first = 0;
     while first < scan.tokens.len() {
-        let Some((last, end)) = place_at(scan, lexicon, first) else {
+        // Most words start no place: skip them without a call.
+        let no_place = scan.tokens[first].kinds.place_tokens() == 0;
+        let Some((last, end)) = (!no_place)
+            .then(|| place_at(scan, lexicon, first))
+            .flatten()
+        else {
             first += 1;
             continue;
         };
