@@ -511,6 +511,41 @@ mod tests {
     }
 
     #[test]
+    fn gaps_record_spaces_breaks_and_full_stops() {
+        let scan = Scan::new(
+            "Anna  S. Okafor,\nseen\t\u{2022} today   by Dr.(x) ok    go",
+            &Lexicon::new(),
+        );
+        let gap = |index: usize| scan.tokens[index].gap;
+        assert!(gap(0).has(Gap::SPACES) && !gap(0).has(Gap::BREAK));
+        assert!(gap(1).has(Gap::FULL_STOP) && gap(1).has(Gap::BREAK) && !gap(1).has(Gap::SPACES));
+        assert!(gap(2).has(Gap::NEWLINE) && gap(2).has(Gap::BREAK));
+        assert!(
+            gap(3).has(Gap::BREAK) && !gap(3).has(Gap::NEWLINE),
+            "a bullet"
+        );
+        assert!(gap(4).has(Gap::SPACES), "three spaces");
+        assert!(
+            gap(6).has(Gap::FULL_STOP) && gap(6).has(Gap::BREAK),
+            "'.(' after Dr"
+        );
+        assert!(!gap(8).has(Gap::SPACES), "four spaces are a layout gap");
+        assert_eq!(gap(9), Gap::default(), "nothing after the last word");
+        assert!(scan.starts_sentence(0) && scan.starts_sentence(3) && scan.starts_sentence(4));
+        assert!(!scan.starts_sentence(1) && !scan.starts_sentence(5));
+    }
+
+    #[test]
+    fn whole_words_in_a_window() {
+        assert!(contains_word("call 555", "call"));
+        assert!(contains_word("pt fax: ", "fax"));
+        assert!(!contains_word("recall 555", "call"));
+        assert!(!contains_word("faxed", "fax"));
+        assert!(!contains_word("fa", "fax"));
+        assert!(!contains_word("anything", ""));
+    }
+
+    #[test]
     fn tokens_keep_inner_apostrophes_and_hyphens_and_drop_possessives() {
         assert_eq!(
             words("Mr. O'Brien's wife, Mary-Jane, ok 5mg"),
