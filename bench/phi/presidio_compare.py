@@ -466,6 +466,16 @@ def run_presidio(inputs, workdir, venv, model):
 # Ward
 
 
+def shown_path(path):
+    """A path as the results record it: relative to the repository when inside it, else only the
+    file's name (the gold set is identified by its sha256), so no machine's layout is written down."""
+    path = pathlib.Path(path).resolve()
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return path.name
+
+
 def find_ward(given):
     candidates = [pathlib.Path(given)] if given else [REPO / "target/release/ward", REPO / "target/debug/ward"]
     for candidate in candidates:
@@ -492,7 +502,7 @@ def run_ward(inputs, workdir, ward):
     version = subprocess.run([str(ward), "--version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True)
     meta = {
-        "binary": str(ward),
+        "binary": shown_path(ward),
         "version": version or None,
         "repo_commit": commit.stdout.strip() or None,
         "end_to_end_seconds": seconds,
@@ -684,7 +694,7 @@ def main():
         results = {
             "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "gold": {
-                "source": str(args.gold) if args.gold else f"generate_corpus.py --seed {args.seed} --count {args.count}",
+                "source": shown_path(args.gold) if args.gold else f"generate_corpus.py --seed {args.seed} --count {args.count}",
                 "seed": seed,
                 "sha256": hashlib.sha256(gold_path.read_bytes()).hexdigest(),
                 "documents": len(docs),
