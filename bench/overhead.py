@@ -7,7 +7,7 @@ record committed before the answer). The external overhead is the mean latency t
 minus the mean latency direct; Ward's is the mean of its `ward_overhead_seconds` histogram over
 the same calls (total minus upstream, from `GET /metrics`). Both come from one run.
 
-    python3 bench/overhead.py [--requests 3000] [--concurrency 1,4] [--upstream-ms 0] [--out bench/overhead]
+    python3 bench/overhead.py [--requests 3000] [--concurrency 1,4] [--upstream-ms 0,2] [--out bench/overhead]
 
 --upstream-ms makes the upstream think that long before each answer, as a model does.
 
@@ -246,7 +246,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", default="1,4", help="comma-separated worker counts")
-    parser.add_argument("--upstream-ms", default="0", help="comma-separated upstream think times, ms")
+    parser.add_argument("--upstream-ms", default="0,2", help="comma-separated upstream think times, ms")
     parser.add_argument("--out", default=str(ROOT / "bench" / "overhead"))
     options = parser.parse_args()
     runs = [

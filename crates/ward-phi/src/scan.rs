@@ -345,13 +345,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         let mut joined = false;
         count(letter_class(first));
         while at < text.len() {
-            let byte = bytes[at];
-            if byte.is_ascii_alphanumeric() {
-                count(Some(match byte {
-                    b'A'..=b'Z' => 0,
-                    b'a'..=b'z' => 1,
-                    _ => 2,
-                }));
+            if bytes[at].is_ascii_alphanumeric() {
+                count(letter_class(char::from(bytes[at])));
                 at += 1;
                 end = at;
                 continue;

@@ -62,7 +62,7 @@ impl std::fmt::Debug for AnswerClock {
 
 impl AnswerClock {
     fn state(&self) -> std::sync::MutexGuard<'_, AnswerState> {
-        self.0.lock().unwrap_or_else(|poison| poison.into_inner())
+        crate::auth::lock(&self.0)
     }
 
     /// Observes `call` when the answer ends, or now if it already has.

@@ -458,8 +458,8 @@ fn gazetteer(scan: &mut Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usi
     let mut first = 0;
     while first < scan.tokens.len() {
         // Most words start no place: skip them without a call.
-        let no_place = scan.tokens[first].kinds.place_tokens() == 0;
-        let Some((last, end)) = (!no_place)
+        let starts_place = scan.tokens[first].kinds.place_tokens() > 0;
+        let Some((last, end)) = starts_place
             .then(|| place_at(scan, lexicon, first))
             .flatten()
         else {
