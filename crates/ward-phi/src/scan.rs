@@ -53,8 +53,13 @@ impl Gap {
     /// A full stop first.
     pub const FULL_STOP: Gap = Gap(1 << 3);
 
+    #[inline]
     fn of(gap: &str) -> Gap {
         let bytes = gap.as_bytes();
+        // Most words are followed by one space.
+        if bytes == b" " {
+            return Gap::SPACES;
+        }
         let mut flags = 0;
         if bytes.first() == Some(&b'.') {
             flags |= Gap::FULL_STOP.0;
@@ -94,6 +99,8 @@ pub(crate) struct Scan<'t> {
     /// `text` with ASCII letters lowercased: same length, same character boundaries.
     pub lower: String,
     pub tokens: Vec<Token>,
+    /// The indices of the tokens that hold a digit, in order.
+    pub numbers: Vec<usize>,
     pub findings: Vec<Finding>,
     /// Byte ranges known not to be PHI (state and country names): no name may overlap them.
     pub not_phi: Vec<(usize, usize)>,
@@ -103,15 +110,20 @@ impl<'t> Scan<'t> {
     pub fn new(text: &'t str, lexicon: &Lexicon) -> Self {
         let lower = text.to_ascii_lowercase();
         let mut tokens = tokenize(text);
-        for token in &mut tokens {
+        let mut numbers = Vec::new();
+        for (index, token) in tokens.iter_mut().enumerate() {
             if token.has_alpha {
                 token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
+            }
+            if token.has_digit {
+                numbers.push(index);
             }
         }
         Scan {
             text,
             lower,
             tokens,
+            numbers,
             findings: Vec::new(),
             not_phi: Vec::new(),
         }
@@ -231,7 +243,7 @@ impl<'t> Scan<'t> {
         let bytes = self.lower.as_bytes();
         let mut found = Vec::new();
         let mut searched_to = 0;
-        for token in self.tokens.iter().filter(|token| token.has_digit) {
+        for token in self.numbers.iter().map(|index| &self.tokens[*index]) {
             let mut from = token.start.max(searched_to);
             while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
                 let mut start = digit;
@@ -315,64 +327,92 @@ impl<'t> Scan<'t> {
     }
 }
 
+/// What a byte is to the tokenizer, as bits a word's bytes are or-ed into: every byte of a
+/// multi-byte character is `WIDE`, ASCII punctuation and spaces are 0.
+const UPPER: u8 = 1;
+const LOWER: u8 = 1 << 1;
+const DIGIT: u8 = 1 << 2;
+const WIDE: u8 = 1 << 3;
+const ASCII_ALPHANUMERIC: u8 = UPPER | LOWER | DIGIT;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        classes[byte] = match byte as u8 {
+            b'A'..=b'Z' => UPPER,
+            b'a'..=b'z' => LOWER,
+            b'0'..=b'9' => DIGIT,
+            0x80.. => WIDE,
+            _ => 0,
+        };
+        byte += 1;
+    }
+    classes
+};
+
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::with_capacity(text.len() / 5);
+    let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5 + 1);
     let bytes = text.as_bytes();
     let mut at = 0;
-    while at < text.len() {
+    let mut gap_from = 0;
+    while at < bytes.len() {
         // Spaces and punctuation, the commonest bytes between words, without decoding.
-        if bytes[at].is_ascii() && !bytes[at].is_ascii_alphanumeric() {
+        let class = BYTE_CLASS[usize::from(bytes[at])];
+        if class == 0 {
             at += 1;
             continue;
         }
         let (first, width) = char_at(text, at);
-        if !first.is_alphanumeric() {
+        if class == WIDE && !first.is_alphanumeric() {
             at += width;
             continue;
         }
+        if let Some(previous) = tokens.last_mut() {
+            previous.gap = Gap::of(&text[gap_from..at]);
+        }
         let start = at;
+        // The classes of the word's letters and digits or-ed together, and its capitals counted.
+        let (mut seen, mut uppers) = (wide_class(first, class), 0u32);
+        uppers += u32::from(seen == UPPER);
         at += width;
-        let mut end = at;
-        // Upper-case letters, lower-case letters and digits in the word.
-        let (mut uppers, mut lowers, mut digits) = (0usize, 0usize, 0usize);
-        let mut count = |class: Option<usize>| match class {
-            Some(0) => uppers += 1,
-            Some(1) => lowers += 1,
-            Some(_) => digits += 1,
-            None => {}
-        };
-        let mut first_upper = first.is_uppercase();
         let mut joined = false;
-        count(letter_class(first));
-        while at < text.len() {
-            if bytes[at].is_ascii_alphanumeric() {
-                count(letter_class(char::from(bytes[at])));
+        loop {
+            while let Some(&byte) = bytes.get(at) {
+                let class = BYTE_CLASS[usize::from(byte)];
+                if class & ASCII_ALPHANUMERIC == 0 {
+                    break;
+                }
+                seen |= class;
+                uppers += u32::from(class & UPPER);
                 at += 1;
-                end = at;
-                continue;
+            }
+            if at == bytes.len() {
+                break;
             }
             let (c, width) = char_at(text, at);
             // A combining mark ("i\u{307}") belongs to the letter before it.
             if c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c) {
-                count(letter_class(c));
+                let class = wide_class(c, WIDE);
+                seen |= class;
+                uppers += u32::from(class & UPPER);
                 at += width;
-                end = at;
                 continue;
             }
             // An apostrophe or hyphen stays inside a word when a letter follows it.
-            if matches!(c, '\'' | '\u{2019}' | '-') {
-                let after = at + width;
-                if after < text.len() && char_at(text, after).0.is_alphabetic() {
-                    at = after;
-                    end = after;
-                    joined = true;
-                    continue;
-                }
+            if matches!(c, '\'' | '\u{2019}' | '-')
+                && bytes.len() > at + width
+                && char_at(text, at + width).0.is_alphabetic()
+            {
+                at += width;
+                joined = true;
+                continue;
             }
             break;
         }
+        let end = at;
         let word = &text[start..end];
-        let core_end = if word.ends_with(['s', 'S']) {
+        let core_end = if matches!(bytes[end - 1], b's' | b'S') {
             ["'s", "\u{2019}s", "'S"]
                 .iter()
                 .find(|suffix| word.len() > suffix.len() + 1 && word.ends_with(*suffix))
@@ -380,19 +420,17 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         } else {
             end
         };
-        if digits > 0 {
-            first_upper = false;
-        }
-        let case = match (uppers, lowers, digits) {
-            (_, _, d) if d > 0 => Case::Other,
-            (1, 0, _) => Case::Letter,
-            (0, _, _) => Case::Lower,
-            (_, 0, _) => Case::Upper,
+        let (lowers, digits) = (seen & LOWER != 0, seen & DIGIT != 0);
+        let case = match uppers {
+            _ if digits => Case::Other,
+            1 if !lowers => Case::Letter,
+            0 => Case::Lower,
+            _ if !lowers => Case::Upper,
             // "McDonald", "O'Brien" are capitalised; "ADLs" is an abbreviation.
-            _ if first_upper
-                && word
+            _ if first.is_uppercase()
+                && word[width..]
                     .chars()
-                    .nth(1)
+                    .next()
                     .is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}') =>
             {
                 Case::Capitalised
@@ -404,18 +442,31 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             end,
             core_end,
             case,
-            has_digit: digits > 0,
-            has_alpha: uppers + lowers > 0,
+            has_digit: digits,
+            has_alpha: uppers > 0 || lowers,
             joined,
             kinds: Kinds::default(),
             gap: Gap::default(),
         });
+        gap_from = end;
     }
-    for index in 0..tokens.len() {
-        let to = tokens.get(index + 1).map_or(text.len(), |next| next.start);
-        tokens[index].gap = Gap::of(&text[tokens[index].end..to]);
+    if let Some(last) = tokens.last_mut() {
+        last.gap = Gap::of(&text[gap_from..]);
     }
     tokens
+}
+
+/// The class of a character: the byte's own for ASCII, worked out for a wider letter or digit
+/// (0 for one that is neither upper nor lower case nor numeric).
+#[inline]
+fn wide_class(c: char, class: u8) -> u8 {
+    match class {
+        WIDE if c.is_uppercase() => UPPER,
+        WIDE if c.is_lowercase() => LOWER,
+        WIDE if c.is_numeric() => DIGIT,
+        WIDE => 0,
+        ascii => ascii,
+    }
 }
 
 impl Scan<'_> {
@@ -467,20 +518,6 @@ pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
             && !(at > 0 && alphanumeric_at(at - 1))
             && !alphanumeric_at(at + wanted.len())
     })
-}
-
-/// 0 for an upper-case letter, 1 for a lower-case one, 2 for a digit (ASCII first).
-#[inline]
-fn letter_class(c: char) -> Option<usize> {
-    match c {
-        'A'..='Z' => Some(0),
-        'a'..='z' => Some(1),
-        '0'..='9' => Some(2),
-        _ if c.is_uppercase() => Some(0),
-        _ if c.is_lowercase() => Some(1),
-        _ if c.is_numeric() => Some(2),
-        _ => None,
-    }
 }
 
 /// The character at byte `at` (a character boundary) and its width, ASCII without decoding.

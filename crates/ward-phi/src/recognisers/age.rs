@@ -39,16 +39,15 @@ impl AgeRecogniser {
         };
         let starts = scan.word_starts(|index| {
             let word = scan.word(index);
-            let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+            let digits = || word.bytes().take_while(u8::is_ascii_digit).count();
             match word.as_bytes() {
-                [b'9', _, ..] if digits == 2 => true,
-                [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] if digits == 3 => true,
-                _ => {
-                    matches!(word, "age" | "aged" | "ages" | "ninety" | "nonagenarian")
-                        || word.ends_with("centenarian")
-                        || word == "in" && next_is(index, &["his", "her", "their"])
-                        || word == "one" && next_is(index, &["oh", "zero", "one", "hundred"])
-                }
+                [b'9', _, ..] => digits() == 2,
+                [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] => digits() == 3,
+                [b'a', ..] => matches!(word, "age" | "aged" | "ages"),
+                [b'n', ..] => matches!(word, "ninety" | "nonagenarian"),
+                b"in" => next_is(index, &["his", "her", "their"]),
+                b"one" => next_is(index, &["oh", "zero", "one", "hundred"]),
+                _ => word.len() >= 11 && word.ends_with("centenarian"),
             }
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {

@@ -241,7 +241,7 @@ impl IdentifierRecogniser {
                 ));
             }
         }
-        for (start, end) in codes(&scan.lower) {
+        for (start, end) in codes(scan) {
             let text = &scan.lower[start..end];
             if !scan.isolated(start, end) {
                 continue;
@@ -347,35 +347,57 @@ fn bracketed_after_a_name(scan: &Scan<'_>, start: usize, end: usize) -> bool {
 }
 
 /// Runs of ASCII letters and digits joined by single hyphens ("ab12-3456"), left to right, each
-/// as long as it goes; the runs without a digit are left out unless they could be a VIN.
-fn codes(lower: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let bytes = lower.as_bytes();
+/// as long as it goes; the runs without a digit are left out unless they could be a VIN. Only the
+/// stretches of letters, digits and hyphens around a token with a digit or of 17 bytes or more
+/// are walked: no other stretch holds such a run, and each begins and ends where a run must.
+fn codes(scan: &Scan<'_>) -> Vec<(usize, usize)> {
+    let bytes = scan.lower.as_bytes();
     let alphanumeric = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
+    let code_byte = |at: usize| alphanumeric(at) || bytes.get(at) == Some(&b'-');
+    let mut found = Vec::new();
+    // Every byte before `at` is walked.
     let mut at = 0;
-    std::iter::from_fn(move || loop {
-        while at < bytes.len() && !bytes[at].is_ascii_alphanumeric() {
-            at += 1;
+    let candidates = scan
+        .tokens
+        .iter()
+        .filter(|token| token.has_digit || token.end - token.start >= 17);
+    for token in candidates {
+        if token.end <= at {
+            continue;
         }
-        if at >= bytes.len() {
-            return None;
+        let mut from = token.start.max(at);
+        while from > at && code_byte(from - 1) {
+            from -= 1;
         }
-        let start = at;
-        let mut digit = false;
-        loop {
-            while alphanumeric(at) {
-                digit |= bytes[at].is_ascii_digit();
+        let mut to = token.end;
+        while code_byte(to) {
+            to += 1;
+        }
+        at = from;
+        while at < to {
+            if !bytes[at].is_ascii_alphanumeric() {
                 at += 1;
+                continue;
             }
-            if bytes.get(at) == Some(&b'-') && alphanumeric(at + 1) {
-                at += 1;
-            } else {
-                break;
+            let start = at;
+            let mut digit = false;
+            loop {
+                while alphanumeric(at) {
+                    digit |= bytes[at].is_ascii_digit();
+                    at += 1;
+                }
+                if bytes.get(at) == Some(&b'-') && alphanumeric(at + 1) {
+                    at += 1;
+                } else {
+                    break;
+                }
+            }
+            if digit || at - start == 17 {
+                found.push((start, at));
             }
         }
-        if digit || at - start == 17 {
-            return Some((start, at));
-        }
-    })
+    }
+    found
 }
 
 /// "policy 2 mg", "group 3 x 10" or "id 40 units": a number followed by a unit is not an identifier.
@@ -473,6 +495,44 @@ pub(crate) fn vin_check(code: &[u8]) -> bool {
 mod tests {
     use crate::testing::{check, labels};
     use crate::PhiLabel;
+    use proptest::prelude::*;
+
+    /// The runs `codes` finds, by a walk over every byte of the text.
+    fn codes_of_the_whole_text(lower: &str) -> Vec<(usize, usize)> {
+        let bytes = lower.as_bytes();
+        let alphanumeric = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
+        let (mut found, mut at) = (Vec::new(), 0);
+        while at < bytes.len() {
+            if !alphanumeric(at) {
+                at += 1;
+                continue;
+            }
+            let (start, mut digit) = (at, false);
+            while alphanumeric(at) || bytes.get(at) == Some(&b'-') && alphanumeric(at + 1) {
+                digit |= bytes[at].is_ascii_digit();
+                at += 1;
+            }
+            if digit || at - start == 17 {
+                found.push((start, at));
+            }
+        }
+        found
+    }
+
+    proptest! {
+        /// Walking only the stretches around number tokens and long tokens finds every code.
+        #[test]
+        fn codes_around_tokens_are_the_codes_of_the_whole_text(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "b7", "12", "-", "--", "'", "x-", " ", ".", "\u{e9}", "abcdefghij", "klmnopq",
+                "1hgcm82633a004352", "o'b", "-4", "(", "\n",
+            ]), 0..30)
+        ) {
+            let text = pieces.concat();
+            let scan = crate::scan::Scan::new(&text, &crate::Detector::shared().lexicon);
+            prop_assert_eq!(super::codes(&scan), codes_of_the_whole_text(&scan.lower));
+        }
+    }
 
     #[test]
     fn identifiers_after_cue_words() {

@@ -113,6 +113,13 @@ impl LocationRecogniser {
             if !(comma_before || number_after()) {
                 continue;
             }
+            // ", in 2 weeks", ", or": a two-letter word is a state's code only in capitals or
+            // before a ZIP (checked again on the match below; no state's name has a two-letter
+            // first word).
+            let two_letters = scan.tokens[index].core_end - scan.tokens[index].start == 2;
+            if two_letters && !Lexicon::is_state_code(scan.original(index)) && !number_after() {
+                continue;
+            }
             let Some(captures) = self
                 .state_anchors
                 .iter()
