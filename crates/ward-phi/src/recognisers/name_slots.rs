@@ -166,8 +166,10 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
             continue;
         }
         let word = scan.word(index);
-        // Slots opened by the words before them.
-        let opened = if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive() {
+        // Slots opened by the words before them; no field, title or request holds a digit.
+        let opened = if token.has_digit {
+            None
+        } else if scan.is(index, Kinds::TITLE) && !scan.tokens[index].possessive() {
             // A lowercase common word is no fill, so "doctor visit" stays clear.
             Some((index + 1, Cue::Firm))
         } else if scan.gap_after(index).trim_start().starts_with(':')
@@ -192,7 +194,7 @@ pub(super) fn fill_slots(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) 
         } else {
             None
         };
-        if ADDRESSING.contains(&word) {
+        if !token.has_digit && ADDRESSING.contains(&word) {
             if let Some(name) = addressee(scan, index) {
                 push(spans, name, name, 0.75);
             }
@@ -276,16 +278,12 @@ const MOST_VALEDICTION_WORDS: usize = 3;
 pub(super) fn message_names(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let count = scan.tokens.len();
     for index in 0..count {
-        let gap = scan.gap_before(index);
-        let greeting = scan.is(index, Kinds::STRONG_CUE) && GREETINGS.contains(&scan.word(index));
         let token = &scan.tokens[index];
+        let greeting = scan.is(index, Kinds::STRONG_CUE) && GREETINGS.contains(&scan.word(index));
         let this = token.end - token.start == 4 && scan.word(index) == "this";
-        // Most words follow one space and start nothing.
-        if gap == " " && !greeting && !this {
-            continue;
-        }
-        let line_start = index == 0 || gap.contains('\n');
-        let bracket = gap.ends_with('(');
+        let line_start = index == 0 || scan.line_ends_after(index - 1);
+        let bracket = token.start > 0 && scan.text.as_bytes()[token.start - 1] == b'(';
+        // Most words start no line, follow no bracket and greet no one.
         if !(line_start || bracket || greeting || this) {
             continue;
         }
@@ -568,7 +566,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
 fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     let word = scan.word(index);
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-    if word == "age" {
+    if digits == 0 && word == "age" {
         return scan
             .tokens
             .get(index + 1)
@@ -579,10 +577,14 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
                 .trim_start_matches(':')
                 .is_empty();
     }
+    if !(1..=3).contains(&digits) {
+        return false;
+    }
     // "385f:9647:..." is an address, not an age.
-    let inside_code = scan.gap_after(index).starts_with([':', '.', '/'])
-        || scan.gap_before(index).ends_with([':', '.', '/']);
-    if !(1..=3).contains(&digits) || inside_code {
+    let (token, bytes) = (&scan.tokens[index], scan.text.as_bytes());
+    let separator = |at: Option<&u8>| matches!(at, Some(b':' | b'.' | b'/'));
+    if separator(bytes.get(token.end)) || separator(token.start.checked_sub(1).map(|at| &bytes[at]))
+    {
         return false;
     }
     match &word[digits..] {
@@ -635,6 +637,10 @@ const NUMBER_WORDS: &[&str] = &[
 /// "Yong Du is a 64-year-old man", "jason becker who is a thirty six year old male": a person
 /// described by an age right after the name.
 fn described_by_age(scan: &Scan<'_>, index: usize) -> bool {
+    // The sentence goes on with "who is" or "is": no number.
+    if scan.tokens[index].has_digit {
+        return false;
+    }
     let word_at = |at: usize| (at < scan.tokens.len()).then(|| scan.word(at));
     let mut next = index;
     if scan.word(next) == "who" {

@@ -1020,10 +1020,9 @@ fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize,
 fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let count = scan.tokens.len();
     for index in 0..count {
-        if !matches!(
-            scan.word(index),
-            "spelled" | "spelling" | "spells" | "spell"
-        ) {
+        let word = scan.word(index);
+        if !word.starts_with("spel") || !matches!(word, "spelled" | "spelling" | "spells" | "spell")
+        {
             continue;
         }
         let mut first = index + 1;
@@ -1153,6 +1152,19 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     if known.is_empty() && known_words.is_empty() {
         return;
     }
+    // Each word's first letter and length, as bits: most words share neither with a known name
+    // and need no hashing.
+    let mut shapes = [0u64; 32];
+    let shape = |word: &str| {
+        (
+            usize::from(word.as_bytes()[0] & 31),
+            1u64 << (word.len() & 63),
+        )
+    };
+    for word in known.iter().chain(known_words.iter()) {
+        let (letter, length) = shape(word);
+        shapes[letter] |= length;
+    }
     let stands_as_person = |index: usize| {
         scan.tokens[index].possessive()
             || !scan.starts_sentence(index)
@@ -1167,10 +1179,12 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             .for_each(|flag| *flag = true);
     }
     for (index, already) in covered.iter().enumerate() {
-        if *already {
+        let word = scan.word(index);
+        let (letter, length) = shape(word);
+        if *already || shapes[letter] & length == 0 {
             continue;
         }
-        if known.contains(scan.word(index))
+        if known.contains(word)
             || known_words.contains(scan.original(index))
                 && !scan.head_noun_after(index)
                 && stands_as_person(index)
