@@ -1,12 +1,13 @@
 //! The word lists the recognisers consult, embedded in the binary and indexed once.
 //! Sources and licences: `crates/ward-phi/data/README.md`.
 
+use std::borrow::Cow;
 use std::ops::BitOr;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::recognisers::{address, dates, identifiers, location, name_slots, names};
+use crate::recognisers::{address, dates, facility, identifiers, location, name_slots, names};
 use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
@@ -448,6 +449,8 @@ impl Kinds {
     pub const ID_CUE: Kinds = Kinds(1 << 23);
     /// A weekday's name or an abbreviation of it ("fri", "tues", "thurs").
     pub const WEEKDAY: Kinds = Kinds(1 << 24);
+    /// The first word of a facility keyword ("medical", "hospital", "women").
+    pub const FACILITY_START: Kinds = Kinds(1 << 25);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {
@@ -499,7 +502,8 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
 ];
 
 pub(crate) struct Lexicon {
-    kinds: FxHashMap<&'static str, Kinds>,
+    /// Every listed word, borrowed from the embedded lists (a few are worked out at start-up).
+    kinds: FxHashMap<Cow<'static, str>, Kinds>,
     /// State, country and nationality names, one word or several ("new york", "spanish").
     not_places: FxHashSet<&'static str>,
     /// US places, states and countries, lowercased.
@@ -530,9 +534,9 @@ fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
 
 impl Lexicon {
     pub fn new() -> Self {
-        let mut kinds: FxHashMap<&'static str, Kinds> = FxHashMap::default();
+        let mut kinds: FxHashMap<Cow<'static, str>, Kinds> = FxHashMap::default();
         let mut add = |word: &'static str, kind: Kinds| {
-            let entry = kinds.entry(word).or_default();
+            let entry = kinds.entry(Cow::Borrowed(word)).or_default();
             *entry = *entry | kind;
         };
         for (list, kind) in [
@@ -568,6 +572,10 @@ impl Lexicon {
                 add(&phrase[..first.core_end], kind);
             }
         }
+        for word in facility::keyword_first_words() {
+            let entry = kinds.entry(Cow::Owned(word)).or_default();
+            *entry = *entry | Kinds::FACILITY_START;
+        }
         // States and countries are places too, so "North Dakota" is never read as the town "North".
         let mut places = FxHashSet::default();
         let all_places = lines(US_PLACES)
@@ -580,7 +588,9 @@ impl Lexicon {
                 continue;
             };
             places.insert(place);
-            let entry = kinds.entry(&place[..first.core_end]).or_default();
+            let entry = kinds
+                .entry(Cow::Borrowed(&place[..first.core_end]))
+                .or_default();
             *entry = entry.with_place_tokens(tokens.len());
         }
         let mut not_places: FxHashSet<&'static str> = COUNTRIES.iter().copied().collect();

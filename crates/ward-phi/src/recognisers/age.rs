@@ -38,6 +38,16 @@ impl AgeRecogniser {
             index + 1 < scan.tokens.len() && words.contains(&scan.word(index + 1))
         };
         let starts = scan.word_starts(|index| {
+            let token = &scan.tokens[index];
+            let long = token.core_end - token.start >= "centenarian".len();
+            if !long
+                && !matches!(
+                    scan.lower.as_bytes()[token.start],
+                    b'9' | b'1' | b'a' | b'n' | b'i' | b'o'
+                )
+            {
+                return false;
+            }
             let word = scan.word(index);
             let digits = || word.bytes().take_while(u8::is_ascii_digit).count();
             match word.as_bytes() {

@@ -3,10 +3,11 @@
 //! institutions by name.
 
 use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use crate::finding::Recogniser;
 use crate::lexicon::{Kinds, Lexicon};
-use crate::scan::{Case, Scan};
+use crate::scan::{tokenize, Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct FacilityRecogniser {
@@ -201,19 +202,48 @@ const GENERIC: &[&str] = &[
 ];
 const CONNECTORS: &[&str] = &["of", "and", "&", "the", "for"];
 
+/// A facility's keyword: a finite set of phrases, each opening with a word boundary.
+const KEYWORD: &str = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine|pain management|ob[/-]?gyn)(?: (?:associates|group|partners|clinic|center|specialists|consultants|hospital|institute))?|medical cent(?:er|re)s?|health cent(?:er|re)|health systems?|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|senior living|assisted living|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
+
+/// The first word of every keyword phrase ("medical", "women", "ob-gyn"), read from the
+/// pattern's literal prefixes: a keyword is tried only where a token is one of them.
+pub(crate) fn keyword_first_words() -> Vec<String> {
+    let hir = regex_syntax::parse(KEYWORD).expect("valid pattern");
+    let mut extractor = Extractor::new();
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_total(4096)
+        .limit_literal_len(256);
+    let prefixes = extractor.extract(&hir);
+    let phrases = prefixes
+        .literals()
+        .filter(|_| prefixes.is_exact())
+        .expect("the facility keywords are a finite set of phrases");
+    phrases
+        .iter()
+        .filter_map(|phrase| {
+            let phrase = std::str::from_utf8(phrase.as_bytes()).ok()?;
+            let first = tokenize(phrase).into_iter().next()?;
+            Some(phrase[first.start..first.core_end].to_string())
+        })
+        .collect()
+}
+
 impl FacilityRecogniser {
     pub fn new() -> Self {
-        let keyword = r"(?-u:\b)(cent(?:er|re)s?|institute|primary care|urgent care|kidney care|(?:cardiology|dermatology|endocrinology|orthopa?edics|neurology|oncology|urology|pulmonary|pulmonology|gastroenterology|rheumatology|nephrology|ophthalmology|optometry|radiology|imaging|pediatrics|surgery|surgical|dialysis|rehabilitation|podiatry|allergy|obstetrics|gynecology|women's health|behavioral health|mental health|physical therapy|sleep medicine|family medicine|internal medicine|pain management|ob[/-]?gyn)(?: (?:associates|group|partners|clinic|center|specialists|consultants|hospital|institute))?|medical cent(?:er|re)s?|health cent(?:er|re)|health systems?|healthcare|health care|hospitals?|clinics?|infirmary|hospice|nursing home|nursing (?:and|&) rehabilitation(?: cent(?:er|re))?|rehabilitation (?:cent(?:er|re)|hospital|institute)|rehab(?: cent(?:er|re))?|care cent(?:er|re)|surgery cent(?:er|re)|surgical cent(?:er|re)|cancer cent(?:er|re)|cancer institute|heart institute|eye institute|medical group|medical associates|physicians group|senior living|assisted living|family practice|family medicine|pediatrics|health partners|sanatorium|dialysis cent(?:er|re)|imaging cent(?:er|re)|medical plaza|medical office|memorial|laboratories|pharmacy|associates|practice|health|physicians|partners)(?-u:\b)";
         FacilityRecogniser {
-            keyword: Regex::new(keyword).expect("valid pattern"),
+            keyword: Regex::new(&format!("^(?:{KEYWORD})")).expect("valid pattern"),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
         let mut found = Vec::new();
-        for keyword in self.keyword.find_iter(&scan.lower) {
-            let first_keyword_token = scan.token_at_or_after(keyword.start());
-            let last_keyword_token = scan.token_at_or_after(keyword.end()).saturating_sub(1);
+        let starts = scan
+            .word_starts(|index| scan.is(index, Kinds::FACILITY_START) || scan.tokens[index].wide);
+        for (keyword_start, keyword_end) in scan.anchored_matches(&self.keyword, &starts) {
+            let keyword = &scan.lower[keyword_start..keyword_end];
+            let first_keyword_token = scan.token_at_or_after(keyword_start);
+            let last_keyword_token = scan.token_at_or_after(keyword_end).saturating_sub(1);
             if first_keyword_token >= scan.tokens.len() {
                 continue;
             }
@@ -222,10 +252,9 @@ impl FacilityRecogniser {
                 Case::Capitalised | Case::Upper
             );
             // "cardiology associates" is as weak as "cardiology".
-            let first_word = keyword.as_str().split(' ').next().unwrap_or_default();
-            let weak =
-                WEAK_KEYWORDS.contains(&keyword.as_str()) || WEAK_KEYWORDS.contains(&first_word);
-            let last_word = keyword.as_str().rsplit(' ').next().unwrap_or_default();
+            let first_word = keyword.split(' ').next().unwrap_or_default();
+            let weak = WEAK_KEYWORDS.contains(&keyword) || WEAK_KEYWORDS.contains(&first_word);
+            let last_word = keyword.rsplit(' ').next().unwrap_or_default();
             // "seen at red oak primary care": in lowercase text, the words between "at" and a
             // facility word name it, common words or not; so does a place after it ("children's
             // hospital of philadelphia"), and a line of its own ("meadowbrook pulmonary
@@ -497,8 +526,50 @@ fn name_continuation(scan: &Scan<'_>, keyword_end_token: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use crate::lexicon::Kinds;
+    use crate::scan::Scan;
     use crate::testing::{check, labels};
-    use crate::PhiLabel;
+    use crate::{Detector, PhiLabel};
+    use proptest::prelude::*;
+    use regex::Regex;
+
+    #[test]
+    fn keywords_are_tried_where_their_first_words_stand() {
+        let words = super::keyword_first_words();
+        for word in [
+            "center", "centres", "medical", "women", "ob", "ob-gyn", "obgyn", "health",
+        ] {
+            assert!(words.iter().any(|w| w == word), "{word} missing");
+        }
+        assert!(words.iter().all(|word| !word.contains(' ')));
+    }
+
+    proptest! {
+        /// Trying the keyword only at the words that start one finds what a search of the
+        /// whole text finds.
+        #[test]
+        fn keywords_at_their_first_words_are_the_keywords_of_the_whole_text(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "medical", "center", "centers", "women's", "health", "ob", "/", "-", "gyn", "care",
+                "primary", "family", "practice", " ", "  ", ", ", "\n", "_", "\u{e9}", "x", "2",
+                "nursing", "&", "and", "rehabilitation", "Hospital", "clinics", "'s", "pre",
+            ]), 0..24)
+        ) {
+            let text = pieces.concat();
+            let detector = Detector::shared();
+            let scan = Scan::new(&text, &detector.lexicon);
+            let starts = scan.word_starts(|index| {
+                scan.is(index, Kinds::FACILITY_START) || scan.tokens[index].wide
+            });
+            let anchored = scan.anchored_matches(&detector.facility.keyword, &starts);
+            let whole: Vec<(usize, usize)> = Regex::new(super::KEYWORD)
+                .unwrap()
+                .find_iter(&scan.lower)
+                .map(|found| (found.start(), found.end()))
+                .collect();
+            prop_assert_eq!(anchored, whole);
+        }
+    }
 
     #[test]
     fn named_facilities() {

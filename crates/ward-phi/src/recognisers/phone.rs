@@ -49,7 +49,7 @@ impl PhoneRecogniser {
                 || matches!(b, b'e' | b'x' | b't' | b'n' | b's' | b'i' | b'o')
                 || !b.is_ascii()
         };
-        for captures in scan.captures_in_digit_runs(&self.pattern, phone_bytes, 10) {
+        for captures in scan.captures_in_digit_runs(&self.pattern, phone_bytes, (10, 0)) {
             let candidate = captures.get(0).expect("group 0");
             let (start, end) = (candidate.start(), candidate.end());
             let digits = candidate

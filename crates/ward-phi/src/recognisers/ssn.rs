@@ -30,7 +30,7 @@ impl SsnRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         let ssn_bytes = |b: u8| b.is_ascii_digit() || b == b'-' || b == b' ' || !b.is_ascii();
-        for captures in scan.captures_in_digit_runs(&self.pattern, ssn_bytes, 9) {
+        for captures in scan.captures_in_digit_runs(&self.pattern, ssn_bytes, (9, 0)) {
             let whole = captures.get(0).expect("group 0");
             let (start, end) = (whole.start(), whole.end());
             if !scan.isolated(start, end) || scan.continues_number(start, end, b"-.") {

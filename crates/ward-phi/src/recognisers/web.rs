@@ -74,7 +74,7 @@ impl WebRecogniser {
             }
         }
         let ip_bytes = |b: u8| b.is_ascii_digit() || b == b'.';
-        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, ip_bytes, 4);
+        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, ip_bytes, (4, 3));
         let ipv4 = ipv4.iter().map(|found| found.get(0).expect("group 0"));
         let ipv4 = ipv4.filter(|ip| {
             let octets_fit = ip
