@@ -502,8 +502,11 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
 ];
 
 pub(crate) struct Lexicon {
-    /// Every listed word, borrowed from the embedded lists (a few are worked out at start-up).
-    kinds: FxHashMap<Cow<'static, str>, Kinds>,
+    /// Every listed word of up to seven bytes, packed into a number: most words are short, and
+    /// a number hashes and compares in a few instructions.
+    short_words: FxHashMap<u64, Kinds>,
+    /// The longer words, borrowed from the embedded lists (a few are worked out at start-up).
+    long_words: FxHashMap<Cow<'static, str>, Kinds>,
     /// State, country and nationality names, one word or several ("new york", "spanish").
     not_places: FxHashSet<&'static str>,
     /// US places, states and countries, lowercased.
@@ -530,6 +533,36 @@ fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
         .start_kind(StartKind::Anchored)
         .build(patterns)
         .expect("the embedded word lists build an automaton")
+}
+
+/// A word of up to seven bytes as a number: its bytes, and its length in the last byte.
+fn packed(word: &str) -> Option<u64> {
+    let bytes = word.as_bytes();
+    if bytes.len() >= 8 {
+        return None;
+    }
+    let mut buffer = [0u8; 8];
+    buffer[..bytes.len()].copy_from_slice(bytes);
+    buffer[7] = bytes.len() as u8;
+    Some(u64::from_le_bytes(buffer))
+}
+
+/// The word lists split into the packed short words and the longer ones.
+fn split_by_length(
+    kinds: FxHashMap<Cow<'static, str>, Kinds>,
+) -> (FxHashMap<u64, Kinds>, FxHashMap<Cow<'static, str>, Kinds>) {
+    let (mut short_words, mut long_words) = (FxHashMap::default(), FxHashMap::default());
+    for (word, kind) in kinds {
+        match packed(&word) {
+            Some(packed) => {
+                short_words.insert(packed, kind);
+            }
+            None => {
+                long_words.insert(word, kind);
+            }
+        }
+    }
+    (short_words, long_words)
 }
 
 impl Lexicon {
@@ -597,8 +630,10 @@ impl Lexicon {
         not_places.extend(COUNTRY_PHRASES.iter().copied());
         not_places.extend(NATIONALITIES.iter().copied());
         not_places.extend(STATES.iter().map(|(name, _)| *name));
+        let (short_words, long_words) = split_by_length(kinds);
         Lexicon {
-            kinds,
+            short_words,
+            long_words,
             not_places,
             places,
             institutions: automaton(lines(INSTITUTIONS)),
@@ -615,15 +650,25 @@ impl Lexicon {
                 return self.kinds(&lower);
             }
         }
-        let kinds = self.kinds.get(word).copied().unwrap_or_default();
+        let kinds = self.listed(word);
         if kinds.any(Kinds::ENGLISH) || !word.ends_with('s') {
             return kinds;
         }
         let singular = word.trim_end_matches('s');
-        match self.kinds.get(singular) {
-            Some(stem) if stem.any(Kinds::ENGLISH) => kinds | Kinds::ENGLISH,
-            _ => kinds,
+        if self.listed(singular).any(Kinds::ENGLISH) {
+            kinds | Kinds::ENGLISH
+        } else {
+            kinds
         }
+    }
+
+    /// The word lists `word` is in, as it is written.
+    fn listed(&self, word: &str) -> Kinds {
+        let found = match packed(word) {
+            Some(packed) => self.short_words.get(&packed),
+            None => self.long_words.get(word),
+        };
+        found.copied().unwrap_or_default()
     }
 
     /// The end of the longest well-known institution that starts at byte `start` of `lower`.

@@ -58,9 +58,12 @@ impl Gap {
     #[inline]
     fn of(gap: &str) -> Gap {
         let bytes = gap.as_bytes();
-        // Most words are followed by one space.
-        if bytes == b" " {
-            return Gap::SPACES;
+        // Most words are followed by one space, a comma or a full stop.
+        match bytes {
+            b" " => return Gap::SPACES,
+            b", " => return Gap::default(),
+            b". " => return Gap(Gap::FULL_STOP.0 | Gap::BREAK.0),
+            _ => {}
         }
         let mut flags = 0;
         if bytes.first() == Some(&b'.') {
