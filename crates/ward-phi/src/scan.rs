@@ -315,32 +315,42 @@ impl<'t> Scan<'t> {
         anchored: &Regex,
         starts: &[usize],
     ) -> Vec<(usize, Captures<'s>)> {
-        let mut found = Vec::new();
-        let mut from = 0;
-        for &at in starts {
-            if at < from {
-                continue;
-            }
-            if let Some(captures) = anchored.captures(&self.lower[at..]) {
-                from = at + captures.get(0).map_or(0, |whole| whole.end()).max(1);
-                found.push((at, captures));
-            }
-        }
-        found
+        self.tried_at(starts, |rest| {
+            let captures = anchored.captures(rest)?;
+            let end = captures.get(0).map_or(0, |whole| whole.end());
+            Some((captures, end))
+        })
     }
 
-    /// The spans `anchored` (a pattern that starts with `^` and has no groups worth reading)
-    /// matches, tried as `anchored_captures` tries them.
+    /// The spans (in the text) that `anchored`, a pattern with no group worth reading, matches
+    /// when tried as `anchored_captures` tries it.
     pub fn anchored_matches(&self, anchored: &Regex, starts: &[usize]) -> Vec<(usize, usize)> {
+        let spans = self.tried_at(starts, |rest| {
+            let whole = anchored.find(rest)?;
+            Some(((whole.start(), whole.end()), whole.end()))
+        });
+        spans
+            .into_iter()
+            .map(|(at, (start, end))| (at + start, at + end))
+            .collect()
+    }
+
+    /// What `try_at` finds in the text from each of `starts` in order, skipping the starts inside
+    /// the last thing found (`try_at` gives what it found and where that ends, from its start).
+    fn tried_at<'s, T>(
+        &'s self,
+        starts: &[usize],
+        try_at: impl Fn(&'s str) -> Option<(T, usize)>,
+    ) -> Vec<(usize, T)> {
         let mut found = Vec::new();
         let mut from = 0;
         for &at in starts {
             if at < from {
                 continue;
             }
-            if let Some(whole) = anchored.find(&self.lower[at..]) {
-                from = at + whole.end().max(1);
-                found.push((at + whole.start(), at + whole.end()));
+            if let Some((thing, end)) = try_at(&self.lower[at..]) {
+                from = at + end.max(1);
+                found.push((at, thing));
             }
         }
         found

@@ -566,7 +566,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
 fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     let word = scan.word(index);
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 && word == "age" {
+    if word == "age" {
         return scan
             .tokens
             .get(index + 1)
@@ -582,9 +582,11 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
     }
     // "385f:9647:..." is an address, not an age.
     let (token, bytes) = (&scan.tokens[index], scan.text.as_bytes());
-    let separator = |at: Option<&u8>| matches!(at, Some(b':' | b'.' | b'/'));
-    if separator(bytes.get(token.end)) || separator(token.start.checked_sub(1).map(|at| &bytes[at]))
-    {
+    let separator_at = |at: Option<usize>| {
+        at.and_then(|at| bytes.get(at))
+            .is_some_and(|byte| matches!(byte, b':' | b'.' | b'/'))
+    };
+    if separator_at(Some(token.end)) || separator_at(token.start.checked_sub(1)) {
         return false;
     }
     match &word[digits..] {
