@@ -39,25 +39,15 @@ impl AgeRecogniser {
         };
         let starts = scan.word_starts(|index| {
             let token = &scan.tokens[index];
-            let long = token.core_end - token.start >= "centenarian".len();
-            if !long
-                && !matches!(
-                    scan.lower.as_bytes()[token.start],
-                    b'9' | b'1' | b'a' | b'n' | b'i' | b'o'
-                )
-            {
-                return false;
-            }
-            let word = scan.word(index);
-            let digits = || word.bytes().take_while(u8::is_ascii_digit).count();
-            match word.as_bytes() {
+            let word = &scan.lower.as_bytes()[token.start..token.core_end];
+            let digits = || word.iter().take_while(|b| b.is_ascii_digit()).count();
+            match word {
                 [b'9', _, ..] => digits() == 2,
                 [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] => digits() == 3,
-                [b'a', ..] => matches!(word, "age" | "aged" | "ages"),
-                [b'n', ..] => matches!(word, "ninety" | "nonagenarian"),
+                b"age" | b"aged" | b"ages" | b"ninety" | b"nonagenarian" => true,
                 b"in" => next_is(index, &["his", "her", "their"]),
                 b"one" => next_is(index, &["oh", "zero", "one", "hundred"]),
-                _ => word.len() >= 11 && word.ends_with("centenarian"),
+                _ => word.ends_with(b"centenarian"),
             }
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {

@@ -229,6 +229,12 @@ pub(crate) fn keyword_first_words() -> Vec<String> {
         .collect()
 }
 
+/// Where a keyword may start: the words that start one, and the starts inside hyphenated or
+/// non-ASCII tokens that `Scan::word_starts` always gives.
+fn keyword_starts(scan: &Scan<'_>) -> Vec<usize> {
+    scan.word_starts(|index| scan.is(index, Kinds::FACILITY_START))
+}
+
 impl FacilityRecogniser {
     pub fn new() -> Self {
         FacilityRecogniser {
@@ -238,9 +244,9 @@ impl FacilityRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>, lexicon: &Lexicon) {
         let mut found = Vec::new();
-        let starts = scan
-            .word_starts(|index| scan.is(index, Kinds::FACILITY_START) || scan.tokens[index].wide);
-        for (keyword_start, keyword_end) in scan.anchored_matches(&self.keyword, &starts) {
+        for (keyword_start, keyword_end) in
+            scan.anchored_matches(&self.keyword, &keyword_starts(scan))
+        {
             let keyword = &scan.lower[keyword_start..keyword_end];
             let first_keyword_token = scan.token_at_or_after(keyword_start);
             let last_keyword_token = scan.token_at_or_after(keyword_end).saturating_sub(1);
@@ -526,7 +532,6 @@ fn name_continuation(scan: &Scan<'_>, keyword_end_token: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use crate::lexicon::Kinds;
     use crate::scan::Scan;
     use crate::testing::{check, labels};
     use crate::{Detector, PhiLabel};
@@ -558,10 +563,8 @@ mod tests {
             let text = pieces.concat();
             let detector = Detector::shared();
             let scan = Scan::new(&text, &detector.lexicon);
-            let starts = scan.word_starts(|index| {
-                scan.is(index, Kinds::FACILITY_START) || scan.tokens[index].wide
-            });
-            let anchored = scan.anchored_matches(&detector.facility.keyword, &starts);
+            let anchored =
+                scan.anchored_matches(&detector.facility.keyword, &super::keyword_starts(&scan));
             let whole: Vec<(usize, usize)> = Regex::new(super::KEYWORD)
                 .unwrap()
                 .find_iter(&scan.lower)

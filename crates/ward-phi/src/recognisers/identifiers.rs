@@ -149,21 +149,13 @@ impl IdentifierRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         // A cue starts a word: the pattern is tried, anchored, only where one may start.
-        let mut from = 0;
-        for at in cue_starts(scan) {
-            if at < from {
-                continue;
-            }
-            let Some(captures) = self.cued.captures(&scan.lower[at..]) else {
-                continue;
-            };
+        for (at, captures) in scan.anchored_captures(&self.cued, &cue_starts(scan)) {
             let (cue, value) = (
                 captures.get(1).expect("cue group"),
                 captures.get(2).expect("value group"),
             );
             let cue = &scan.lower[at + cue.start()..at + cue.end()];
             let (value_start, value_end) = (at + value.start(), at + value.end());
-            from = value_end;
             // "pacemaker serial number": the most specific cue in the run names the label.
             let label = CUES
                 .iter()

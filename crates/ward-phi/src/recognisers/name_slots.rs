@@ -294,9 +294,10 @@ pub(super) fn message_names(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)
             }
         }
         if line_start {
-            if let Some((first, last)) = signed_after(scan, index)
-                .or_else(|| closing_line(scan, index))
-                .or_else(|| credential_line(scan, index))
+            let line_last = line_end(scan, index);
+            if let Some((first, last)) = signed_after(scan, index, line_last)
+                .or_else(|| closing_line(scan, index, line_last))
+                .or_else(|| credential_line(scan, index, line_last))
             {
                 push(spans, first, last, 0.85);
                 continue;
@@ -360,22 +361,23 @@ fn greeting_at(scan: &Scan<'_>, greeting: usize) -> Option<usize> {
     (closes && fills_between(scan, greeting + 1, last).is_some()).then_some(last)
 }
 
-/// "Jordan, RN, BSN", "holly hall rn": a line that holds a name and then credentials.
-fn credential_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
-    let name_end = name_on_line(scan, first)?;
-    (name_end < line_end(scan, first)).then_some((first, name_end))
+/// "Jordan, RN, BSN", "holly hall rn": a line (tokens `first` to `last`) that holds a name and
+/// then credentials.
+fn credential_line(scan: &Scan<'_>, first: usize, last: usize) -> Option<(usize, usize)> {
+    let name_end = name_on_line(scan, first, last)?;
+    (name_end < last).then_some((first, name_end))
 }
 
-/// The last token of the name that the line from token `first` holds, then perhaps credentials.
-fn name_on_line(scan: &Scan<'_>, first: usize) -> Option<usize> {
-    let name_end = credentials_end(scan, first, line_end(scan, first))?;
+/// The last token of the name that the line from token `first` to `last` holds, then perhaps
+/// credentials.
+fn name_on_line(scan: &Scan<'_>, first: usize, last: usize) -> Option<usize> {
+    let name_end = credentials_end(scan, first, last)?;
     fills_between(scan, first, name_end).map(|_| name_end)
 }
 
 /// "Thanks,\nAanuoluwapo Aloba", "Respectfully,\n\nSani, Triya M. MD": the line after a
-/// sign-off line holds a name, then perhaps credentials.
-fn signed_after(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
-    let last = line_end(scan, first);
+/// sign-off line (tokens `first` to `last`) holds a name, then perhaps credentials.
+fn signed_after(scan: &Scan<'_>, first: usize, last: usize) -> Option<(usize, usize)> {
     let valediction = last - first < MOST_VALEDICTION_WORDS
         && (first..=last).all(|at| VALEDICTION_WORDS.contains(&scan.word(at)))
         && matches!(scan.gap_after(last).trim(), "" | "," | "!" | ".");
@@ -383,17 +385,16 @@ fn signed_after(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
         return None;
     }
     let name = last + 1;
-    name_on_line(scan, name).map(|name_end| (name, name_end))
+    name_on_line(scan, name, line_end(scan, name)).map(|name_end| (name, name_end))
 }
 
-/// "martha hodgkin\n\nsent from my iphone", "...?\n\nZinal K. Kohli": a line of its own after
-/// a blank line that ends the message or comes before "Sent from", and holds nothing but a name
-/// the dictionaries know.
-fn closing_line(scan: &Scan<'_>, first: usize) -> Option<(usize, usize)> {
+/// "martha hodgkin\n\nsent from my iphone", "...?\n\nZinal K. Kohli": a line of its own
+/// (tokens `first` to `last`) after a blank line that ends the message or comes before "Sent
+/// from", and holds nothing but a name the dictionaries know.
+fn closing_line(scan: &Scan<'_>, first: usize, last: usize) -> Option<(usize, usize)> {
     if first == 0 || !scan.gap_before(first).contains("\n\n") {
         return None;
     }
-    let last = line_end(scan, first);
     let closes = last + 1 == scan.tokens.len()
         || scan.word(last + 1) == "sent"
             && last + 2 < scan.tokens.len()
@@ -542,8 +543,7 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     let rest = &scan.lower[token.start..];
     let slot_word = scan.is(index, Kinds::SLOT_WORD);
     let starts = |phrase: &str| {
-        rest.as_bytes()[0] == phrase.as_bytes()[0]
-            && rest.starts_with(phrase)
+        rest.starts_with(phrase)
             && !rest[phrase.len()..]
                 .chars()
                 .next()

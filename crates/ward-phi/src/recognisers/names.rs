@@ -640,10 +640,8 @@ fn dictionary_name(
     lexicon: &Lexicon,
     index: usize,
 ) -> Option<(usize, usize, f32)> {
+    // `candidate_at` has refused numbers and tokens without a letter.
     let token = &scan.tokens[index];
-    if token.has_digit || !token.has_alpha {
-        return None;
-    }
     // A lowercase common word, or a clinical or function word that is no surname, starts no
     // name of the dictionaries' shapes below (an initial aside).
     let listed_name = scan.is(index, Kinds::FIRST_NAME | Kinds::LAST_NAME);
@@ -1020,9 +1018,10 @@ fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize,
 fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let count = scan.tokens.len();
     for index in 0..count {
-        let word = scan.word(index);
-        if !word.starts_with("spel") || !matches!(word, "spelled" | "spelling" | "spells" | "spell")
-        {
+        if !matches!(
+            scan.word(index),
+            "spelled" | "spelling" | "spells" | "spell"
+        ) {
             continue;
         }
         let mut first = index + 1;
