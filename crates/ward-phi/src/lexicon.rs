@@ -7,7 +7,7 @@ use std::ops::BitOr;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::recognisers::{address, dates, facility, identifiers, location, name_slots, names};
+use crate::recognisers::{address, age, dates, facility, identifiers, location, name_slots, names};
 use crate::scan::tokenize;
 
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
@@ -411,7 +411,7 @@ const WEEKDAYS: [&str; 7] = [
 /// The word lists a lowercased word belongs to, found with one hash lookup per token; the top
 /// four bits hold how many tokens the longest place starting with the word has.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Kinds(u32);
+pub(crate) struct Kinds(u64);
 
 impl Kinds {
     pub const FIRST_NAME: Kinds = Kinds(1);
@@ -451,15 +451,22 @@ impl Kinds {
     pub const WEEKDAY: Kinds = Kinds(1 << 24);
     /// The first word of a facility keyword ("medical", "hospital", "women").
     pub const FACILITY_START: Kinds = Kinds(1 << 25);
+    /// A word an age over 89 may start with ("aged", "ninety", "nonagenarian", "in").
+    pub const AGE_START: Kinds = Kinds(1 << 26);
+    /// A token with a digit in it. The scan sets this and `SPLIT`; no word list has them.
+    pub const NUMBER: Kinds = Kinds(1 << 32);
+    /// A token that a word may start inside: one joined by an apostrophe or hyphen ("O'Brien",
+    /// "patient-id") or holding a letter beyond ASCII ("José").
+    pub const SPLIT: Kinds = Kinds(1 << 33);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {
-        (self.0 >> 28) as usize
+        (self.0 >> 60) as usize
     }
 
     fn with_place_tokens(self, tokens: usize) -> Kinds {
-        let tokens = tokens.min(15).max(self.place_tokens()) as u32;
-        Kinds(self.0 & 0x0fff_ffff | tokens << 28)
+        let tokens = tokens.min(15).max(self.place_tokens()) as u64;
+        Kinds(self.0 & 0x0fff_ffff_ffff_ffff | tokens << 60)
     }
 
     /// Both sets of kinds, in a constant.
@@ -499,6 +506,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
     (names::NAME_SUFFIXES, Kinds::NAME_SUFFIX),
     (location::PLACE_CUES, Kinds::PLACE_CUE),
     (dates::WEEKDAY_WORDS, Kinds::WEEKDAY),
+    (age::START_WORDS, Kinds::AGE_START),
 ];
 
 pub(crate) struct Lexicon {

@@ -114,7 +114,7 @@ fn normalise(value: &str) -> String {
 /// Byte ranges of placeholders that redaction wrote ("[NAME]", "[DATE_2]"): never PHI themselves.
 pub(crate) fn placeholders(text: &str) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
-    for (open, _) in text.match_indices('[') {
+    for open in memchr::memchr_iter(b'[', text.as_bytes()) {
         let rest = &text[open + 1..];
         let Some(close) = rest.find(']') else { break };
         let inner = &rest[..close];

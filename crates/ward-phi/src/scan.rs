@@ -93,6 +93,23 @@ impl Gap {
     }
 }
 
+impl Case {
+    /// The shape of a word from its letters' and digits' classes or-ed together, its number of
+    /// capitals, and whether a capital starts it with a lower-case letter (or an apostrophe) next.
+    #[inline]
+    fn of(seen: u8, uppers: u32, capitalised: bool) -> Case {
+        let lowers = seen & LOWER != 0;
+        match uppers {
+            _ if seen & DIGIT != 0 => Case::Other,
+            1 if !lowers => Case::Letter,
+            0 => Case::Lower,
+            _ if !lowers => Case::Upper,
+            _ if capitalised => Case::Capitalised,
+            _ => Case::Other,
+        }
+    }
+}
+
 impl Token {
     pub fn possessive(&self) -> bool {
         self.core_end != self.end
@@ -121,7 +138,11 @@ impl<'t> Scan<'t> {
                 token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
             }
             if token.has_digit {
+                token.kinds = token.kinds | Kinds::NUMBER;
                 numbers.push(index);
+            }
+            if token.joined || token.wide {
+                token.kinds = token.kinds | Kinds::SPLIT;
             }
         }
         Scan {
@@ -282,22 +303,26 @@ impl<'t> Scan<'t> {
         found
     }
 
-    /// Where an ASCII word starts, in order: the start of each token that `wanted` accepts, and
-    /// every word start inside a token joined by an apostrophe or hyphen ("middle-aged") or
-    /// holding a non-ASCII letter ("épractice"). A pattern that opens with an ASCII word boundary
-    /// and a letter or digit can only match from these.
-    pub fn word_starts(&self, wanted: impl Fn(usize) -> bool) -> Vec<usize> {
+    /// Where an ASCII word starts, in order: the start of each token in one of `kinds` that
+    /// `wanted` accepts, and every word start inside a token joined by an apostrophe or hyphen
+    /// ("middle-aged") or holding a non-ASCII letter ("épractice"). A pattern that opens with an
+    /// ASCII word boundary and a letter or digit can only match from these.
+    pub fn word_starts(&self, kinds: Kinds, wanted: impl Fn(usize) -> bool) -> Vec<usize> {
         let bytes = self.lower.as_bytes();
         let word_start = |at: usize| {
             at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_')
         };
         let mut starts = Vec::new();
         for (index, token) in self.tokens.iter().enumerate() {
-            let inner = token.joined || token.wide;
-            if (inner || wanted(index)) && word_start(token.start) {
+            if !token.kinds.any(kinds | Kinds::SPLIT) {
+                continue;
+            }
+            let split = token.kinds.any(Kinds::SPLIT);
+            let tried = split || token.kinds.any(kinds) && wanted(index);
+            if tried && word_start(token.start) {
                 starts.push(token.start);
             }
-            if inner {
+            if split {
                 let inner = (token.start + 1..token.end)
                     .filter(|at| bytes[*at].is_ascii_alphanumeric() && word_start(*at));
                 starts.extend(inner);
@@ -407,6 +432,48 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             previous.gap = Gap::of(&text[gap_from..at]);
         }
         let start = at;
+        // Most words are ASCII letters and digits up to a space or a punctuation mark that joins
+        // nothing: those need no decoding.
+        if class != WIDE {
+            let (mut seen, mut uppers) = (0, 0u32);
+            while let Some(&byte) = bytes.get(at) {
+                let class = BYTE_CLASS[usize::from(byte)];
+                if class & ASCII_ALPHANUMERIC == 0 {
+                    break;
+                }
+                seen |= class;
+                uppers += u32::from(class & UPPER);
+                at += 1;
+            }
+            // An apostrophe or hyphen joins what follows when that may be a letter.
+            let joins = |byte: &u8| {
+                matches!(byte, b'\'' | b'-')
+                    && bytes
+                        .get(at + 1)
+                        .is_some_and(|next| next.is_ascii_alphabetic() || !next.is_ascii())
+            };
+            if bytes
+                .get(at)
+                .is_none_or(|byte| byte.is_ascii() && !joins(byte))
+            {
+                let capitalised = || bytes.get(start + 1).is_some_and(u8::is_ascii_lowercase);
+                tokens.push(Token {
+                    start,
+                    end: at,
+                    core_end: at,
+                    case: Case::of(seen, uppers, class == UPPER && capitalised()),
+                    has_digit: seen & DIGIT != 0,
+                    has_alpha: seen & (UPPER | LOWER) != 0,
+                    joined: false,
+                    wide: false,
+                    kinds: Kinds::default(),
+                    gap: Gap::default(),
+                });
+                gap_from = at;
+                continue;
+            }
+            at = start;
+        }
         // The classes of the word's letters and digits or-ed together, and its capitals counted.
         let (mut seen, mut uppers) = (wide_class(first, class) | (class & WIDE), 0u32);
         uppers += u32::from(seen & UPPER);
@@ -455,30 +522,21 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         } else {
             end
         };
-        let (lowers, digits) = (seen & LOWER != 0, seen & DIGIT != 0);
-        let case = match uppers {
-            _ if digits => Case::Other,
-            1 if !lowers => Case::Letter,
-            0 => Case::Lower,
-            _ if !lowers => Case::Upper,
-            // "McDonald", "O'Brien" are capitalised; "ADLs" is an abbreviation.
-            _ if first.is_uppercase()
+        // "McDonald", "O'Brien" are capitalised; "ADLs" is an abbreviation.
+        let capitalised = || {
+            first.is_uppercase()
                 && word[width..]
                     .chars()
                     .next()
-                    .is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}') =>
-            {
-                Case::Capitalised
-            }
-            _ => Case::Other,
+                    .is_some_and(|c| c.is_lowercase() || c == '\'' || c == '\u{2019}')
         };
         tokens.push(Token {
             start,
             end,
             core_end,
-            case,
-            has_digit: digits,
-            has_alpha: uppers > 0 || lowers,
+            case: Case::of(seen, uppers, capitalised()),
+            has_digit: seen & DIGIT != 0,
+            has_alpha: uppers > 0 || seen & LOWER != 0,
             joined,
             wide: seen & WIDE != 0,
             kinds: Kinds::default(),
@@ -694,7 +752,7 @@ mod tests {
             let anchored = Regex::new(&format!("^(?:{body})")).unwrap();
             let pattern = Regex::new(body).unwrap();
             let scan = Scan::new(&text, lexicon());
-            let starts = scan.word_starts(|_| true);
+            let starts = scan.word_starts(Kinds::NUMBER | Kinds::AGE_START | Kinds::ID_CUE, |_| true);
             let found: Vec<(usize, usize)> = scan
                 .anchored_captures(&anchored, &starts)
                 .iter()

@@ -3,12 +3,26 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
+use crate::lexicon::Kinds;
 use crate::scan::Scan;
 use crate::PhiLabel;
 
 pub(crate) struct AgeRecogniser {
     pattern: Regex,
 }
+
+/// The words an age over 89 may start with (`Kinds::AGE_START`); the others start with a number.
+pub(crate) const START_WORDS: &[&str] = &[
+    "age",
+    "aged",
+    "ages",
+    "in",
+    "ninety",
+    "one",
+    "nonagenarian",
+    "centenarian",
+    "supercentenarian",
+];
 
 impl AgeRecogniser {
     pub fn new() -> Self {
@@ -37,17 +51,17 @@ impl AgeRecogniser {
         let next_is = |index: usize, words: &[&str]| {
             index + 1 < scan.tokens.len() && words.contains(&scan.word(index + 1))
         };
-        let starts = scan.word_starts(|index| {
-            let token = &scan.tokens[index];
-            let word = &scan.lower.as_bytes()[token.start..token.core_end];
+        let starts = scan.word_starts(Kinds::AGE_START | Kinds::NUMBER, |index| {
+            let word =
+                &scan.lower.as_bytes()[scan.tokens[index].start..scan.tokens[index].core_end];
             let digits = || word.iter().take_while(|b| b.is_ascii_digit()).count();
             match word {
                 [b'9', _, ..] => digits() == 2,
                 [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] => digits() == 3,
-                b"age" | b"aged" | b"ages" | b"ninety" | b"nonagenarian" => true,
                 b"in" => next_is(index, &["his", "her", "their"]),
                 b"one" => next_is(index, &["oh", "zero", "one", "hundred"]),
-                _ => word.ends_with(b"centenarian"),
+                // Another number, or one of the other `START_WORDS`.
+                _ => !scan.tokens[index].has_digit,
             }
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {

@@ -300,11 +300,9 @@ impl IdentifierRecogniser {
 /// "patient-id" hold one too), and a "#" after no letter or digit.
 fn cue_starts(scan: &Scan<'_>) -> Vec<usize> {
     let bytes = scan.lower.as_bytes();
-    let mut starts = scan.word_starts(|index| scan.is(index, Kinds::ID_CUE));
+    let mut starts = scan.word_starts(Kinds::ID_CUE, |_| true);
     starts.extend(
-        scan.lower
-            .match_indices('#')
-            .map(|(at, _)| at)
+        memchr::memchr_iter(b'#', bytes)
             .filter(|at| *at == 0 || !bytes[at - 1].is_ascii_alphanumeric()),
     );
     starts.sort_unstable();

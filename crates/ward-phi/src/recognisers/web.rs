@@ -41,18 +41,21 @@ impl WebRecogniser {
         let lower = scan.lower.as_str();
         // Each pattern runs only when the character it cannot do without is in the text.
         let bytes = lower.as_bytes();
-        // Whether some `mark` in the text has a byte that `before` accepts right before it and one
-        // that `after` accepts right after it.
-        let flanked = |mark: char, before: fn(&u8) -> bool, after: fn(&u8) -> bool| {
-            lower.match_indices(mark).any(|(at, _)| {
-                at > 0 && before(&bytes[at - 1]) && bytes.get(at + 1).is_some_and(after)
-            })
-        };
+        // A dot between a letter or digit and a letter ("example.com") ends one token and has
+        // the next start right after it: the tokens find it without a search for every dot.
         let dotted_word = lower.contains("://")
-            || flanked('.', u8::is_ascii_alphanumeric, u8::is_ascii_alphabetic);
+            || scan.tokens.windows(2).any(|pair| {
+                let dot = pair[0].end;
+                pair[1].start == dot + 1
+                    && bytes[dot] == b'.'
+                    && bytes[dot - 1].is_ascii_alphanumeric()
+                    && bytes[dot + 1].is_ascii_alphabetic()
+            });
         let hex_or_colon = |b: &u8| b.is_ascii_hexdigit() || *b == b':';
-        let colon_between_hex = flanked(':', hex_or_colon, hex_or_colon);
-        let at_sign = bytes.contains(&b'@');
+        let colon_between_hex = memchr::memchr_iter(b':', bytes).any(|at| {
+            at > 0 && hex_or_colon(&bytes[at - 1]) && bytes.get(at + 1).is_some_and(hex_or_colon)
+        });
+        let at_sign = memchr::memchr(b'@', bytes).is_some();
         let emails = at_sign.then(|| self.email.find_iter(lower));
         for email in emails.into_iter().flatten() {
             found.push((
