@@ -453,6 +453,8 @@ impl Kinds {
     pub const FACILITY_START: Kinds = Kinds(1 << 25);
     /// A word an age over 89 may start with ("aged", "ninety", "nonagenarian", "in").
     pub const AGE_START: Kinds = Kinds(1 << 26);
+    /// A word other than a month or weekday that a date may start with ("the", "last", "fifth").
+    pub const DATE_START: Kinds = Kinds(1 << 27);
     /// A token with a digit in it. The scan sets this and `SPLIT`; no word list has them.
     pub const NUMBER: Kinds = Kinds(1 << 32);
     /// A token that a word may start inside: one joined by an apostrophe or hyphen ("O'Brien",
@@ -507,6 +509,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
     (location::PLACE_CUES, Kinds::PLACE_CUE),
     (dates::WEEKDAY_WORDS, Kinds::WEEKDAY),
     (age::START_WORDS, Kinds::AGE_START),
+    (dates::START_WORDS, Kinds::DATE_START),
 ];
 
 pub(crate) struct Lexicon {

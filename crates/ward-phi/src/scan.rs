@@ -303,23 +303,19 @@ impl<'t> Scan<'t> {
         found
     }
 
-    /// Where an ASCII word starts, in order: the start of each token in one of `kinds` that
-    /// `wanted` accepts, and every word start inside a token joined by an apostrophe or hyphen
+    /// Where an ASCII word starts, in order: the start of each token that `wanted` accepts, and
+    /// the start and every word start inside each token joined by an apostrophe or hyphen
     /// ("middle-aged") or holding a non-ASCII letter ("épractice"). A pattern that opens with an
     /// ASCII word boundary and a letter or digit can only match from these.
-    pub fn word_starts(&self, kinds: Kinds, wanted: impl Fn(usize) -> bool) -> Vec<usize> {
+    pub fn word_starts(&self, wanted: impl Fn(usize, &Token) -> bool) -> Vec<usize> {
         let bytes = self.lower.as_bytes();
         let word_start = |at: usize| {
             at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_')
         };
         let mut starts = Vec::new();
         for (index, token) in self.tokens.iter().enumerate() {
-            if !token.kinds.any(kinds | Kinds::SPLIT) {
-                continue;
-            }
             let split = token.kinds.any(Kinds::SPLIT);
-            let tried = split || token.kinds.any(kinds) && wanted(index);
-            if tried && word_start(token.start) {
+            if (split || wanted(index, token)) && word_start(token.start) {
                 starts.push(token.start);
             }
             if split {
@@ -341,6 +337,10 @@ impl<'t> Scan<'t> {
         starts: &[usize],
     ) -> Vec<(usize, Captures<'s>)> {
         self.tried_at(starts, |rest| {
+            // Most starts match nothing: finding that out allocates no captures.
+            if !anchored.is_match(rest) {
+                return None;
+            }
             let captures = anchored.captures(rest)?;
             let end = captures.get(0).map_or(0, |whole| whole.end());
             Some((captures, end))
@@ -752,7 +752,7 @@ mod tests {
             let anchored = Regex::new(&format!("^(?:{body})")).unwrap();
             let pattern = Regex::new(body).unwrap();
             let scan = Scan::new(&text, lexicon());
-            let starts = scan.word_starts(Kinds::NUMBER | Kinds::AGE_START | Kinds::ID_CUE, |_| true);
+            let starts = scan.word_starts(|_, token| token.kinds.any(Kinds::NUMBER | Kinds::AGE_START | Kinds::ID_CUE));
             let found: Vec<(usize, usize)> = scan
                 .anchored_captures(&anchored, &starts)
                 .iter()

@@ -47,21 +47,31 @@ impl AgeRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        // Every form starts with a number from 90 to 120 or with one of a few words.
+        // Every form starts with a number from 90 to 120 and a unit, or with one of a few words.
         let next_is = |index: usize, words: &[&str]| {
             index + 1 < scan.tokens.len() && words.contains(&scan.word(index + 1))
         };
-        let starts = scan.word_starts(Kinds::AGE_START | Kinds::NUMBER, |index| {
-            let word =
-                &scan.lower.as_bytes()[scan.tokens[index].start..scan.tokens[index].core_end];
+        let starts = scan.word_starts(|index, token| {
+            if !token.kinds.any(Kinds::AGE_START | Kinds::NUMBER) {
+                return false;
+            }
+            let word = &scan.lower.as_bytes()[token.start..token.core_end];
             let digits = || word.iter().take_while(|b| b.is_ascii_digit()).count();
+            // After the number, spaces or hyphens and then "y" ("yo", "years"), "m" or "f".
+            let unit_after = |digits: usize| {
+                scan.lower[token.start + digits..]
+                    .trim_start_matches(|c: char| c.is_whitespace() || c == '-')
+                    .starts_with(['y', 'm', 'f'])
+            };
             match word {
-                [b'9', _, ..] => digits() == 2,
-                [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] => digits() == 3,
+                [b'9', _, ..] => digits() == 2 && unit_after(2),
+                [b'1', b'0' | b'1', _, ..] | [b'1', b'2', b'0', ..] => {
+                    digits() == 3 && unit_after(3)
+                }
                 b"in" => next_is(index, &["his", "her", "their"]),
                 b"one" => next_is(index, &["oh", "zero", "one", "hundred"]),
                 // Another number, or one of the other `START_WORDS`.
-                _ => !scan.tokens[index].has_digit,
+                _ => !token.has_digit,
             }
         });
         for (at, captures) in scan.anchored_captures(&self.pattern, &starts) {

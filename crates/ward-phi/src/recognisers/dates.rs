@@ -10,6 +10,7 @@ use crate::scan::{contains_word, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct DateRecogniser {
+    /// Every numeric and written form, anchored: tried only where `date_starts` says one may start.
     pattern: Regex,
     weekday_after_preposition: Regex,
     month_alone: Regex,
@@ -144,12 +145,12 @@ impl DateRecogniser {
             // 05-Mar-2023, 5 Mar 2023, 05mar2023, 5th of March 2023, 5 March
             format!(r"(?-u:\b){weekday_prefix}(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s-]*{MONTH}(?:[\s,-]*(?:[0-9]{{4}}|'?[0-9]{{2}}))?(?-u:\b)"),
             // March 5th, 2023 / Mar. 5 '23 / March the 5th / March 5
-            format!(r"(?-u:\b){weekday_prefix}{MONTH}\s*(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:[0-9]{{4}}|'[0-9]{{2}}))?(?-u:\b)"),
+            format!(r"(?-u:\b){weekday_prefix}{MONTH}(?:\s+the\s+|\s*)[0-9]{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:[0-9]{{4}}|'[0-9]{{2}}))?(?-u:\b)"),
             // the fifth of March / March fifth
             format!(r"(?-u:\b)(?:the\s+)?{ORDINAL_WORD}\s+of\s+{MONTH}(?-u:\b)"),
             format!(r"(?-u:\b){MONTH}\s+(?:the\s+)?{ORDINAL_WORD}(?-u:\b)"),
             // Feb 2023, March of 2023, 03/2023
-            format!(r"(?-u:\b){MONTH},?\s*(?:of\s+)?(?:19|20)[0-9]{{2}}(?-u:\b)"),
+            format!(r"(?-u:\b){MONTH}(?:,?\s+of\s+|,?\s*)(?:19|20)[0-9]{{2}}(?-u:\b)"),
             r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{2}(?-u:\b)".to_string(),
             // partial numeric 3/5 (screened below), "Fri 5/23"
             format!(r"(?-u:\b){weekday_prefix}[0-9]{{1,2}}/[0-9]{{1,2}}(?-u:\b)"),
@@ -160,8 +161,11 @@ impl DateRecogniser {
         ];
         DateRecogniser {
             // A date stays on one line: "16\n\nDec. 16" is a number above a date.
-            pattern: Regex::new(&alternatives.join("|").replace(r"\s", r"[\s&&[^\n\r]]"))
-                .expect("valid pattern"),
+            pattern: Regex::new(&format!(
+                "^(?:{})",
+                alternatives.join("|").replace(r"\s", r"[\s&&[^\n\r]]")
+            ))
+            .expect("valid pattern"),
             weekday_after_preposition: Regex::new(&format!(
                 r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"
             ))
@@ -191,17 +195,8 @@ impl DateRecogniser {
                 && plausible(scan, text, start, end)
                 && !may_the_verb
         };
-        // A rejected match ("52 May 16" in "davis-52 May 16, 2023") must not hide the date inside
-        // it: the search goes on from the next character, not from the end of the match.
-        let mut from = 0;
-        while let Some(span) = self.pattern.find_at(&scan.lower, from) {
-            let (start, end) = (span.start(), span.end());
-            if accepted(start, end) {
-                found.push((start, end, 0.9));
-                from = end;
-            } else {
-                from = start + scan.lower[start..].chars().next().map_or(1, char::len_utf8);
-            }
+        for (start, end) in self.dates(scan, accepted) {
+            found.push((start, end, 0.9));
         }
         // The two patterns below open with common words ("on", "in"): each runs only when the
         // text has a weekday or a month for it to find.
@@ -231,6 +226,93 @@ impl DateRecogniser {
         }
     }
 }
+
+impl DateRecogniser {
+    /// The dates that `accepted` keeps, as a search of the whole text finds them: the leftmost
+    /// match first, and after a rejected one ("52 May 16" in "davis-52 May 16, 2023") the search
+    /// goes on from the next start, so the date inside is not hidden.
+    fn dates(
+        &self,
+        scan: &Scan<'_>,
+        accepted: impl Fn(usize, usize) -> bool,
+    ) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        for start in date_starts(scan) {
+            if start < from {
+                continue;
+            }
+            let Some(span) = self.pattern.find(&scan.lower[start..]) else {
+                continue;
+            };
+            let end = start + span.end();
+            if accepted(start, end) {
+                found.push((start, end));
+                from = end;
+            }
+        }
+        found
+    }
+}
+
+/// Where a date may start. Every form opens with a word boundary and then a number of one, two
+/// or four digits, a month or weekday as a whole word (or glued to a number: "mar5"), or one of
+/// the `START_WORDS`.
+fn date_starts(scan: &Scan<'_>) -> Vec<usize> {
+    let bytes = scan.lower.as_bytes();
+    scan.word_starts(|_, token| {
+        if token
+            .kinds
+            .any(Kinds::DATE_START | Kinds::CALENDAR | Kinds::WEEKDAY)
+        {
+            return true;
+        }
+        let digits = || {
+            let word = &bytes[token.start..token.end];
+            word.iter().take_while(|b| b.is_ascii_digit()).count()
+        };
+        token.has_digit && matches!(digits(), 0 | 1 | 2 | 4)
+    })
+}
+
+/// The words other than months and weekdays that a date may open with (`Kinds::DATE_START`).
+pub(crate) const START_WORDS: &[&str] = &[
+    "the",
+    "this",
+    "past",
+    "last",
+    "next",
+    "previous",
+    "coming",
+    "early",
+    "late",
+    "yesterday",
+    "tomorrow",
+    "day",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "twenty",
+    "thirtieth",
+    "thirty",
+];
 
 /// Every spelling of a weekday that the `WEEKDAY` pattern accepts (`Kinds::WEEKDAY`).
 pub(crate) const WEEKDAY_WORDS: &[&str] = &[
@@ -424,6 +506,79 @@ mod tests {
             "you may both come",
         ] {
             assert!(labels(text).is_empty(), "{text}");
+        }
+    }
+
+    /// Texts made of the pieces dates are made of, glued and spaced every way.
+    fn date_texts() -> impl proptest::strategy::Strategy<Value = String> {
+        let pieces = [
+            "3",
+            "12",
+            "05",
+            "2023",
+            "1961",
+            "/",
+            "-",
+            ".",
+            " ",
+            ", ",
+            "'",
+            "\n",
+            "march",
+            "Mar",
+            "may",
+            "sept",
+            "5th",
+            "the",
+            "of",
+            "on",
+            "last",
+            "this",
+            "Friday",
+            "thurs",
+            "twenty",
+            "first",
+            "yesterday",
+            "day",
+            "morning",
+            "x",
+            "mid-",
+            "é",
+            "\u{a0}",
+            "_",
+        ];
+        proptest::collection::vec(proptest::sample::select(pieces.to_vec()), 0..24)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Tried only at `date_starts`, the pattern finds what a search of the whole text finds,
+        /// also after a rejected match.
+        #[test]
+        fn dates_found_from_their_starts_are_the_whole_text_dates(text in date_texts()) {
+            let detector = crate::Detector::shared();
+            let dates = &detector.dates;
+            let scan = crate::scan::Scan::new(&text, &detector.lexicon);
+            let anchored = dates.pattern.as_str();
+            let whole = regex::Regex::new(&anchored["^(?:".len()..anchored.len() - 1]).unwrap();
+            // Rejecting some matches that start with a digit tries the search after a rejection.
+            let accepted = |start: usize, end: usize| {
+                !scan.lower[start..].starts_with(|c: char| c.is_ascii_digit()) || (start + end) % 3 != 0
+            };
+            let mut expected = Vec::new();
+            let mut from = 0;
+            while let Some(found) = whole.find_at(&scan.lower, from) {
+                let (start, end) = (found.start(), found.end());
+                if accepted(start, end) {
+                    expected.push((start, end));
+                    from = end;
+                } else {
+                    from = start + scan.lower[start..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
+            prop_assert_eq!(dates.dates(&scan, accepted), expected);
         }
     }
 }

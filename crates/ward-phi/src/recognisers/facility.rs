@@ -232,7 +232,7 @@ pub(crate) fn keyword_first_words() -> Vec<String> {
 /// Where a keyword may start: the words that start one, and the starts inside hyphenated or
 /// non-ASCII tokens that `Scan::word_starts` always gives.
 fn keyword_starts(scan: &Scan<'_>) -> Vec<usize> {
-    scan.word_starts(Kinds::FACILITY_START, |_| true)
+    scan.word_starts(|_, token| token.kinds.any(Kinds::FACILITY_START))
 }
 
 impl FacilityRecogniser {

@@ -300,7 +300,7 @@ impl IdentifierRecogniser {
 /// "patient-id" hold one too), and a "#" after no letter or digit.
 fn cue_starts(scan: &Scan<'_>) -> Vec<usize> {
     let bytes = scan.lower.as_bytes();
-    let mut starts = scan.word_starts(Kinds::ID_CUE, |_| true);
+    let mut starts = scan.word_starts(|_, token| token.kinds.any(Kinds::ID_CUE));
     starts.extend(
         memchr::memchr_iter(b'#', bytes)
             .filter(|at| *at == 0 || !bytes[at - 1].is_ascii_alphanumeric()),
