@@ -515,7 +515,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
 pub(crate) struct Lexicon {
     /// Every listed word of up to seven bytes, packed into a number: most words are short, and
     /// a number hashes and compares in a few instructions.
-    short_words: FxHashMap<u64, Kinds>,
+    short_words: PackedWords,
     /// The longer words, borrowed from the embedded lists (a few are worked out at start-up).
     long_words: FxHashMap<Cow<'static, str>, Kinds>,
     /// State, country and nationality names, one word or several ("new york", "spanish").
@@ -549,31 +549,92 @@ fn automaton(patterns: impl Iterator<Item = &'static str>) -> AhoCorasick {
 /// A word of up to seven bytes as a number: its bytes, and its length in the last byte.
 fn packed(word: &str) -> Option<u64> {
     let bytes = word.as_bytes();
-    if bytes.len() >= 8 {
-        return None;
-    }
-    let mut buffer = [0u8; 8];
-    buffer[..bytes.len()].copy_from_slice(bytes);
-    buffer[7] = bytes.len() as u8;
-    Some(u64::from_le_bytes(buffer))
+    let length = bytes.len();
+    // Read straight from the word, in overlapping pieces that together cover it: a number
+    // read back from a buffer just written byte by byte waits for those stores.
+    let word = match length {
+        0 => 0,
+        1..=3 => {
+            let byte = |at: usize| u64::from(bytes[at]) << (8 * at);
+            byte(0) | byte(length / 2) | byte(length - 1)
+        }
+        4..=7 => {
+            let four = |at: usize| {
+                let piece: [u8; 4] = bytes[at..at + 4].try_into().expect("four bytes");
+                u64::from(u32::from_le_bytes(piece)) << (8 * at)
+            };
+            four(0) | four(length - 4)
+        }
+        _ => return None,
+    };
+    Some(word | (length as u64) << 56)
 }
 
 /// The word lists split into the packed short words and the longer ones.
 fn split_by_length(
     kinds: FxHashMap<Cow<'static, str>, Kinds>,
-) -> (FxHashMap<u64, Kinds>, FxHashMap<Cow<'static, str>, Kinds>) {
-    let (mut short_words, mut long_words) = (FxHashMap::default(), FxHashMap::default());
+) -> (PackedWords, FxHashMap<Cow<'static, str>, Kinds>) {
+    let mut short_words = Vec::new();
+    let mut long_words = FxHashMap::default();
     for (word, kind) in kinds {
         match packed(&word) {
-            Some(packed) => {
-                short_words.insert(packed, kind);
-            }
+            Some(packed) => short_words.push((packed, kind)),
             None => {
                 long_words.insert(word, kind);
             }
         }
     }
-    (short_words, long_words)
+    (PackedWords::new(&short_words), long_words)
+}
+
+/// Packed words and their kinds in one open-addressed table, each word in the slot its hash
+/// names or the next free one after it. A hash map keeps its control bytes apart from its
+/// entries, so a lookup there reads two places in a table of megabytes; here it reads one.
+struct PackedWords {
+    /// Each slot a packed word (0 for none: a packed word holds its length) and its kinds.
+    slots: Vec<(u64, Kinds)>,
+    /// How far to shift a hash to index the slots (a power of two, at most half full).
+    shift: u32,
+}
+
+impl PackedWords {
+    fn new(words: &[(u64, Kinds)]) -> Self {
+        let bits = (words.len() * 2)
+            .max(2)
+            .next_power_of_two()
+            .trailing_zeros();
+        let mut table = PackedWords {
+            slots: vec![(0, Kinds::default()); 1 << bits],
+            shift: 64 - bits,
+        };
+        for &(word, kinds) in words {
+            let mut at = table.home(word);
+            while table.slots[at].0 != 0 {
+                at = (at + 1) & (table.slots.len() - 1);
+            }
+            table.slots[at] = (word, kinds);
+        }
+        table
+    }
+
+    /// The slot `word` belongs in, from the high bits of a multiplicative hash.
+    fn home(&self, word: u64) -> usize {
+        (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    fn get(&self, word: u64) -> Option<&Kinds> {
+        let mut at = self.home(word);
+        loop {
+            let (slot, kinds) = &self.slots[at];
+            if *slot == word {
+                return Some(kinds);
+            }
+            if *slot == 0 {
+                return None;
+            }
+            at = (at + 1) & (self.slots.len() - 1);
+        }
+    }
 }
 
 impl Lexicon {
@@ -676,7 +737,7 @@ impl Lexicon {
     /// The word lists `word` is in, as it is written.
     fn listed(&self, word: &str) -> Kinds {
         let found = match packed(word) {
-            Some(packed) => self.short_words.get(&packed),
+            Some(packed) => self.short_words.get(packed),
             None => self.long_words.get(word),
         };
         found.copied().unwrap_or_default()
@@ -704,5 +765,35 @@ impl Lexicon {
             && STATES
                 .iter()
                 .any(|(_, code)| code.eq_ignore_ascii_case(word))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_words_hold_their_bytes_and_length() {
+        for word in ["", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg"] {
+            let mut expected = [0u8; 8];
+            expected[..word.len()].copy_from_slice(word.as_bytes());
+            expected[7] = word.len() as u8;
+            assert_eq!(packed(word), Some(u64::from_le_bytes(expected)), "{word}");
+        }
+        assert_eq!(packed("abcdefgh"), None);
+    }
+
+    #[test]
+    fn the_packed_table_finds_every_word_it_holds_and_no_other() {
+        let words: Vec<(u64, Kinds)> = (0..5000u64)
+            .map(|n| (packed(&format!("w{n}")).unwrap(), Kinds(n + 1)))
+            .collect();
+        let table = PackedWords::new(&words);
+        for (word, kinds) in &words {
+            assert_eq!(table.get(*word), Some(kinds));
+        }
+        for n in 5000..6000u64 {
+            assert_eq!(table.get(packed(&format!("w{n}")).unwrap()), None);
+        }
     }
 }
