@@ -455,6 +455,10 @@ impl Kinds {
     pub const AGE_START: Kinds = Kinds(1 << 26);
     /// A word other than a month or weekday that a date may start with ("the", "last", "fifth").
     pub const DATE_START: Kinds = Kinds(1 << 27);
+    /// A word other than a cue that a name may follow (`names::OPENERS`).
+    pub const NAME_OPENER: Kinds = Kinds(1 << 28);
+    /// A word that makes a weekday after it a date ("on", "since", "every").
+    pub const WEEKDAY_CUE: Kinds = Kinds(1 << 29);
     /// A token with a digit in it. The scan sets this and `SPLIT`; no word list has them.
     pub const NUMBER: Kinds = Kinds(1 << 32);
     /// A token that a word may start inside: one joined by an apostrophe or hyphen ("O'Brien",
@@ -506,10 +510,12 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
     (names::PERSON_VERBS, Kinds::PERSON_VERB),
     (names::CREDENTIALS, Kinds::CREDENTIAL),
     (names::NAME_SUFFIXES, Kinds::NAME_SUFFIX),
+    (names::OPENERS, Kinds::NAME_OPENER),
     (location::PLACE_CUES, Kinds::PLACE_CUE),
     (dates::WEEKDAY_WORDS, Kinds::WEEKDAY),
     (age::START_WORDS, Kinds::AGE_START),
     (dates::START_WORDS, Kinds::DATE_START),
+    (dates::WEEKDAY_CUES, Kinds::WEEKDAY_CUE),
 ];
 
 pub(crate) struct Lexicon {

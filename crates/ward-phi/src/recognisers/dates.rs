@@ -12,6 +12,7 @@ use crate::PhiLabel;
 pub(crate) struct DateRecogniser {
     /// Every numeric and written form, anchored: tried only where `date_starts` says one may start.
     pattern: Regex,
+    /// "on Monday", anchored: tried at the `WEEKDAY_CUES`.
     weekday_after_preposition: Regex,
     month_alone: Regex,
 }
@@ -167,7 +168,7 @@ impl DateRecogniser {
             ))
             .expect("valid pattern"),
             weekday_after_preposition: Regex::new(&format!(
-                r"(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b)"
+                r"^(?:(?-u:\b)(?:on|since|until|till|by|this|every)\s+({WEEKDAY})(?-u:\b))"
             ))
             .expect("valid pattern"),
             month_alone: Regex::new(r"(?-u:\b)(?:in|since|during|early|late|mid|until|till|through|last|next|this|of|by|before|after)[\s-]+(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec)(?-u:\b)")
@@ -203,13 +204,11 @@ impl DateRecogniser {
         let weekday = |index: usize| scan.is(index, Kinds::WEEKDAY);
         let month = |index: usize| scan.is(index, Kinds::CALENDAR) && !weekday(index);
         // "on Monday": the weekday alone is the date.
-        let weekdays = (0..scan.tokens.len()).any(weekday);
-        let after_preposition =
-            weekdays.then(|| self.weekday_after_preposition.captures_iter(&scan.lower));
-        for captures in after_preposition.into_iter().flatten() {
-            let weekday = captures.get(1).expect("weekday group");
-            if accepted(weekday.start(), weekday.end()) {
-                found.push((weekday.start(), weekday.end(), 0.9));
+        if (0..scan.tokens.len()).any(weekday) {
+            for (start, end) in self.weekdays_after_cues(scan) {
+                if accepted(start, end) {
+                    found.push((start, end, 0.9));
+                }
             }
         }
         let months = (0..scan.tokens.len()).any(month);
@@ -254,6 +253,25 @@ impl DateRecogniser {
         found
     }
 }
+
+impl DateRecogniser {
+    /// The weekdays after a `WEEKDAY_CUES` word ("on Monday"), as a search of the whole text
+    /// finds them: the pattern opens with a cue, so it is tried only where one starts.
+    fn weekdays_after_cues(&self, scan: &Scan<'_>) -> Vec<(usize, usize)> {
+        let starts = scan.word_starts(|_, token| token.kinds.any(Kinds::WEEKDAY_CUE));
+        let found = scan.anchored_captures(&self.weekday_after_preposition, &starts);
+        found
+            .into_iter()
+            .map(|(at, captures)| {
+                let weekday = captures.get(1).expect("weekday group");
+                (at + weekday.start(), at + weekday.end())
+            })
+            .collect()
+    }
+}
+
+/// The words that make a weekday after them a date (`Kinds::WEEKDAY_CUE`).
+pub(crate) const WEEKDAY_CUES: &[&str] = &["on", "since", "until", "till", "by", "this", "every"];
 
 /// Where a date may start. Every form opens with a word boundary and then a number of one, two
 /// or four digits, a month or weekday as a whole word (or glued to a number: "mar5"), or one of
@@ -546,6 +564,10 @@ mod tests {
             "é",
             "\u{a0}",
             "_",
+            "since",
+            "every",
+            "mon",
+            "sun-",
         ];
         proptest::collection::vec(proptest::sample::select(pieces.to_vec()), 0..24)
             .prop_map(|pieces| pieces.concat())
@@ -579,6 +601,14 @@ mod tests {
                 }
             }
             prop_assert_eq!(dates.dates(&scan, accepted), expected);
+            let anchored = dates.weekday_after_preposition.as_str();
+            let whole = regex::Regex::new(&anchored["^(?:".len()..anchored.len() - 1]).unwrap();
+            let expected: Vec<(usize, usize)> = whole
+                .captures_iter(&scan.lower)
+                .map(|captures| captures.get(1).unwrap())
+                .map(|weekday| (weekday.start(), weekday.end()))
+                .collect();
+            prop_assert_eq!(dates.weekdays_after_cues(&scan), expected);
         }
     }
 }

@@ -247,6 +247,8 @@ pub(crate) const CREDENTIALS: &[&str] = &[
     "lmft", "lpc", "mft", "cnm", "facs", "facog", "bsn", "msn", "cna",
 ];
 pub(crate) const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
+/// Words other than cues that a name may follow ("Dear Will", "name is", "seen by", "spoke with").
+pub(crate) const OPENERS: &[&str] = &["dear", "name", "by", "with"];
 
 pub(crate) struct NameRecogniser;
 
@@ -310,7 +312,7 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
     let cue_kinds =
         Kinds::TITLE | Kinds::RELATION | Kinds::STRONG_CUE | Kinds::WEAK_CUE | Kinds::HEADER_CUE;
     // Most words are no cue: only the dictionaries can start a name there.
-    if !scan.is(index, cue_kinds) && !matches!(word, "dear" | "name" | "by" | "with") {
+    if !scan.is(index, cue_kinds | Kinds::NAME_OPENER) {
         return dictionary_name(scan, lexicon, index);
     }
     // "Dear Will,": a given name after "Dear", even one that is a common word ("Dear Patient" is not).
@@ -1178,11 +1180,16 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             .for_each(|flag| *flag = true);
     }
     for (index, already) in covered.iter().enumerate() {
-        let word = scan.word(index);
-        let (letter, length) = shape(word);
-        if *already || shapes[letter] & length == 0 {
+        if *already {
             continue;
         }
+        // The shape of `scan.word(index)`, read off the token without slicing the text.
+        let token = &scan.tokens[index];
+        let letter = usize::from(scan.lower.as_bytes()[token.start] & 31);
+        if shapes[letter] & 1u64 << ((token.core_end - token.start) & 63) == 0 {
+            continue;
+        }
+        let word = scan.word(index);
         if known.contains(word)
             || known_words.contains(scan.original(index))
                 && !scan.head_noun_after(index)
