@@ -459,6 +459,8 @@ impl Kinds {
     pub const NAME_OPENER: Kinds = Kinds(1 << 28);
     /// A word that makes a weekday after it a date ("on", "since", "every").
     pub const WEEKDAY_CUE: Kinds = Kinds(1 << 29);
+    /// A digit read out as a word ("oh", "four").
+    pub const DIGIT_WORD: Kinds = Kinds(1 << 30);
     /// A token with a digit in it. The scan sets this and `SPLIT`; no word list has them.
     pub const NUMBER: Kinds = Kinds(1 << 32);
     /// A token that a word may start inside: one joined by an apostrophe or hyphen ("O'Brien",
@@ -516,6 +518,7 @@ const VOCABULARIES: &[(&[&str], Kinds)] = &[
     (age::START_WORDS, Kinds::AGE_START),
     (dates::START_WORDS, Kinds::DATE_START),
     (dates::WEEKDAY_CUES, Kinds::WEEKDAY_CUE),
+    (identifiers::DIGIT_WORDS, Kinds::DIGIT_WORD),
 ];
 
 pub(crate) struct Lexicon {

@@ -136,9 +136,11 @@ impl IdentifierRecogniser {
         let cued = format!(
             r"((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*({value})"
         );
-        let digit = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)";
+        let digit = format!("(?:{})", DIGIT_WORDS.join("|"));
         IdentifierRecogniser {
-            spoken_digits: Regex::new(&format!(r"(?-u:\b)(?:{digit}[\s,-]+){{5,}}{digit}(?-u:\b)"))
+            spoken_digits: Regex::new(&format!(
+                r"^(?:(?-u:\b)(?:{digit}[\s,-]+){{5,}}{digit}(?-u:\b))"
+            ))
                 .expect("valid pattern"),
             cued: Regex::new(&format!("^(?:{cued})")).expect("valid pattern"),
             udi: Regex::new(r"\(01\)[0-9]{14}(?:\([0-9]{2,4}\)[a-z0-9]+)*").expect("valid pattern"),
@@ -256,23 +258,22 @@ impl IdentifierRecogniser {
                 found.push((start, end, PhiLabel::Mrn, Recogniser::LongNumber, 0.7));
             }
         }
-        for spoken in self.spoken_digits.find_iter(&scan.lower) {
+        for (start, end) in self.spoken_digits(scan) {
             let label = if scan.cue_before(
-                spoken.start(),
+                start,
                 30,
                 &["reached", "phone", "call", "number is", "cell", "callback"],
             ) {
                 PhiLabel::Phone
             } else if scan.cue_before(
-                spoken.start(),
+                start,
                 30,
                 &["m r n", "mrn", "medical record", "record number"],
             ) {
                 PhiLabel::Mrn
             } else {
                 // Six digits read out are a record number only after its cue.
-                if spoken
-                    .as_str()
+                if scan.lower[start..end]
                     .split([' ', ',', '-'])
                     .filter(|w| !w.is_empty())
                     .count()
@@ -282,19 +283,27 @@ impl IdentifierRecogniser {
                 }
                 PhiLabel::OtherId
             };
-            found.push((
-                spoken.start(),
-                spoken.end(),
-                label,
-                Recogniser::LongNumber,
-                0.8,
-            ));
+            found.push((start, end, label, Recogniser::LongNumber, 0.8));
         }
         for (start, end, label, recogniser, confidence) in found {
             scan.push(start, end, label, recogniser, confidence);
         }
     }
 }
+
+impl IdentifierRecogniser {
+    /// Six or more digits read out as words ("four one five, two two ..."), as a search of the
+    /// whole text finds them: the pattern is tried only where a digit word starts.
+    fn spoken_digits(&self, scan: &Scan<'_>) -> Vec<(usize, usize)> {
+        let starts = scan.word_starts(|_, token| token.kinds.any(Kinds::DIGIT_WORD));
+        scan.anchored_matches(&self.spoken_digits, &starts)
+    }
+}
+
+/// The digits as words, as they are read out (`Kinds::DIGIT_WORD`).
+pub(crate) const DIGIT_WORDS: &[&str] = &[
+    "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+];
 
 /// Where a cue may start, in order: a word that starts a cue phrase ("palm-p8g3df" and
 /// "patient-id" hold one too), and a "#" after no letter or digit.
@@ -521,6 +530,26 @@ mod tests {
             let text = pieces.concat();
             let scan = crate::scan::Scan::new(&text, &crate::Detector::shared().lexicon);
             prop_assert_eq!(super::codes(&scan), codes_of_the_whole_text(&scan.lower));
+        }
+
+        /// Tried only where a digit word starts, the spoken-digits pattern finds what a search of
+        /// the whole text finds.
+        #[test]
+        fn spoken_digits_from_their_starts_are_those_of_the_whole_text(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "one ", "two, ", "oh-", "nine ", "zero", "six", " ", "-", "x", "\n", "é", "_", "ones",
+            ]), 0..30)
+        ) {
+            let text = pieces.concat();
+            let detector = crate::Detector::shared();
+            let scan = crate::scan::Scan::new(&text, &detector.lexicon);
+            let anchored = detector.identifiers.spoken_digits.as_str();
+            let whole = regex::Regex::new(&anchored["^(?:".len()..anchored.len() - 1]).unwrap();
+            let expected: Vec<(usize, usize)> = whole
+                .find_iter(&scan.lower)
+                .map(|found| (found.start(), found.end()))
+                .collect();
+            prop_assert_eq!(detector.identifiers.spoken_digits(&scan), expected);
         }
     }
 
