@@ -273,11 +273,12 @@ impl DateRecogniser {
 /// The words that make a weekday after them a date (`Kinds::WEEKDAY_CUE`).
 pub(crate) const WEEKDAY_CUES: &[&str] = &["on", "since", "until", "till", "by", "this", "every"];
 
-/// Where a date may start. Every form opens with a word boundary and then a number of one, two
-/// or four digits, a month or weekday as a whole word (or glued to a number: "mar5"), or one of
-/// the `START_WORDS`.
+/// Where a date may start. Every form opens with a word boundary and then a month or weekday as a
+/// whole word (or glued to a number: "mar5"), one of the `START_WORDS`, or a number: one or two
+/// digits before a separator, a space, an ordinal's suffix or a month ("3/5", "5 March", "5th",
+/// "05mar"), or a year from 1900 to 2099 before a separator ("2023-03-05").
 fn date_starts(scan: &Scan<'_>) -> Vec<usize> {
-    let bytes = scan.lower.as_bytes();
+    let lower = scan.lower.as_str();
     scan.word_starts(|_, token| {
         if token
             .kinds
@@ -285,11 +286,24 @@ fn date_starts(scan: &Scan<'_>) -> Vec<usize> {
         {
             return true;
         }
-        let digits = || {
-            let word = &bytes[token.start..token.end];
-            word.iter().take_while(|b| b.is_ascii_digit()).count()
-        };
-        token.has_digit && matches!(digits(), 0 | 1 | 2 | 4)
+        if !token.has_digit {
+            return false;
+        }
+        let word = &lower[token.start..];
+        let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+        let next = word[digits..].chars().next();
+        match digits {
+            0 => true,
+            // A separator, an ordinal's suffix, a month's first letter or a space in a line.
+            1 | 2 => next.is_some_and(|c| {
+                "/-.sntrjfmaod".contains(c) || c.is_whitespace() && !matches!(c, '\n' | '\r')
+            }),
+            4 => {
+                (word.starts_with("19") || word.starts_with("20"))
+                    && next.is_some_and(|c| matches!(c, '/' | '-' | '.'))
+            }
+            _ => false,
+        }
     })
 }
 
@@ -568,9 +582,26 @@ mod tests {
             "every",
             "mon",
             "sun-",
+            "12.",
+            "3/",
+            "05-",
+            "1961-",
+            "2023.",
+            "5 ",
+            "7x",
         ];
-        proptest::collection::vec(proptest::sample::select(pieces.to_vec()), 0..24)
-            .prop_map(|pieces| pieces.concat())
+        let words = proptest::collection::vec(proptest::sample::select(pieces.to_vec()), 0..24)
+            .prop_map(|pieces| pieces.concat());
+        // Numbers between separators, so that numeric dates and near misses are common.
+        let number = proptest::sample::select(vec!["3", "12", "05", "31", "2023", "1961", "5th"]);
+        let separator = proptest::sample::select(vec!["/", "-", ".", " ", ", ", "x", ""]);
+        let numbers = proptest::collection::vec((number, separator), 0..8).prop_map(|pairs| {
+            pairs
+                .iter()
+                .flat_map(|(number, separator)| [*number, *separator])
+                .collect::<String>()
+        });
+        prop_oneof![words, numbers]
     }
 
     use proptest::prelude::*;
