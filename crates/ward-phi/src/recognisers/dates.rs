@@ -291,16 +291,24 @@ fn date_starts(scan: &Scan<'_>) -> Vec<usize> {
         }
         let word = &lower[token.start..];
         let digits = word.bytes().take_while(u8::is_ascii_digit).count();
-        let next = word[digits..].chars().next();
         match digits {
             0 => true,
-            // A separator, an ordinal's suffix, a month's first letter or a space in a line.
-            1 | 2 => next.is_some_and(|c| {
-                "/-.sntrjfmaod".contains(c) || c.is_whitespace() && !matches!(c, '\n' | '\r')
-            }),
+            // A separator, an ordinal's suffix or a month's first letter; or spaces in the line
+            // and hyphens, then a month or "of" ("5 March", "5 - Mar", "5 of March").
+            1 | 2 => {
+                let in_line = |c: char| c.is_whitespace() && !matches!(c, '\n' | '\r');
+                let mut rest = word[digits..].chars();
+                match rest.next() {
+                    Some(c) if "/-.sntrjfmaod".contains(c) => true,
+                    Some(c) if in_line(c) => rest
+                        .find(|c| !in_line(*c) && *c != '-')
+                        .is_some_and(|c| "jfmasond".contains(c)),
+                    _ => false,
+                }
+            }
             4 => {
                 (word.starts_with("19") || word.starts_with("20"))
-                    && next.is_some_and(|c| matches!(c, '/' | '-' | '.'))
+                    && matches!(word.as_bytes().get(4), Some(b'/' | b'-' | b'.'))
             }
             _ => false,
         }
@@ -594,7 +602,21 @@ mod tests {
             .prop_map(|pieces| pieces.concat());
         // Numbers between separators, so that numeric dates and near misses are common.
         let number = proptest::sample::select(vec!["3", "12", "05", "31", "2023", "1961", "5th"]);
-        let separator = proptest::sample::select(vec!["/", "-", ".", " ", ", ", "x", ""]);
+        let separator = proptest::sample::select(vec![
+            "/",
+            "-",
+            ".",
+            " ",
+            ", ",
+            "x",
+            "",
+            " of ",
+            " of march",
+            " march ",
+            " - jan",
+            " may",
+            " week ",
+        ]);
         let numbers = proptest::collection::vec((number, separator), 0..8).prop_map(|pairs| {
             pairs
                 .iter()
