@@ -132,7 +132,7 @@ impl<'t> Scan<'t> {
     pub fn new(text: &'t str, lexicon: &Lexicon) -> Self {
         let lower = text.to_ascii_lowercase();
         let mut tokens = tokenize(text);
-        let mut numbers = Vec::new();
+        let mut numbers = Vec::with_capacity(tokens.len() / 2);
         for (index, token) in tokens.iter_mut().enumerate() {
             if token.has_alpha {
                 token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
@@ -312,7 +312,7 @@ impl<'t> Scan<'t> {
         let word_start = |at: usize| {
             at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_')
         };
-        let mut starts = Vec::new();
+        let mut starts = Vec::with_capacity(64);
         for (index, token) in self.tokens.iter().enumerate() {
             let split = token.kinds.any(Kinds::SPLIT);
             if (split || wanted(index, token)) && word_start(token.start) {
