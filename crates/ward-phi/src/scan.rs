@@ -436,15 +436,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         // nothing: those need no decoding.
         if class != WIDE {
             let (mut seen, mut uppers) = (0, 0u32);
-            while let Some(&byte) = bytes.get(at) {
-                let class = BYTE_CLASS[usize::from(byte)];
-                if class & ASCII_ALPHANUMERIC == 0 {
-                    break;
-                }
-                seen |= class;
-                uppers += u32::from(class & UPPER);
-                at += 1;
-            }
+            at = ascii_run(bytes, at, &mut seen, &mut uppers);
             // An apostrophe or hyphen joins what follows when that may be a letter.
             let joins = |byte: &u8| {
                 matches!(byte, b'\'' | b'-')
@@ -480,15 +472,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         at += width;
         let mut joined = false;
         loop {
-            while let Some(&byte) = bytes.get(at) {
-                let class = BYTE_CLASS[usize::from(byte)];
-                if class & ASCII_ALPHANUMERIC == 0 {
-                    break;
-                }
-                seen |= class;
-                uppers += u32::from(class & UPPER);
-                at += 1;
-            }
+            at = ascii_run(bytes, at, &mut seen, &mut uppers);
             if at == bytes.len() {
                 break;
             }
@@ -548,6 +532,22 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         last.gap = Gap::of(&text[gap_from..]);
     }
     tokens
+}
+
+/// The end of the run of ASCII letters and digits from `at`; their classes are or-ed into
+/// `seen` and their capitals counted into `uppers`.
+#[inline]
+fn ascii_run(bytes: &[u8], mut at: usize, seen: &mut u8, uppers: &mut u32) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        let class = BYTE_CLASS[usize::from(byte)];
+        if class & ASCII_ALPHANUMERIC == 0 {
+            break;
+        }
+        *seen |= class;
+        *uppers += u32::from(class & UPPER);
+        at += 1;
+    }
+    at
 }
 
 /// The class of a character: the byte's own for ASCII, worked out for a wider letter or digit
