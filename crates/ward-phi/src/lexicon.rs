@@ -461,11 +461,6 @@ impl Kinds {
     pub const WEEKDAY_CUE: Kinds = Kinds(1 << 29);
     /// A digit read out as a word ("oh", "four").
     pub const DIGIT_WORD: Kinds = Kinds(1 << 30);
-    /// A token with a digit in it. The scan sets this and `SPLIT`; no word list has them.
-    pub const NUMBER: Kinds = Kinds(1 << 32);
-    /// A token that a word may start inside: one joined by an apostrophe or hyphen ("O'Brien",
-    /// "patient-id") or holding a letter beyond ASCII ("José").
-    pub const SPLIT: Kinds = Kinds(1 << 33);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {

@@ -138,11 +138,7 @@ impl<'t> Scan<'t> {
                 token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
             }
             if token.has_digit {
-                token.kinds = token.kinds | Kinds::NUMBER;
                 numbers.push(index);
-            }
-            if token.joined || token.wide {
-                token.kinds = token.kinds | Kinds::SPLIT;
             }
         }
         Scan {
@@ -314,7 +310,8 @@ impl<'t> Scan<'t> {
         };
         let mut starts = Vec::with_capacity(64);
         for (index, token) in self.tokens.iter().enumerate() {
-            let split = token.kinds.any(Kinds::SPLIT);
+            // Both flags read without a branch between them: this runs for every token.
+            let split = token.joined | token.wide;
             if (split || wanted(index, token)) && word_start(token.start) {
                 starts.push(token.start);
             }
@@ -752,7 +749,7 @@ mod tests {
             let anchored = Regex::new(&format!("^(?:{body})")).unwrap();
             let pattern = Regex::new(body).unwrap();
             let scan = Scan::new(&text, lexicon());
-            let starts = scan.word_starts(|_, token| token.kinds.any(Kinds::NUMBER | Kinds::AGE_START | Kinds::ID_CUE));
+            let starts = scan.word_starts(|_, token| token.has_digit || token.kinds.any(Kinds::AGE_START | Kinds::ID_CUE));
             let found: Vec<(usize, usize)> = scan
                 .anchored_captures(&anchored, &starts)
                 .iter()

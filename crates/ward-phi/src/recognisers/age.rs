@@ -52,7 +52,7 @@ impl AgeRecogniser {
             index + 1 < scan.tokens.len() && words.contains(&scan.word(index + 1))
         };
         let starts = scan.word_starts(|index, token| {
-            if !token.kinds.any(Kinds::AGE_START | Kinds::NUMBER) {
+            if !(token.has_digit || token.kinds.any(Kinds::AGE_START)) {
                 return false;
             }
             let word = &scan.lower.as_bytes()[token.start..token.core_end];

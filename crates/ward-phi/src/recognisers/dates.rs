@@ -224,9 +224,7 @@ impl DateRecogniser {
             scan.push(start, end, PhiLabel::Date, Recogniser::Date, confidence);
         }
     }
-}
 
-impl DateRecogniser {
     /// The dates that `accepted` keeps, as a search of the whole text finds them: the leftmost
     /// match first, and after a rejected one ("52 May 16" in "davis-52 May 16, 2023") the search
     /// goes on from the next start, so the date inside is not hidden.
@@ -252,9 +250,7 @@ impl DateRecogniser {
         }
         found
     }
-}
 
-impl DateRecogniser {
     /// The weekdays after a `WEEKDAY_CUES` word ("on Monday"), as a search of the whole text
     /// finds them: the pattern opens with a cue, so it is tried only where one starts.
     fn weekdays_after_cues(&self, scan: &Scan<'_>) -> Vec<(usize, usize)> {
@@ -449,7 +445,7 @@ fn partial_date(scan: &Scan<'_>, month: u32, day: u32, start: usize, end: usize)
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{check, labels};
+    use crate::testing::{check, labels, unanchored};
     use crate::PhiLabel;
 
     #[test]
@@ -636,8 +632,7 @@ mod tests {
             let detector = crate::Detector::shared();
             let dates = &detector.dates;
             let scan = crate::scan::Scan::new(&text, &detector.lexicon);
-            let anchored = dates.pattern.as_str();
-            let whole = regex::Regex::new(&anchored["^(?:".len()..anchored.len() - 1]).unwrap();
+            let whole = unanchored(&dates.pattern);
             // Rejecting some matches that start with a digit tries the search after a rejection.
             let accepted = |start: usize, end: usize| {
                 !scan.lower[start..].starts_with(|c: char| c.is_ascii_digit()) || !(start + end).is_multiple_of(3)
@@ -654,8 +649,7 @@ mod tests {
                 }
             }
             prop_assert_eq!(dates.dates(&scan, accepted), expected);
-            let anchored = dates.weekday_after_preposition.as_str();
-            let whole = regex::Regex::new(&anchored["^(?:".len()..anchored.len() - 1]).unwrap();
+            let whole = unanchored(&dates.weekday_after_preposition);
             let expected: Vec<(usize, usize)> = whole
                 .captures_iter(&scan.lower)
                 .map(|captures| captures.get(1).unwrap())

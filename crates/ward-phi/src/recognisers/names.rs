@@ -1156,14 +1156,9 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     // Each word's first letter and length, as bits: most words share neither with a known name
     // and need no hashing.
     let mut shapes = [0u64; 32];
-    let shape = |word: &str| {
-        (
-            usize::from(word.as_bytes()[0] & 31),
-            1u64 << (word.len() & 63),
-        )
-    };
+    let shape = |first: u8, length: usize| (usize::from(first & 31), 1u64 << (length & 63));
     for word in known.iter().chain(known_words.iter()) {
-        let (letter, length) = shape(word);
+        let (letter, length) = shape(word.as_bytes()[0], word.len());
         shapes[letter] |= length;
     }
     let stands_as_person = |index: usize| {
@@ -1185,8 +1180,11 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         }
         // The shape of `scan.word(index)`, read off the token without slicing the text.
         let token = &scan.tokens[index];
-        let letter = usize::from(scan.lower.as_bytes()[token.start] & 31);
-        if shapes[letter] & 1u64 << ((token.core_end - token.start) & 63) == 0 {
+        let (letter, length) = shape(
+            scan.lower.as_bytes()[token.start],
+            token.core_end - token.start,
+        );
+        if shapes[letter] & length == 0 {
             continue;
         }
         let word = scan.word(index);
