@@ -20,6 +20,20 @@ pub(crate) enum Case {
     Other,
 }
 
+/// A set of bytes, tested with one load: what a run of digits may hold besides its digits.
+pub(crate) struct ByteSet([bool; 256]);
+
+impl ByteSet {
+    pub fn new(accepts: impl Fn(u8) -> bool) -> Self {
+        ByteSet(std::array::from_fn(|byte| accepts(byte as u8)))
+    }
+
+    #[inline]
+    pub fn has(&self, byte: u8) -> bool {
+        self.0[usize::from(byte)]
+    }
+}
+
 /// A word: a run of letters and digits, with inner apostrophes and hyphens ("O'Brien",
 /// "Smith-Jones"). A trailing possessive "'s" is outside `core_end`.
 #[derive(Clone, Copy, Debug)]
@@ -260,7 +274,7 @@ impl<'t> Scan<'t> {
     pub fn captures_in_digit_runs<'s>(
         &'s self,
         pattern: &'s Regex,
-        allowed: impl Fn(u8) -> bool,
+        allowed: &ByteSet,
         (least_digits, least_separators): (usize, usize),
     ) -> Vec<Captures<'s>> {
         let bytes = self.lower.as_bytes();
@@ -271,12 +285,12 @@ impl<'t> Scan<'t> {
             while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
                 let mut digits = 0;
                 let mut start = digit;
-                while start > searched_to && allowed(bytes[start - 1]) {
+                while start > searched_to && allowed.has(bytes[start - 1]) {
                     start -= 1;
                     digits += usize::from(bytes[start].is_ascii_digit());
                 }
                 let mut end = digit;
-                while end < bytes.len() && allowed(bytes[end]) {
+                while end < bytes.len() && allowed.has(bytes[end]) {
                     digits += usize::from(bytes[end].is_ascii_digit());
                     end += 1;
                 }
@@ -611,6 +625,35 @@ pub(crate) fn contains_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// Whether `text` starts with the ASCII `word` (or phrase) and no letter or digit follows it.
+/// Bytes are compared one by one: most candidates differ in the first, and a byte loop leaves
+/// them there without a call to compare memory.
+pub(crate) fn starts_with_word(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() >= word.len()
+        && bytes.iter().zip(word.as_bytes()).all(|(a, b)| a == b)
+        && !text[word.len()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+}
+
+/// Whether `text` ends with the ASCII `word` (or phrase) and no letter or digit comes before it,
+/// compared from the last byte as `starts_with_word` compares from the first.
+pub(crate) fn ends_with_word(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() >= word.len()
+        && bytes
+            .iter()
+            .rev()
+            .zip(word.as_bytes().iter().rev())
+            .all(|(a, b)| a == b)
+        && !text[..text.len() - word.len()]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+}
+
 /// The character at byte `at` (a character boundary) and its width, ASCII without decoding.
 #[inline]
 fn char_at(text: &str, at: usize) -> (char, usize) {
@@ -695,6 +738,20 @@ mod tests {
         assert_eq!(scan.original(4), "José");
     }
 
+    #[test]
+    fn words_at_either_end_of_a_text() {
+        assert!(starts_with_word("dob: 4/12/1961", "dob"));
+        assert!(starts_with_word("date of birth", "date of birth"));
+        assert!(!starts_with_word("dobson", "dob"));
+        assert!(!starts_with_word("dobé", "dob"));
+        assert!(!starts_with_word("do", "dob"));
+        assert!(ends_with_word("she lives in", "lives in"));
+        assert!(ends_with_word("in", "in"));
+        assert!(!ends_with_word("begin", "in"));
+        assert!(!ends_with_word("éin", "in"));
+        assert!(!ends_with_word("n", "in"));
+    }
+
     fn lexicon() -> &'static Lexicon {
         &crate::Detector::shared().lexicon
     }
@@ -719,10 +776,10 @@ mod tests {
         fn digit_runs_find_what_the_whole_text_finds(text in numbers_and_words()) {
             let pattern = Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}|\+[0-9]{1,3}(?:[\s.-]?\(?[0-9]{1,4}\)?){2,5}").unwrap();
             let scan = Scan::new(&text, lexicon());
-            let allowed = |b: u8| b.is_ascii_digit() || b" \t\n\r.-()+".contains(&b) || !b.is_ascii();
+            let allowed = ByteSet::new(|b| b.is_ascii_digit() || b" \t\n\r.-()+".contains(&b) || !b.is_ascii());
             let digits = |found: &str| found.bytes().filter(u8::is_ascii_digit).count();
             let in_runs: Vec<(usize, usize)> = scan
-                .captures_in_digit_runs(&pattern, allowed, (5, 0))
+                .captures_in_digit_runs(&pattern, &allowed, (5, 0))
                 .iter()
                 .map(|found| found.get(0).unwrap())
                 .map(|found| (found.start(), found.end()))

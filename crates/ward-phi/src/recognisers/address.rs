@@ -8,7 +8,13 @@ use crate::scan::{Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct AddressRecogniser {
+    /// A whole street line: a house number, up to four words (group 1), a suffix (group 2), then
+    /// what may follow it.
     street: Regex,
+    /// `HOUSE_NUMBER` and `NAME` as the whole text given to it.
+    number_and_name: Regex,
+    /// `AFTER_SUFFIX` at the start of the text given to it.
+    after_suffix: Regex,
     post_box: Regex,
 }
 
@@ -197,6 +203,12 @@ const AMBIGUOUS_SUFFIXES: &[&str] = &[
 ];
 /// Street suffixes (the Kinds::STREET_SUFFIX vocabulary).
 pub(crate) const SUFFIXES: &str = "street|avenue|ave|road|rd|boulevard|blvd|drive|parkway|pkwy|highway|hwy|terrace|lane|ln|dr|st|ct|pl|way|run|row|path|point|pt|loop|hill|ridge|sq|ter|cir|trl|park|grove|walk|place|square|court|crossing|xing|pike|trail|alley|plaza|circle|heights|hts|view|expressway|freeway|turnpike|trafficway|underpass|stravenue|throughway|viaduct|skyway|causeway|motorway|crossroad|bypass|overpass|bayou|beach|bend|bluff|bluffs|bottom|branch|bridge|brook|brooks|burg|burgs|camp|canyon|cape|circles|cliff|cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crescent|crest|curve|dale|dam|divide|drives|estate|estates|extension|extensions|falls|ferry|field|fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|garden|gardens|gateway|glen|glens|green|greens|groves|harbor|harbors|haven|hills|hollow|inlet|island|islands|isle|junction|key|keys|knoll|knolls|lake|lakes|land|landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|mission|mount|mountain|mountains|neck|orchard|oval|pass|passage|pine|pines|plain|plains|points|port|ports|prairie|ramp|ranch|rapids|rest|ridges|river|route|rue|shoal|shoals|shore|shores|spring|springs|spur|squares|station|stream|summit|trace|track|trailer|tunnel|union|valley|valleys|via|views|village|villages|ville|vista|wall|wells";
+/// A house number and the spaces after it ("1200 ", "42b ", "12-3 ").
+const HOUSE_NUMBER: &str = r"[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?[ \t]+";
+/// Up to four words of a street's name before its suffix, each followed by spaces.
+const NAME: &str = r"(?:[a-z0-9.'-]+[ \t]+){0,4}";
+/// What may follow a street suffix: a full stop, a direction, up to two unit parts ("Apt 4B").
+const AFTER_SUFFIX: &str = r"\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*){0,2}";
 const FUNCTION_WORDS: &[&str] = &[
     "the", "a", "an", "to", "of", "and", "or", "per", "by", "on", "in", "at", "down", "up", "for",
     "with", "from", "into", "her", "his", "their", "my", "our", "your", "this", "that", "times",
@@ -205,39 +217,28 @@ const FUNCTION_WORDS: &[&str] = &[
 
 impl AddressRecogniser {
     pub fn new() -> Self {
-        let street = format!(
-            r"(?-u:\b)[0-9]{{1,6}}[a-z]?(?:-[0-9]{{1,4}})?[ \t]+((?:[a-z0-9.'-]+[ \t]+){{0,4}})({SUFFIXES})(?-u:\b)\.?(?:\s+(?:n|s|e|w|ne|nw|se|sw)(?-u:\b)\.?)?(?:,?\s*(?:apt|apartment|suite|ste|unit|#|bldg|building|fl|floor|rm|room|lot|space|trlr)\.?\s*#?\s*[a-z0-9][a-z0-9-]*){{0,2}}"
-        );
         AddressRecogniser {
-            street: Regex::new(&street).expect("valid pattern"),
+            street: Regex::new(&format!(
+                r"(?-u:\b){HOUSE_NUMBER}({NAME})({SUFFIXES})(?-u:\b){AFTER_SUFFIX}"
+            ))
+            .expect("valid pattern"),
+            number_and_name: Regex::new(&format!(r"^{HOUSE_NUMBER}{NAME}\z"))
+                .expect("valid pattern"),
+            after_suffix: Regex::new(&format!("^{AFTER_SUFFIX}")).expect("valid pattern"),
             post_box: Regex::new(r"(?-u:\b)(?:(?:rr|rural\s+route|hc|star\s+route)\s*[0-9]+,?\s*)?(?:p\.?\s?o\.?\s*box|post\s+office\s+box|pob|box)\s*#?\s*[0-9]+(?-u:\b)").expect("valid pattern"),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        // Only around a street suffix: the pattern runs on a window from six words before it to six
-        // after, and must end its street name on that very word.
         for index in 1..scan.tokens.len() {
-            let window = (index.saturating_sub(6), index + 6);
-            // A street line starts with a house number, so a suffix with no number in the words
-            // before it ("Dr. Okafor", "bed rest") needs no search.
-            if !scan.is(index, Kinds::STREET_SUFFIX)
-                || !(window.0..index).any(|before| scan.tokens[before].has_digit)
-            {
-                continue;
-            }
-            let Some(captures) = scan.captures_around(&self.street, window, 2, index) else {
+            let Some((start, name_start, end)) = self.line_at(scan, index) else {
                 continue;
             };
-            let whole = captures.get(0).expect("group 0");
-            let (name, suffix) = (
-                captures.get(1).expect("name group"),
-                captures.get(2).expect("suffix group"),
-            );
-            let cued = scan.cue_before(whole.start(), 24, ADDRESS_CUES);
-            if street_name_fits(scan, name.start(), name.end(), suffix.as_str(), cued) {
-                found.push((whole.start(), whole.end(), 0.9));
+            let cued = scan.cue_before(start, 24, ADDRESS_CUES);
+            let suffix = scan.tokens[index].start;
+            if street_name_fits(scan, name_start, suffix, scan.word(index), cued) {
+                found.push((start, end, 0.9));
             }
         }
         // Every form of a post box has "box" or "pob" in it: a text with neither needs no search.
@@ -259,6 +260,54 @@ impl AddressRecogniser {
                 confidence,
             );
         }
+    }
+
+    /// The street line whose suffix is token `index`, as the first match of `street` from six
+    /// words before it finds it: its start, where its name starts, and its end.
+    ///
+    /// Only the line's span is searched for. Where the name and suffix lie is read from the
+    /// suffix word, which a search for groups would backtrack for, except in the rare line
+    /// with a second suffix after this one ("12 Oak St Apt Park").
+    fn line_at(&self, scan: &Scan<'_>, index: usize) -> Option<(usize, usize, usize)> {
+        let window = (index.saturating_sub(6), index + 6);
+        // A street line starts with a house number and a space or tab, so a suffix with no such
+        // number in the words before it ("Dr. Okafor", "MRN 4471. Follow up with Dr.", "bed
+        // rest") needs no search.
+        let house_number = |before: usize| {
+            let token = &scan.tokens[before];
+            token.has_digit && matches!(scan.lower.as_bytes().get(token.end), Some(b' ' | b'\t'))
+        };
+        if !scan.is(index, Kinds::STREET_SUFFIX) || !(window.0..index).any(house_number) {
+            return None;
+        }
+        let suffix = &scan.tokens[index];
+        // "st_x": the suffix must end a word, and "_" is a word's character to a pattern.
+        if scan.lower[suffix.core_end..].starts_with('_') {
+            return None;
+        }
+        let to = scan.tokens[window.1.min(scan.tokens.len() - 1)].end;
+        let line = self
+            .street
+            .find_at(&scan.lower[..to], scan.tokens[window.0].start)?;
+        // The house number and name run up to this word, and what may follow a suffix ends the
+        // line: "5867 Main Pkwy, Suite 433 New Haven" is no street ending in "Haven".
+        let number_and_name = &scan.lower[line.start()..suffix.start.max(line.start())];
+        let after = &scan.lower[suffix.core_end..to];
+        let tail = self.after_suffix.find(after).map_or(0, |tail| tail.end());
+        if !self.number_and_name.is_match(number_and_name) || line.end() != suffix.core_end + tail {
+            return None;
+        }
+        let second_suffix = scan.tokens[index + 1..]
+            .iter()
+            .take_while(|token| token.start < line.end())
+            .any(|token| token.kinds.any(Kinds::STREET_SUFFIX));
+        if second_suffix {
+            scan.captures_around(&self.street, window, 2, index)?;
+        }
+        let name = number_and_name
+            .trim_start_matches(|c| c != ' ' && c != '\t')
+            .trim_start_matches([' ', '\t']);
+        Some((line.start(), suffix.start - name.len(), line.end()))
     }
 }
 
@@ -422,6 +471,7 @@ fn street_name_fits(scan: &Scan<'_>, start: usize, end: usize, suffix: &str, cue
 
 #[cfg(test)]
 mod tests {
+    use crate::lexicon::Kinds;
     use crate::testing::{check, labels};
     use crate::PhiLabel;
 
@@ -468,6 +518,15 @@ mod tests {
             "16 James Underpass Lot 30",
             &[("16 James Underpass Lot 30", PhiLabel::Address)],
         );
+        // The unit number before a town whose name ends in a suffix opens no second street.
+        check(
+            "update my address to 5867 Main Pkwy, Suite 433 New Haven, AZ 87301",
+            &[
+                ("5867 Main Pkwy, Suite 433", PhiLabel::Address),
+                ("New Haven", PhiLabel::Location),
+                ("87301", PhiLabel::Location),
+            ],
+        );
     }
 
     #[test]
@@ -506,5 +565,45 @@ mod tests {
             &[("238 County Road 12 Ter", PhiLabel::Address)],
         );
         assert!(labels("walk 2 blocks down the road to the park").is_empty());
+    }
+
+    /// Texts of house numbers, street words, suffixes and unit parts, mostly between spaces.
+    fn street_texts() -> impl proptest::strategy::Strategy<Value = String> {
+        let words = [
+            "12", "5867", "4b", "12-3", "433", "main", "oak", "n", "new", "st", "pkwy", "park",
+            "haven", "dr", "apt", "suite", "ne", "lives at", "st_x", "o'hara", "é",
+        ];
+        let gaps = [" ", " ", " ", "  ", "\t", ", ", ". ", ".", "#", "\n"];
+        let word = proptest::sample::select(words.to_vec());
+        let gap = proptest::sample::select(gaps.to_vec());
+        proptest::collection::vec((word, gap), 0..12).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .flat_map(|(word, gap)| [word, gap])
+                .collect::<String>()
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The line read from its suffix is the one the search for groups finds around it.
+        #[test]
+        fn lines_read_from_their_suffix_are_the_lines_found_with_groups(text in street_texts()) {
+            let detector = crate::Detector::shared();
+            let scan = crate::scan::Scan::new(&text, &detector.lexicon);
+            for index in 1..scan.tokens.len() {
+                let window = (index.saturating_sub(6), index + 6);
+                let expected = scan
+                    .is(index, Kinds::STREET_SUFFIX)
+                    .then(|| scan.captures_around(&detector.address.street, window, 2, index))
+                    .flatten()
+                    .map(|groups| {
+                        let (line, name) = (groups.get(0).unwrap(), groups.get(1).unwrap());
+                        (line.start(), name.start(), line.end())
+                    });
+                prop_assert_eq!(detector.address.line_at(&scan, index), expected, "{}", index);
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use regex::Regex;
 use super::{address, name_slots};
 use crate::finding::Recogniser;
 use crate::lexicon::{Kinds, Lexicon, STATES};
-use crate::scan::{Case, Scan};
+use crate::scan::{ends_with_word, Case, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct LocationRecogniser {
@@ -215,13 +215,10 @@ fn cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(usize, usize
             continue;
         }
         let before = scan.lower_before(token.start, 16).trim_end();
-        let Some(cue) = RESIDENCE_CUES.iter().find(|cue| {
-            before.ends_with(*cue)
-                && before[..before.len() - cue.len()]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric())
-        }) else {
+        let Some(cue) = RESIDENCE_CUES
+            .iter()
+            .find(|cue| ends_with_word(before, cue))
+        else {
             continue;
         };
         let mut last = index;
@@ -304,14 +301,10 @@ fn lowercase_cued_places(scan: &Scan<'_>, lexicon: &Lexicon, found: &mut Vec<(us
             continue;
         }
         let before = scan.lower_before(token.start, 16).trim_end();
-        let cued = STRONG_LOWERCASE_CUES.iter().any(|cue| {
-            before.ends_with(*cue)
-                && before[..before.len() - cue.len()]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric())
-        });
-        if !cued {
+        if !STRONG_LOWERCASE_CUES
+            .iter()
+            .any(|cue| ends_with_word(before, cue))
+        {
             continue;
         }
         let mut last = index;

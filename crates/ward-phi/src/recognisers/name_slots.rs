@@ -5,7 +5,7 @@
 //! which the dictionaries alone must refuse.
 
 use crate::lexicon::Kinds;
-use crate::scan::{Case, Scan};
+use crate::scan::{starts_with_word, Case, Scan};
 
 /// How much a slot vouches for what fills it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -542,16 +542,10 @@ fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     }
     let rest = &scan.lower[token.start..];
     let slot_word = scan.is(index, Kinds::SLOT_WORD);
-    let starts = |phrase: &str| {
-        rest.starts_with(phrase)
-            && !rest[phrase.len()..]
-                .chars()
-                .next()
-                .is_some_and(char::is_alphanumeric)
-    };
-    if slot_word && FIRM_ANCHORS.iter().any(|anchor| starts(anchor)) {
+    let opens = |anchors: &[&str]| slot_word && anchors.iter().any(|a| starts_with_word(rest, a));
+    if opens(FIRM_ANCHORS) {
         Some(Cue::Firm)
-    } else if slot_word && LOOSE_ANCHORS.iter().any(|anchor| starts(anchor))
+    } else if opens(LOOSE_ANCHORS)
         || age_at(scan, index)
         || credential_at(scan, index)
         || described_by_age(scan, index)

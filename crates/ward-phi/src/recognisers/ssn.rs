@@ -3,11 +3,13 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::scan::Scan;
+use crate::scan::{ByteSet, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct SsnRecogniser {
     pattern: Regex,
+    /// What a run of digits holding an SSN may hold.
+    run_bytes: ByteSet,
 }
 
 const CUES: &[&str] = &[
@@ -24,13 +26,15 @@ impl SsnRecogniser {
     pub fn new() -> Self {
         SsnRecogniser {
             pattern: Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}").expect("valid pattern"),
+            run_bytes: ByteSet::new(|b| {
+                b.is_ascii_digit() || b == b'-' || b == b' ' || !b.is_ascii()
+            }),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        let ssn_bytes = |b: u8| b.is_ascii_digit() || b == b'-' || b == b' ' || !b.is_ascii();
-        for captures in scan.captures_in_digit_runs(&self.pattern, ssn_bytes, (9, 0)) {
+        for captures in scan.captures_in_digit_runs(&self.pattern, &self.run_bytes, (9, 0)) {
             let whole = captures.get(0).expect("group 0");
             let (start, end) = (whole.start(), whole.end());
             if !scan.isolated(start, end) || scan.continues_number(start, end, b"-.") {

@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::scan::Scan;
+use crate::scan::{ByteSet, Scan};
 use crate::PhiLabel;
 
 pub(crate) struct WebRecogniser {
@@ -13,6 +13,8 @@ pub(crate) struct WebRecogniser {
     url: Regex,
     ipv4: Regex,
     ipv6: Regex,
+    /// What a run of digits holding an IPv4 address may hold.
+    ipv4_bytes: ByteSet,
 }
 
 const TOP_LEVEL_DOMAINS: &str =
@@ -33,6 +35,7 @@ impl WebRecogniser {
                 r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?::|\.)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?",
             )
             .expect("valid pattern"),
+            ipv4_bytes: ByteSet::new(|b| b.is_ascii_digit() || b == b'.'),
         }
     }
 
@@ -76,8 +79,7 @@ impl WebRecogniser {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
-        let ip_bytes = |b: u8| b.is_ascii_digit() || b == b'.';
-        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, ip_bytes, (4, 3));
+        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, &self.ipv4_bytes, (4, 3));
         let ipv4 = ipv4.iter().map(|found| found.get(0).expect("group 0"));
         let ipv4 = ipv4.filter(|ip| {
             let octets_fit = ip
