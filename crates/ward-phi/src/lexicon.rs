@@ -461,6 +461,15 @@ impl Kinds {
     pub const WEEKDAY_CUE: Kinds = Kinds(1 << 29);
     /// A digit read out as a word ("oh", "four").
     pub const DIGIT_WORD: Kinds = Kinds(1 << 30);
+    /// Every kind of word that the patterns tried at `Scan::word_starts` open with.
+    pub const PATTERN_OPENER: Kinds = Kinds::AGE_START
+        .union(Kinds::ID_CUE)
+        .union(Kinds::DIGIT_WORD)
+        .union(Kinds::FACILITY_START)
+        .union(Kinds::WEEKDAY_CUE)
+        .union(Kinds::DATE_START)
+        .union(Kinds::CALENDAR)
+        .union(Kinds::WEEKDAY);
 
     /// The most tokens a place that starts with this word has (0: none starts with it).
     pub fn place_tokens(self) -> usize {

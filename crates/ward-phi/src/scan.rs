@@ -1,6 +1,6 @@
 //! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
 
-use regex::{Captures, Regex};
+use regex::{Captures, Match, Regex};
 
 use crate::finding::{Finding, Recogniser};
 use crate::lexicon::{Kinds, Lexicon};
@@ -137,6 +137,9 @@ pub(crate) struct Scan<'t> {
     pub tokens: Vec<Token>,
     /// The indices of the tokens that hold a digit, in order.
     pub numbers: Vec<usize>,
+    /// The indices of the tokens `word_starts` asks about, in order: those that hold a digit,
+    /// are split by an apostrophe, hyphen or wide letter, or are a `Kinds::PATTERN_OPENER`.
+    openers: Vec<usize>,
     pub findings: Vec<Finding>,
     /// Byte ranges known not to be PHI (state and country names): no name may overlap them.
     pub not_phi: Vec<(usize, usize)>,
@@ -147,6 +150,7 @@ impl<'t> Scan<'t> {
         let lower = text.to_ascii_lowercase();
         let mut tokens = tokenize(text);
         let mut numbers = Vec::with_capacity(tokens.len() / 2);
+        let mut openers = Vec::with_capacity(tokens.len() / 2);
         for (index, token) in tokens.iter_mut().enumerate() {
             if token.has_alpha {
                 token.kinds = lexicon.kinds(&lower[token.start..token.core_end]);
@@ -154,12 +158,20 @@ impl<'t> Scan<'t> {
             if token.has_digit {
                 numbers.push(index);
             }
+            if token.has_digit
+                || token.joined
+                || token.wide
+                || token.kinds.any(Kinds::PATTERN_OPENER)
+            {
+                openers.push(index);
+            }
         }
         Scan {
             text,
             lower,
             tokens,
             numbers,
+            openers,
             findings: Vec::new(),
             not_phi: Vec::new(),
         }
@@ -271,12 +283,12 @@ impl<'t> Scan<'t> {
     /// that many digits and separators for a match worth having (an SSN, a phone number, an IPv4
     /// address), finds exactly what it finds over the whole text, and only the few numbers in a
     /// text are searched.
-    pub fn captures_in_digit_runs<'s>(
+    pub fn matches_in_digit_runs<'s>(
         &'s self,
-        pattern: &'s Regex,
+        pattern: &Regex,
         allowed: &ByteSet,
         (least_digits, least_separators): (usize, usize),
-    ) -> Vec<Captures<'s>> {
+    ) -> Vec<Match<'s>> {
         let bytes = self.lower.as_bytes();
         let mut found = Vec::new();
         let mut searched_to = 0;
@@ -301,9 +313,9 @@ impl<'t> Scan<'t> {
                 // `allowed` refuses only ASCII bytes, so both ends are character boundaries.
                 let haystack = &self.lower[..end];
                 let mut at = start;
-                while let Some(captures) = pattern.captures_at(haystack, at) {
-                    at = captures.get(0).expect("group 0").end().max(at + 1);
-                    found.push(captures);
+                while let Some(matched) = pattern.find_at(haystack, at) {
+                    at = matched.end().max(at + 1);
+                    found.push(matched);
                     if at > end {
                         break;
                     }
@@ -317,14 +329,20 @@ impl<'t> Scan<'t> {
     /// the start and every word start inside each token joined by an apostrophe or hyphen
     /// ("middle-aged") or holding a non-ASCII letter ("épractice"). A pattern that opens with an
     /// ASCII word boundary and a letter or digit can only match from these.
+    ///
+    /// `wanted` may accept only tokens that hold a digit or are a `Kinds::PATTERN_OPENER`: the
+    /// others are never asked about.
     pub fn word_starts(&self, wanted: impl Fn(usize, &Token) -> bool) -> Vec<usize> {
+        debug_assert!(self.tokens.iter().enumerate().all(|(index, token)| {
+            token.has_digit || token.kinds.any(Kinds::PATTERN_OPENER) || !wanted(index, token)
+        }));
         let bytes = self.lower.as_bytes();
         let word_start = |at: usize| {
             at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_')
         };
         let mut starts = Vec::with_capacity(64);
-        for (index, token) in self.tokens.iter().enumerate() {
-            // Both flags read without a branch between them: this runs for every token.
+        for &index in &self.openers {
+            let token = &self.tokens[index];
             let split = token.joined | token.wide;
             if (split || wanted(index, token)) && word_start(token.start) {
                 starts.push(token.start);
@@ -779,9 +797,8 @@ mod tests {
             let allowed = ByteSet::new(|b| b.is_ascii_digit() || b" \t\n\r.-()+".contains(&b) || !b.is_ascii());
             let digits = |found: &str| found.bytes().filter(u8::is_ascii_digit).count();
             let in_runs: Vec<(usize, usize)> = scan
-                .captures_in_digit_runs(&pattern, &allowed, (5, 0))
+                .matches_in_digit_runs(&pattern, &allowed, (5, 0))
                 .iter()
-                .map(|found| found.get(0).unwrap())
                 .map(|found| (found.start(), found.end()))
                 .collect();
             let whole: Vec<(usize, usize)> = pattern

@@ -50,8 +50,7 @@ impl PhoneRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in scan.captures_in_digit_runs(&self.pattern, &self.run_bytes, (10, 0)) {
-            let candidate = captures.get(0).expect("group 0");
+        for candidate in scan.matches_in_digit_runs(&self.pattern, &self.run_bytes, (10, 0)) {
             let (start, end) = (candidate.start(), candidate.end());
             let digits = candidate
                 .as_str()

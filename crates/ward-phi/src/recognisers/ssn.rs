@@ -25,7 +25,7 @@ const CUES: &[&str] = &[
 impl SsnRecogniser {
     pub fn new() -> Self {
         SsnRecogniser {
-            pattern: Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}").expect("valid pattern"),
+            pattern: Regex::new(r"[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}").expect("valid pattern"),
             run_bytes: ByteSet::new(|b| {
                 b.is_ascii_digit() || b == b'-' || b == b' ' || !b.is_ascii()
             }),
@@ -34,16 +34,21 @@ impl SsnRecogniser {
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for captures in scan.captures_in_digit_runs(&self.pattern, &self.run_bytes, (9, 0)) {
-            let whole = captures.get(0).expect("group 0");
+        for whole in scan.matches_in_digit_runs(&self.pattern, &self.run_bytes, (9, 0)) {
             let (start, end) = (whole.start(), whole.end());
             if !scan.isolated(start, end) || scan.continues_number(start, end, b"-.") {
                 continue;
             }
-            let separators = (&captures[1], &captures[2]);
-            let cued = scan.cue_before(start, 24, CUES);
-            let dashed = separators == ("-", "-");
-            if !(dashed || cued) || separators.0 != separators.1 {
+            // Both separators or neither, and the same: "123-45-6789", "123 45 6789", "123456789".
+            let separators: Vec<u8> = whole
+                .as_str()
+                .bytes()
+                .filter(|b| !b.is_ascii_digit())
+                .collect();
+            let alike =
+                matches!(separators[..], [] | [_, _]) && separators.first() == separators.last();
+            let dashed = separators == b"--";
+            if !(dashed || scan.cue_before(start, 24, CUES)) || !alike {
                 continue;
             }
             let digits: Vec<u8> = whole

@@ -79,9 +79,8 @@ impl WebRecogniser {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
-        let ipv4 = scan.captures_in_digit_runs(&self.ipv4, &self.ipv4_bytes, (4, 3));
-        let ipv4 = ipv4.iter().map(|found| found.get(0).expect("group 0"));
-        let ipv4 = ipv4.filter(|ip| {
+        let ipv4 = scan.matches_in_digit_runs(&self.ipv4, &self.ipv4_bytes, (4, 3));
+        let ipv4 = ipv4.into_iter().filter(|ip| {
             let octets_fit = ip
                 .as_str()
                 .split('.')
