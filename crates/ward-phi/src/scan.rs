@@ -391,7 +391,7 @@ impl<'t> Scan<'t> {
 
     /// What `try_at` finds in the text from each of `starts` in order, skipping the starts inside
     /// the last thing found (`try_at` gives what it found and where that ends, from its start).
-    fn tried_at<'s, T>(
+    pub fn tried_at<'s, T>(
         &'s self,
         starts: &[usize],
         try_at: impl Fn(&'s str) -> Option<(T, usize)>,

@@ -12,7 +12,12 @@ pub(crate) struct IdentifierRecogniser {
     /// Six or more digits read out one by one in a dictation ("four one three seven ..."); six
     /// only after a record-number cue.
     spoken_digits: Regex,
+    /// A run of cues (group 1), connective noise, and a value with a digit in it (group 2).
     cued: Regex,
+    /// `cued` in three, each anchored: the run of cues, the noise after it, the value.
+    cue_run: Regex,
+    connective: Regex,
+    value: Regex,
     /// A GS1 unique device identifier: "(01)" and 14 digits, then more "(AI)value" parts.
     udi: Regex,
     /// "PALM-NTYTKR", "iris-7513-hl" after a biometric cue: codes that may have no digit.
@@ -133,16 +138,19 @@ impl IdentifierRecogniser {
         let segments = r"(?:(?:[a-z0-9]+[-./])*[a-z]*[0-9][a-z0-9]*(?:[-./][a-z0-9]+)*|[a-z0-9]+(?:[-./][a-z0-9]+)*(?: [0-9][a-z0-9-]{2,})+)";
         let value = format!(r"{segments}(?: [0-9][a-z0-9-]{{2,}})*");
         // cue, then connective noise ("#", "no.", "number:", "is"), then a value with a digit in it.
-        let cued = format!(
-            r"((?:{alternation})(?:[\s:]+(?:{alternation}))*)(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*({value})"
-        );
+        let cue_run = format!(r"(?:{alternation})(?:[\s:]+(?:{alternation}))*");
+        let connective = r"(?:\s*(?:#|no\.?|num(?:ber)?|nbr|id|code|is|was|of|:|=|-|\.)\s*)*\s*";
         let digit = format!("(?:{})", DIGIT_WORDS.join("|"));
         IdentifierRecogniser {
             spoken_digits: Regex::new(&format!(
                 r"^(?:(?-u:\b)(?:{digit}[\s,-]+){{5,}}{digit}(?-u:\b))"
             ))
                 .expect("valid pattern"),
-            cued: Regex::new(&format!("^(?:{cued})")).expect("valid pattern"),
+            cued: Regex::new(&format!("^(?:({cue_run}){connective}({value}))"))
+                .expect("valid pattern"),
+            cue_run: Regex::new(&format!("^(?:{cue_run})")).expect("valid pattern"),
+            connective: Regex::new(&format!("^(?:{connective})")).expect("valid pattern"),
+            value: Regex::new(&format!("^(?:{value})")).expect("valid pattern"),
             udi: Regex::new(r"\(01\)[0-9]{14}(?:\([0-9]{2,4}\)[a-z0-9]+)*").expect("valid pattern"),
             biometric: Regex::new(r"(?-u:\b)(?:fingerprint|voiceprint|biometric|retina|iris scan|palm ?print|face ?print)(?:\s+(?:template|id|scan|print|hash))*\s*(?:#|:|id|is)?\s*([a-z]{2,}(?:-[a-z0-9]+){1,3})(?-u:\b)").expect("valid pattern"),
         }
@@ -151,13 +159,12 @@ impl IdentifierRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         // A cue starts a word: the pattern is tried, anchored, only where one may start.
-        for (at, captures) in scan.anchored_captures(&self.cued, &cue_starts(scan)) {
-            let (cue, value) = (
-                captures.get(1).expect("cue group"),
-                captures.get(2).expect("value group"),
-            );
-            let cue = &scan.lower[at + cue.start()..at + cue.end()];
-            let (value_start, value_end) = (at + value.start(), at + value.end());
+        let cued = scan.tried_at(&cue_starts(scan), |rest| {
+            self.cued_at(rest).map(|found| (found, found.2))
+        });
+        for (at, (cue_end, value_start, value_end)) in cued {
+            let cue = &scan.lower[at..at + cue_end];
+            let (value_start, value_end) = (at + value_start, at + value_end);
             // "pacemaker serial number": the most specific cue in the run names the label.
             let label = CUES
                 .iter()
@@ -288,6 +295,28 @@ impl IdentifierRecogniser {
         for (start, end, label, recogniser, confidence) in found {
             scan.push(start, end, label, recogniser, confidence);
         }
+    }
+
+    /// Where `cued`, anchored at the start of `rest`, ends its cue run and where its value starts
+    /// and ends. Its first choice of cue run, then of noise, then the value after them are the
+    /// groups a search for them would find, each part found on its own without backtracking;
+    /// should no value follow those first choices, the whole pattern is searched for its groups.
+    fn cued_at(&self, rest: &str) -> Option<(usize, usize, usize)> {
+        if !self.cued.is_match(rest) {
+            return None;
+        }
+        let run = self.cue_run.find(rest).map_or(0, |run| run.end());
+        let start = run
+            + self
+                .connective
+                .find(&rest[run..])
+                .map_or(0, |noise| noise.end());
+        if let Some(value) = self.value.find(&rest[start..]) {
+            return Some((run, start, start + value.end()));
+        }
+        let groups = self.cued.captures(rest)?;
+        let (cue, value) = (groups.get(1)?, groups.get(2)?);
+        Some((cue.end(), value.start(), value.end()))
     }
 
     /// Six or more digits read out as words ("four one five, two two ..."), as a search of the
@@ -547,6 +576,26 @@ mod tests {
                 .map(|found| (found.start(), found.end()))
                 .collect();
             prop_assert_eq!(detector.identifiers.spoken_digits(&scan), expected);
+        }
+
+        /// The cue run, noise and value found part by part are the groups of the whole pattern.
+        #[test]
+        fn cued_parts_found_one_by_one_are_the_groups_of_the_whole_pattern(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "mrn", "medical record", "number", "no", "no.", "id", "member", "#", ":", " ", "  ",
+                "-", ".", "is", "code", "12", "4471", "ab", "x7", "-3", "/", "\n", "é", "of",
+            ]), 0..16)
+        ) {
+            let text = pieces.concat();
+            let identifiers = &crate::Detector::shared().identifiers;
+            for at in (0..text.len()).filter(|at| text.is_char_boundary(*at)) {
+                let rest = &text[at..];
+                let expected = identifiers.cued.captures(rest).map(|groups| {
+                    let (cue, value) = (groups.get(1).unwrap(), groups.get(2).unwrap());
+                    (cue.end(), value.start(), value.end())
+                });
+                prop_assert_eq!(identifiers.cued_at(rest), expected, "at {}", at);
+            }
         }
     }
 
