@@ -352,15 +352,15 @@ pub(crate) const UNITS: &[&str] = &[
 /// "lives at 8651 Arthur Lodge", "Address: 97993 W Carolyn Tunnel, Apartment 10": a house number and
 /// capitalised words after an address cue, or alone on a line above a "City, ST" line.
 fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
-    for index in 0..scan.tokens.len() {
+    for &index in &scan.numbers {
         let token = &scan.tokens[index];
-        if !token.has_digit {
-            continue;
-        }
-        let number = scan.word(index);
-        let house_number = number.len() <= 6
-            && number.bytes().take_while(u8::is_ascii_digit).count() >= 1
-            && number.bytes().skip_while(u8::is_ascii_digit).count() <= 1;
+        // Up to six characters: digits, then one more at most ("42", "12b").
+        let number = scan.word(index).as_bytes();
+        let digits = number
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        let house_number = number.len() <= 6 && digits >= 1 && number.len() - digits <= 1;
         if !house_number || !scan.joined_by_space(index) {
             continue;
         }

@@ -1018,6 +1018,10 @@ fn lowercase_credentialed(scan: &Scan<'_>, index: usize, spans: &mut Vec<(usize,
 
 /// "last name spelled g u e r r a": the letters of a name read out one by one after "spelled".
 fn spelled_out(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    // Every cue holds "spell": a text without it needs no look at its words.
+    if memchr::memmem::find(scan.lower.as_bytes(), b"spell").is_none() {
+        return;
+    }
     let count = scan.tokens.len();
     for index in 0..count {
         if !matches!(
