@@ -535,9 +535,15 @@ fn push(spans: &mut Vec<(usize, usize, f32)>, first: usize, last: usize, confide
 /// The slot that closes at token `index`: "dob", "date of birth", "mrn", "(ssn", "'s" excluded.
 fn anchor_at(scan: &Scan<'_>, index: usize) -> Option<Cue> {
     let token = &scan.tokens[index];
+    if index == 0 {
+        return None;
+    }
+    // A number closes a slot only as an age: no anchor word or credential holds a digit.
+    if token.has_digit {
+        return age_at(scan, index).then_some(Cue::Loose);
+    }
     // Most words open no anchor: the lexicon says so without comparing phrases.
-    let could = token.has_digit || scan.is(index, Kinds::SLOT_WORD | Kinds::CREDENTIAL);
-    if index == 0 || !could {
+    if !scan.is(index, Kinds::SLOT_WORD | Kinds::CREDENTIAL) {
         return None;
     }
     let rest = &scan.lower[token.start..];
@@ -587,6 +593,11 @@ fn age_at(scan: &Scan<'_>, index: usize) -> bool {
         "yo" | "y" | "m" | "f" | "yr" | "yrs" | "-yo" => true,
         unit if unit.starts_with("-year") => true,
         "" if index + 1 < scan.tokens.len() => {
+            // Every unit starts with "y", "m" or "f": most numbers need no closer look.
+            let unit_start = scan.lower.as_bytes()[scan.tokens[index + 1].start];
+            if !matches!(unit_start, b'y' | b'm' | b'f') {
+                return false;
+            }
             let (gap, unit) = (scan.gap_after(index).trim(), scan.word(index + 1));
             gap.is_empty()
                 && matches!(
