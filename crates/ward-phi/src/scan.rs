@@ -1,5 +1,7 @@
 //! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
 
+use std::cell::OnceCell;
+
 use regex::{Captures, Match, Regex};
 
 use crate::finding::{Finding, Recogniser};
@@ -23,9 +25,27 @@ pub(crate) enum Case {
 /// A set of bytes, tested with one load: what a run of digits may hold besides its digits.
 pub(crate) struct ByteSet([bool; 256]);
 
+/// Every byte a written number may hold: digits, separators, the letters of "ext" and
+/// "extension", and every non-ASCII byte (wide spaces). The sets that
+/// `Scan::matches_in_digit_runs` is given lie within it.
+pub(crate) const NUMBER_BYTES: ByteSet =
+    ByteSet::of(b"0123456789\t\n\x0b\x0c\r .-()+extnsio", true);
+
 impl ByteSet {
-    pub fn new(accepts: impl Fn(u8) -> bool) -> Self {
-        ByteSet(std::array::from_fn(|byte| accepts(byte as u8)))
+    /// The set of `bytes`, and of every non-ASCII byte when `non_ascii` is true.
+    pub const fn of(bytes: &[u8], non_ascii: bool) -> ByteSet {
+        let mut set = [false; 256];
+        let mut at = 0;
+        while at < bytes.len() {
+            set[bytes[at] as usize] = true;
+            at += 1;
+        }
+        let mut byte = 0x80;
+        while non_ascii && byte < 256 {
+            set[byte] = true;
+            byte += 1;
+        }
+        ByteSet(set)
     }
 
     #[inline]
@@ -137,6 +157,9 @@ pub(crate) struct Scan<'t> {
     pub tokens: Vec<Token>,
     /// The indices of the tokens that hold a digit, in order.
     pub numbers: Vec<usize>,
+    /// The maximal runs of `NUMBER_BYTES` that hold a digit, with their digit counts, found by
+    /// the first search of digit runs.
+    number_runs: OnceCell<Vec<(usize, usize, usize)>>,
     /// The indices of the tokens `word_starts` asks about, in order: those that hold a digit,
     /// are split by an apostrophe, hyphen or wide letter, or are a `Kinds::PATTERN_OPENER`.
     openers: Vec<usize>,
@@ -171,6 +194,7 @@ impl<'t> Scan<'t> {
             lower,
             tokens,
             numbers,
+            number_runs: OnceCell::new(),
             openers,
             findings: Vec::new(),
             not_phi: Vec::new(),
@@ -178,6 +202,7 @@ impl<'t> Scan<'t> {
     }
 
     /// Whether token `index` is in any of the word lists `kinds`.
+    #[inline]
     pub fn is(&self, index: usize, kinds: Kinds) -> bool {
         self.tokens[index].kinds.any(kinds)
     }
@@ -196,6 +221,7 @@ impl<'t> Scan<'t> {
     }
 
     /// The lowercased core of token `index` (without a possessive "'s").
+    #[inline]
     pub fn word(&self, index: usize) -> &str {
         let token = &self.tokens[index];
         &self.lower[token.start..token.core_end]
@@ -208,6 +234,7 @@ impl<'t> Scan<'t> {
     }
 
     /// The characters between token `index - 1` and token `index` (or the text start).
+    #[inline]
     pub fn gap_before(&self, index: usize) -> &str {
         let from = if index == 0 {
             0
@@ -218,6 +245,7 @@ impl<'t> Scan<'t> {
     }
 
     /// The characters between token `index` and the next token (or the text end).
+    #[inline]
     pub fn gap_after(&self, index: usize) -> &str {
         let to = self
             .tokens
@@ -277,8 +305,8 @@ impl<'t> Scan<'t> {
             .filter(|captures| captures.get(group).map(|m| m.start()) == Some(anchor_start))
     }
 
-    /// The matches of `pattern` in the maximal runs of bytes that `allowed` accepts (every
-    /// non-ASCII byte among them) that hold `least_digits` ASCII digits or more and
+    /// The matches of `pattern` in the maximal runs of bytes that `allowed` (a subset of
+    /// `NUMBER_BYTES`) accepts that hold `least_digits` ASCII digits or more and
     /// `least_separators` other bytes or more. A pattern that matches only such bytes, and needs
     /// that many digits and separators for a match worth having (an SSN, a phone number, an IPv4
     /// address), finds exactly what it finds over the whole text, and only the few numbers in a
@@ -289,40 +317,68 @@ impl<'t> Scan<'t> {
         allowed: &ByteSet,
         (least_digits, least_separators): (usize, usize),
     ) -> Vec<Match<'s>> {
+        debug_assert!((0..=u8::MAX).all(|byte| !allowed.has(byte) || NUMBER_BYTES.has(byte)));
         let bytes = self.lower.as_bytes();
         let mut found = Vec::new();
-        let mut searched_to = 0;
-        for token in self.numbers.iter().map(|index| &self.tokens[*index]) {
-            let mut from = token.start.max(searched_to);
-            while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
+        // A run of `allowed` bytes lies within a run of number bytes, which holds its digits.
+        let wide_runs = self.number_runs.get_or_init(|| self.runs_of_number_bytes());
+        for &(wide_start, wide_end, wide_digits) in wide_runs {
+            if wide_digits < least_digits {
+                continue;
+            }
+            let mut at = wide_start;
+            while at < wide_end {
+                let start = at;
                 let mut digits = 0;
-                let mut start = digit;
-                while start > searched_to && allowed.has(bytes[start - 1]) {
-                    start -= 1;
-                    digits += usize::from(bytes[start].is_ascii_digit());
+                while at < wide_end && allowed.has(bytes[at]) {
+                    digits += usize::from(bytes[at].is_ascii_digit());
+                    at += 1;
                 }
-                let mut end = digit;
-                while end < bytes.len() && allowed.has(bytes[end]) {
-                    digits += usize::from(bytes[end].is_ascii_digit());
-                    end += 1;
-                }
-                (searched_to, from) = (end, end);
-                if digits < least_digits || end - start - digits < least_separators {
+                let end = at;
+                at += 1;
+                if digits < least_digits.max(1) || end - start - digits < least_separators {
                     continue;
                 }
-                // `allowed` refuses only ASCII bytes, so both ends are character boundaries.
+                // Both ends are ASCII bytes or the text's ends, so character boundaries.
                 let haystack = &self.lower[..end];
-                let mut at = start;
-                while let Some(matched) = pattern.find_at(haystack, at) {
-                    at = matched.end().max(at + 1);
+                let mut from = start;
+                while let Some(matched) = pattern.find_at(haystack, from) {
+                    from = matched.end().max(from + 1);
                     found.push(matched);
-                    if at > end {
+                    if from > end {
                         break;
                     }
                 }
             }
         }
         found
+    }
+
+    /// The maximal runs of `NUMBER_BYTES` around the digits of the number tokens, with the
+    /// digits each holds.
+    fn runs_of_number_bytes(&self) -> Vec<(usize, usize, usize)> {
+        let bytes = self.lower.as_bytes();
+        let mut runs = Vec::new();
+        let mut searched_to = 0;
+        for token in self.numbers.iter().map(|index| &self.tokens[*index]) {
+            let mut from = token.start.max(searched_to);
+            while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
+                let mut digits = 0;
+                let mut start = digit;
+                while start > searched_to && NUMBER_BYTES.has(bytes[start - 1]) {
+                    start -= 1;
+                    digits += usize::from(bytes[start].is_ascii_digit());
+                }
+                let mut end = digit;
+                while end < bytes.len() && NUMBER_BYTES.has(bytes[end]) {
+                    digits += usize::from(bytes[end].is_ascii_digit());
+                    end += 1;
+                }
+                (searched_to, from) = (end, end);
+                runs.push((start, end, digits));
+            }
+        }
+        runs
     }
 
     /// Where an ASCII word starts, in order: the start of each token that `wanted` accepts, and
@@ -794,7 +850,7 @@ mod tests {
         fn digit_runs_find_what_the_whole_text_finds(text in numbers_and_words()) {
             let pattern = Regex::new(r"[0-9]{3}([- ]?)[0-9]{2}([- ]?)[0-9]{4}|\+[0-9]{1,3}(?:[\s.-]?\(?[0-9]{1,4}\)?){2,5}").unwrap();
             let scan = Scan::new(&text, lexicon());
-            let allowed = ByteSet::new(|b| b.is_ascii_digit() || b" \t\n\r.-()+".contains(&b) || !b.is_ascii());
+            let allowed = ByteSet::of(b"0123456789 \t\n\r.-()+", true);
             let digits = |found: &str| found.bytes().filter(u8::is_ascii_digit).count();
             let in_runs: Vec<(usize, usize)> = scan
                 .matches_in_digit_runs(&pattern, &allowed, (5, 0))

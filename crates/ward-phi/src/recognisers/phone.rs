@@ -3,13 +3,11 @@
 use regex::Regex;
 
 use crate::finding::Recogniser;
-use crate::scan::{ByteSet, Scan};
+use crate::scan::{Scan, NUMBER_BYTES};
 use crate::PhiLabel;
 
 pub(crate) struct PhoneRecogniser {
     pattern: Regex,
-    /// Digits, separators, "ext" and "extension", and Unicode spaces: all a number can hold.
-    run_bytes: ByteSet,
 }
 
 const FAX_CUES: &[&str] = &["fax", "f", "facsimile", "fx", "telefax"];
@@ -40,17 +38,12 @@ impl PhoneRecogniser {
         );
         PhoneRecogniser {
             pattern: Regex::new(pattern).expect("valid pattern"),
-            run_bytes: ByteSet::new(|b| {
-                matches!(b, b'0'..=b'9' | b'\t'..=b'\r' | b' ' | b'.' | b'-' | b'(' | b')' | b'+')
-                    || matches!(b, b'e' | b'x' | b't' | b'n' | b's' | b'i' | b'o')
-                    || !b.is_ascii()
-            }),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for candidate in scan.matches_in_digit_runs(&self.pattern, &self.run_bytes, (10, 0)) {
+        for candidate in scan.matches_in_digit_runs(&self.pattern, &NUMBER_BYTES, (10, 0)) {
             let (start, end) = (candidate.start(), candidate.end());
             let digits = candidate
                 .as_str()

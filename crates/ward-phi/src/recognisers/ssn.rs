@@ -8,9 +8,10 @@ use crate::PhiLabel;
 
 pub(crate) struct SsnRecogniser {
     pattern: Regex,
-    /// What a run of digits holding an SSN may hold.
-    run_bytes: ByteSet,
 }
+
+/// What a run of digits holding an SSN may hold.
+const RUN_BYTES: ByteSet = ByteSet::of(b"0123456789- ", true);
 
 const CUES: &[&str] = &[
     "ssn",
@@ -26,15 +27,12 @@ impl SsnRecogniser {
     pub fn new() -> Self {
         SsnRecogniser {
             pattern: Regex::new(r"[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}").expect("valid pattern"),
-            run_bytes: ByteSet::new(|b| {
-                b.is_ascii_digit() || b == b'-' || b == b' ' || !b.is_ascii()
-            }),
         }
     }
 
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
-        for whole in scan.matches_in_digit_runs(&self.pattern, &self.run_bytes, (9, 0)) {
+        for whole in scan.matches_in_digit_runs(&self.pattern, &RUN_BYTES, (9, 0)) {
             let (start, end) = (whole.start(), whole.end());
             if !scan.isolated(start, end) || scan.continues_number(start, end, b"-.") {
                 continue;

@@ -13,9 +13,10 @@ pub(crate) struct WebRecogniser {
     url: Regex,
     ipv4: Regex,
     ipv6: Regex,
-    /// What a run of digits holding an IPv4 address may hold.
-    ipv4_bytes: ByteSet,
 }
+
+/// What a run of digits holding an IPv4 address may hold.
+const IPV4_BYTES: ByteSet = ByteSet::of(b"0123456789.", false);
 
 const TOP_LEVEL_DOMAINS: &str =
     "com|org|net|edu|gov|mil|io|us|info|biz|co|me|health|care|app|ai|uk|ca|de|fr|au";
@@ -35,7 +36,6 @@ impl WebRecogniser {
                 r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?::|\.)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?",
             )
             .expect("valid pattern"),
-            ipv4_bytes: ByteSet::new(|b| b.is_ascii_digit() || b == b'.'),
         }
     }
 
@@ -79,7 +79,7 @@ impl WebRecogniser {
                 found.push((url.start(), end, PhiLabel::Url, Recogniser::Url, 0.95));
             }
         }
-        let ipv4 = scan.matches_in_digit_runs(&self.ipv4, &self.ipv4_bytes, (4, 3));
+        let ipv4 = scan.matches_in_digit_runs(&self.ipv4, &IPV4_BYTES, (4, 3));
         let ipv4 = ipv4.into_iter().filter(|ip| {
             let octets_fit = ip
                 .as_str()
