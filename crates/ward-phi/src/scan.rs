@@ -88,6 +88,8 @@ impl Gap {
     pub const BREAK: Gap = Gap(1 << 2);
     /// A full stop first.
     pub const FULL_STOP: Gap = Gap(1 << 3);
+    /// A comma and white space, nothing else.
+    pub const COMMA: Gap = Gap(1 << 4);
 
     #[inline]
     fn of(gap: &str) -> Gap {
@@ -95,7 +97,7 @@ impl Gap {
         // Most words are followed by one space, a comma or a full stop.
         match bytes {
             b" " => return Gap::SPACES,
-            b", " => return Gap::default(),
+            b", " => return Gap::COMMA,
             b". " => return Gap(Gap::FULL_STOP.0 | Gap::BREAK.0),
             _ => {}
         }
@@ -118,6 +120,9 @@ impl Gap {
         }
         if !gap.is_ascii() && gap.contains('\u{2022}') {
             flags |= Gap::BREAK.0;
+        }
+        if gap.trim() == "," {
+            flags |= Gap::COMMA.0;
         }
         Gap(flags)
     }
@@ -276,6 +281,11 @@ impl<'t> Scan<'t> {
     /// True when a line break follows token `index`.
     pub fn line_ends_after(&self, index: usize) -> bool {
         self.tokens[index].gap.has(Gap::NEWLINE)
+    }
+
+    /// True when a comma and white space alone separate token `index` from the next.
+    pub fn comma_after(&self, index: usize) -> bool {
+        self.tokens[index].gap.has(Gap::COMMA)
     }
 
     /// True when a full stop follows token `index` right away.
@@ -751,7 +761,7 @@ mod tests {
     }
 
     #[test]
-    fn gaps_record_spaces_breaks_and_full_stops() {
+    fn gaps_record_spaces_breaks_commas_and_full_stops() {
         let scan = Scan::new(
             "Anna  S. Okafor,\nseen\t\u{2022} today   by Dr.(x) ok    go",
             &Lexicon::new(),
@@ -760,6 +770,7 @@ mod tests {
         assert!(gap(0).has(Gap::SPACES) && !gap(0).has(Gap::BREAK));
         assert!(gap(1).has(Gap::FULL_STOP) && gap(1).has(Gap::BREAK) && !gap(1).has(Gap::SPACES));
         assert!(gap(2).has(Gap::NEWLINE) && gap(2).has(Gap::BREAK));
+        assert!(gap(2).has(Gap::COMMA) && !gap(0).has(Gap::COMMA) && !gap(1).has(Gap::COMMA));
         assert!(
             gap(3).has(Gap::BREAK) && !gap(3).has(Gap::NEWLINE),
             "a bullet"

@@ -398,9 +398,8 @@ fn cued_street_lines(scan: &Scan<'_>, found: &mut Vec<(usize, usize, f32)>) {
             let before = before.trim_end().trim_end_matches(':').trim_end();
             ADDRESS_CUES.iter().any(|cue| before.ends_with(cue))
         };
-        let line_ends = scan.line_ends_after(last)
-            || last + 1 == scan.tokens.len()
-            || scan.gap_after(last).trim() == ",";
+        let line_ends =
+            scan.line_ends_after(last) || last + 1 == scan.tokens.len() || scan.comma_after(last);
         if !(cued || line_start && line_ends && words >= 2) {
             continue;
         }

@@ -441,7 +441,7 @@ fn own_line_start(
     named: bool,
 ) -> Option<usize> {
     let line_ends = end_token + 1 == scan.tokens.len() || scan.line_ends_after(end_token);
-    let contact_follows = scan.gap_after(end_token).trim() == ","
+    let contact_follows = scan.comma_after(end_token)
         && end_token + 1 < scan.tokens.len()
         && matches!(
             scan.word(end_token + 1),

@@ -455,7 +455,7 @@ fn introduced(scan: &Scan<'_>, this: usize) -> Option<(usize, usize)> {
     }
     let next = last + 1;
     let after = scan.word(next);
-    let comma = scan.gap_after(last).trim() == ",";
+    let comma = scan.comma_after(last);
     // What a writer says after their name: "I'm", "calling", "md dictating".
     let closes = comma
         && (after == "i'm" || after == "i" && next + 1 < count && scan.word(next + 1) == "am")
@@ -847,8 +847,7 @@ fn joined(scan: &Scan<'_>, index: usize) -> bool {
 
 /// "Kunda, Jyoti": the one comma of a "Last, First" name.
 fn last_first_comma(scan: &Scan<'_>, index: usize) -> bool {
-    let gap = scan.gap_after(index);
-    gap.trim() == "," && !gap.contains('\n')
+    scan.comma_after(index) && !scan.line_ends_after(index)
 }
 
 /// "pt: young, will": after a surname and its comma, a given name that is a function word.

@@ -382,10 +382,10 @@ fn name_run(scan: &Scan<'_>, first: usize, context: Context) -> Option<usize> {
         let gap = scan.gap_before(index);
         // "Kunda, Jyoti": one comma after the first word of a strong-cue name.
         let last_first_comma = index == first + 1
-            && gap.trim() == ","
+            && scan.comma_after(first)
             && commas == 0
             && context != Context::Weak
-            && !gap.contains('\n');
+            && !scan.line_ends_after(first);
         if last_first_comma {
             commas += 1;
         } else if index > first
@@ -676,7 +676,7 @@ fn dictionary_name(
     }
     let english = scan.is(index, Kinds::ENGLISH);
     // Last, First ("Addison, May", "CLARK, ELIZABETH", "deluca, samantha")
-    if index + 1 < count && scan.gap_after(index).trim() == "," && !scan.line_ends_after(index) {
+    if index + 1 < count && scan.comma_after(index) && !scan.line_ends_after(index) {
         let next = index + 1;
         let given = scan.word(next);
         let same_case = scan.tokens[next].case == token.case
