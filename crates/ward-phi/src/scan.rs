@@ -91,16 +91,20 @@ impl Gap {
     /// A comma and white space, nothing else.
     pub const COMMA: Gap = Gap(1 << 4);
 
+    /// The shape of `gap`; most words are followed by one space, a comma or a full stop, which
+    /// are told apart inline.
     #[inline]
     fn of(gap: &str) -> Gap {
-        let bytes = gap.as_bytes();
-        // Most words are followed by one space, a comma or a full stop.
-        match bytes {
-            b" " => return Gap::SPACES,
-            b", " => return Gap::COMMA,
-            b". " => return Gap(Gap::FULL_STOP.0 | Gap::BREAK.0),
-            _ => {}
+        match gap.as_bytes() {
+            b" " => Gap::SPACES,
+            b", " => Gap::COMMA,
+            b". " => Gap(Gap::FULL_STOP.0 | Gap::BREAK.0),
+            _ => Gap::of_any(gap),
         }
+    }
+
+    fn of_any(gap: &str) -> Gap {
+        let bytes = gap.as_bytes();
         let mut flags = 0;
         if bytes.first() == Some(&b'.') {
             flags |= Gap::FULL_STOP.0;
