@@ -308,13 +308,13 @@ fn candidate_at(scan: &Scan<'_>, lexicon: &Lexicon, index: usize) -> Option<(usi
     if token.has_digit || !token.has_alpha {
         return None;
     }
-    let word = scan.word(index);
     let cue_kinds =
         Kinds::TITLE | Kinds::RELATION | Kinds::STRONG_CUE | Kinds::WEAK_CUE | Kinds::HEADER_CUE;
     // Most words are no cue: only the dictionaries can start a name there.
     if !scan.is(index, cue_kinds | Kinds::NAME_OPENER) {
         return dictionary_name(scan, lexicon, index);
     }
+    let word = scan.word(index);
     // "Dear Will,": a given name after "Dear", even one that is a common word ("Dear Patient" is not).
     if word == "dear"
         && scan
@@ -1172,23 +1172,16 @@ fn propagate(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
                 && scan.joined_by_space(index)
                 && scan.is(index + 1, Kinds::SUBJECT_VERB)
     };
-    let mut covered: Vec<bool> = vec![false; scan.tokens.len()];
-    for (first, last, _) in spans.iter() {
-        covered[*first..=*last]
-            .iter_mut()
-            .for_each(|flag| *flag = true);
-    }
-    for (index, already) in covered.iter().enumerate() {
-        if *already {
-            continue;
-        }
+    let found = spans.len();
+    let lower = scan.lower.as_bytes();
+    for (index, token) in scan.tokens.iter().enumerate() {
         // The shape of `scan.word(index)`, read off the token without slicing the text.
-        let token = &scan.tokens[index];
-        let (letter, length) = shape(
-            scan.lower.as_bytes()[token.start],
-            token.core_end - token.start,
-        );
-        if shapes[letter] & length == 0 {
+        let (letter, length) = shape(lower[token.start], token.core_end - token.start);
+        if shapes[letter] & length == 0
+            || spans[..found]
+                .iter()
+                .any(|(first, last, _)| (*first..=*last).contains(&index))
+        {
             continue;
         }
         let word = scan.word(index);
