@@ -1,7 +1,5 @@
 //! One scan of a text: its ASCII-lowercased copy, its word tokens and the findings so far.
 
-use std::cell::OnceCell;
-
 use regex::{Captures, Match, Regex};
 
 use crate::finding::{Finding, Recogniser};
@@ -166,9 +164,8 @@ pub(crate) struct Scan<'t> {
     pub tokens: Vec<Token>,
     /// The indices of the tokens that hold a digit, in order.
     pub numbers: Vec<usize>,
-    /// The maximal runs of `NUMBER_BYTES` that hold a digit, with their digit counts, found by
-    /// the first search of digit runs.
-    number_runs: OnceCell<Vec<(usize, usize, usize)>>,
+    /// The maximal runs of `NUMBER_BYTES` that hold a digit, with their digit counts.
+    number_runs: Vec<(usize, usize, usize)>,
     /// The indices of the tokens `word_starts` asks about, in order: those that hold a digit,
     /// are split by an apostrophe, hyphen or wide letter, or are a `Kinds::PATTERN_OPENER`.
     openers: Vec<usize>,
@@ -198,12 +195,13 @@ impl<'t> Scan<'t> {
                 openers.push(index);
             }
         }
+        let number_runs = runs_of_number_bytes(lower.as_bytes(), &tokens, &numbers);
         Scan {
             text,
             lower,
             tokens,
             numbers,
-            number_runs: OnceCell::new(),
+            number_runs,
             openers,
             findings: Vec::new(),
             not_phi: Vec::new(),
@@ -335,8 +333,7 @@ impl<'t> Scan<'t> {
         let bytes = self.lower.as_bytes();
         let mut found = Vec::new();
         // A run of `allowed` bytes lies within a run of number bytes, which holds its digits.
-        let wide_runs = self.number_runs.get_or_init(|| self.runs_of_number_bytes());
-        for &(wide_start, wide_end, wide_digits) in wide_runs {
+        for &(wide_start, wide_end, wide_digits) in &self.number_runs {
             if wide_digits < least_digits {
                 continue;
             }
@@ -366,33 +363,6 @@ impl<'t> Scan<'t> {
             }
         }
         found
-    }
-
-    /// The maximal runs of `NUMBER_BYTES` around the digits of the number tokens, with the
-    /// digits each holds.
-    fn runs_of_number_bytes(&self) -> Vec<(usize, usize, usize)> {
-        let bytes = self.lower.as_bytes();
-        let mut runs = Vec::new();
-        let mut searched_to = 0;
-        for token in self.numbers.iter().map(|index| &self.tokens[*index]) {
-            let mut from = token.start.max(searched_to);
-            while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
-                let mut digits = 0;
-                let mut start = digit;
-                while start > searched_to && NUMBER_BYTES.has(bytes[start - 1]) {
-                    start -= 1;
-                    digits += usize::from(bytes[start].is_ascii_digit());
-                }
-                let mut end = digit;
-                while end < bytes.len() && NUMBER_BYTES.has(bytes[end]) {
-                    digits += usize::from(bytes[end].is_ascii_digit());
-                    end += 1;
-                }
-                (searched_to, from) = (end, end);
-                runs.push((start, end, digits));
-            }
-        }
-        runs
     }
 
     /// Where an ASCII word starts, in order: the start of each token that `wanted` accepts, and
@@ -435,7 +405,7 @@ impl<'t> Scan<'t> {
         anchored: &Regex,
         starts: &[usize],
     ) -> Vec<(usize, Captures<'s>)> {
-        self.tried_at(starts, |rest| {
+        self.tried_at(starts, |_, rest| {
             // Most starts match nothing: finding that out allocates no captures.
             if !anchored.is_match(rest) {
                 return None;
@@ -449,7 +419,7 @@ impl<'t> Scan<'t> {
     /// The spans (in the text) that `anchored`, a pattern with no group worth reading, matches
     /// when tried as `anchored_captures` tries it.
     pub fn anchored_matches(&self, anchored: &Regex, starts: &[usize]) -> Vec<(usize, usize)> {
-        let spans = self.tried_at(starts, |rest| {
+        let spans = self.tried_at(starts, |_, rest| {
             let whole = anchored.find(rest)?;
             Some(((whole.start(), whole.end()), whole.end()))
         });
@@ -460,11 +430,12 @@ impl<'t> Scan<'t> {
     }
 
     /// What `try_at` finds in the text from each of `starts` in order, skipping the starts inside
-    /// the last thing found (`try_at` gives what it found and where that ends, from its start).
+    /// the last thing found. `try_at` is given a start and the text from it, and gives what it
+    /// found and where that ends, from its start; a start it refuses hides none after it.
     pub fn tried_at<'s, T>(
         &'s self,
         starts: &[usize],
-        try_at: impl Fn(&'s str) -> Option<(T, usize)>,
+        try_at: impl Fn(usize, &'s str) -> Option<(T, usize)>,
     ) -> Vec<(usize, T)> {
         let mut found = Vec::new();
         let mut from = 0;
@@ -472,7 +443,7 @@ impl<'t> Scan<'t> {
             if at < from {
                 continue;
             }
-            if let Some((thing, end)) = try_at(&self.lower[at..]) {
+            if let Some((thing, end)) = try_at(at, &self.lower[at..]) {
                 from = at + end.max(1);
                 found.push((at, thing));
             }
@@ -631,6 +602,36 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         last.gap = Gap::of(&text[gap_from..]);
     }
     tokens
+}
+
+/// The maximal runs of `NUMBER_BYTES` in `bytes` around the digits of the `numbers` tokens,
+/// with the digits each holds.
+fn runs_of_number_bytes(
+    bytes: &[u8],
+    tokens: &[Token],
+    numbers: &[usize],
+) -> Vec<(usize, usize, usize)> {
+    let mut runs = Vec::new();
+    let mut searched_to = 0;
+    for token in numbers.iter().map(|index| &tokens[*index]) {
+        let mut from = token.start.max(searched_to);
+        while let Some(digit) = (from..token.end).find(|at| bytes[*at].is_ascii_digit()) {
+            let mut digits = 0;
+            let mut start = digit;
+            while start > searched_to && NUMBER_BYTES.has(bytes[start - 1]) {
+                start -= 1;
+                digits += usize::from(bytes[start].is_ascii_digit());
+            }
+            let mut end = digit;
+            while end < bytes.len() && NUMBER_BYTES.has(bytes[end]) {
+                digits += usize::from(bytes[end].is_ascii_digit());
+                end += 1;
+            }
+            (searched_to, from) = (end, end);
+            runs.push((start, end, digits));
+        }
+    }
+    runs
 }
 
 /// The end of the run of ASCII letters and digits from `at`; their classes are or-ed into

@@ -233,22 +233,10 @@ impl DateRecogniser {
         scan: &Scan<'_>,
         accepted: impl Fn(usize, usize) -> bool,
     ) -> Vec<(usize, usize)> {
-        let mut found = Vec::new();
-        let mut from = 0;
-        for start in date_starts(scan) {
-            if start < from {
-                continue;
-            }
-            let Some(span) = self.pattern.find(&scan.lower[start..]) else {
-                continue;
-            };
-            let end = start + span.end();
-            if accepted(start, end) {
-                found.push((start, end));
-                from = end;
-            }
-        }
-        found
+        scan.tried_at(&date_starts(scan), |start, rest| {
+            let end = start + self.pattern.find(rest)?.end();
+            accepted(start, end).then_some((end, end - start))
+        })
     }
 
     /// The weekdays after a `WEEKDAY_CUES` word ("on Monday"), as a search of the whole text

@@ -533,10 +533,9 @@ fn name_continuation(scan: &Scan<'_>, keyword_end_token: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use crate::scan::Scan;
-    use crate::testing::{check, labels};
+    use crate::testing::{check, labels, unanchored};
     use crate::{Detector, PhiLabel};
     use proptest::prelude::*;
-    use regex::Regex;
 
     #[test]
     fn keywords_are_tried_where_their_first_words_stand() {
@@ -565,8 +564,7 @@ mod tests {
             let scan = Scan::new(&text, &detector.lexicon);
             let anchored =
                 scan.anchored_matches(&detector.facility.keyword, &super::keyword_starts(&scan));
-            let whole: Vec<(usize, usize)> = Regex::new(super::KEYWORD)
-                .unwrap()
+            let whole: Vec<(usize, usize)> = unanchored(&detector.facility.keyword)
                 .find_iter(&scan.lower)
                 .map(|found| (found.start(), found.end()))
                 .collect();

@@ -159,7 +159,7 @@ impl IdentifierRecogniser {
     pub fn scan(&self, scan: &mut Scan<'_>) {
         let mut found = Vec::new();
         // A cue starts a word: the pattern is tried, anchored, only where one may start.
-        let cued = scan.tried_at(&cue_starts(scan), |rest| {
+        let cued = scan.tried_at(&cue_starts(scan), |_, rest| {
             self.cued_at(rest).map(|found| (found, found.2))
         });
         for (at, (cue_end, value_start, value_end)) in cued {
